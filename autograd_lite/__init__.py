@@ -1,0 +1,1 @@
+"""autograd_lite: a small reverse-mode autodiff engine on NumPy."""
