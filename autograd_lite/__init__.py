@@ -1,1 +1,38 @@
-"""autograd_lite: a small reverse-mode autodiff engine on NumPy."""
+"""autograd_lite: a small, fast, honest reverse-mode autodiff engine on NumPy.
+
+>>> import numpy as np
+>>> import autograd_lite as al
+>>> w = al.tensor([1.0, -2.0], requires_grad=True)
+>>> loss = (w * w).sum()
+>>> loss.backward()
+>>> w.grad
+array([ 2., -4.], dtype=float32)
+"""
+
+from __future__ import annotations
+
+from . import ops
+from .broadcasting import unbroadcast
+from .engine import (GraphFreedError, InplaceModificationError, Node, enable_grad,
+                     is_grad_enabled, no_grad, set_grad_enabled)
+from .functional import grad, gradients, value_and_grad
+from .functions import (OP_FUNCTIONS, flatten, function, ones, ones_like, split, tensor, zeros,
+                        zeros_like)
+from .ops.base import Op
+from .tensor import Tensor, get_default_dtype, set_default_dtype
+
+# One NumPy-named function per registered op: al.exp, al.sum, al.matmul, ...
+globals().update(OP_FUNCTIONS)
+absolute = OP_FUNCTIONS["abs"]
+amax, amax.__doc__ = OP_FUNCTIONS["max"], OP_FUNCTIONS["max"].__doc__
+amin = OP_FUNCTIONS["min"]
+ravel = flatten
+
+__version__ = "0.1.0"
+__all__ = [
+    "Tensor", "Op", "Node", "tensor", "zeros", "ones", "zeros_like", "ones_like",
+    "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled",
+    "grad", "value_and_grad", "gradients", "function", "unbroadcast",
+    "set_default_dtype", "get_default_dtype", "GraphFreedError", "InplaceModificationError",
+    "flatten", "ravel", "split", "absolute", "amax", "amin", *sorted(OP_FUNCTIONS),
+]

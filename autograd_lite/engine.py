@@ -1,0 +1,323 @@
+"""Recording ops, topological order and backpropagation.
+
+The graph is made of :class:`Node` objects, one per recorded op. A node points to
+its parents (other nodes, or the leaf/constant Tensors it consumed) but never to
+the Tensor it produced, so graphs have no reference cycles and are freed by
+reference counting the moment the last output Tensor goes away.
+"""
+
+from __future__ import annotations
+
+import functools
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any, Callable, Iterator, Sequence
+
+import numpy as np
+
+from .broadcasting import unbroadcast
+from .ops.base import Op
+
+if TYPE_CHECKING:
+    from .tensor import Tensor
+
+_grad_enabled = True
+# Installed by tensor.py (which imports this module), so the hot path needs no import.
+_Tensor: Any = None
+_as_tensor: Any = None
+
+#: Called as ``hook(node, g, dxs)`` for every node backward visits, before the
+#: engine sums ``dxs`` down to the parents' shapes. Used by the graph renderer to
+#: collect gradient statistics and by anomaly mode; empty (free) otherwise.
+backward_hooks: list[Callable[[Node, Any, tuple], None]] = []
+#: Called as ``hook(node, out)`` for every recorded op (anomaly mode, tracing).
+forward_hooks: list[Callable[[Node, np.ndarray], None]] = []
+
+
+class Node:
+    """One recorded op: what backward needs to call its VJP, and the graph's shape.
+
+    ``inputs``, ``out`` and ``versions`` are the *saved* state, dropped after a
+    backward without ``retain_graph``; ``parents``, ``shape`` and ``dtype`` stay so
+    the graph can still be drawn and a second backward can explain what happened.
+    """
+
+    __slots__ = ("op", "parents", "needs", "inputs", "versions", "out", "params",
+                 "shape", "dtype", "where", "__weakref__")
+    requires_grad = True  # a node exists only where some input requires grad
+
+    def __init__(self, op: type[Op], parents: tuple, needs: tuple[bool, ...], inputs: tuple,
+                 out: np.ndarray, params: dict[str, Any]) -> None:
+        self.op = op
+        self.parents = parents
+        self.needs = needs
+        self.inputs = inputs
+        self.versions = tuple([t._version for t in inputs])
+        self.out = out
+        self.params = params
+        self.shape = out.shape
+        self.dtype = out.dtype
+        self.where: Any = None
+
+    def __repr__(self) -> str:
+        return f"<Node {self.op.name} {self.shape} {self.dtype}>"
+
+
+def is_grad_enabled() -> bool:
+    """Whether ops applied now are recorded for backward."""
+    return _grad_enabled
+
+
+class _GradMode:
+    """Context manager and decorator that sets whether ops are recorded."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled
+        self._prev: list[bool] = []
+
+    def __enter__(self) -> None:
+        global _grad_enabled
+        self._prev.append(_grad_enabled)
+        _grad_enabled = self.enabled
+
+    def __exit__(self, *exc: Any) -> None:
+        global _grad_enabled
+        _grad_enabled = self._prev.pop()
+
+    def __call__(self, fn: Callable) -> Callable:
+        @functools.wraps(fn)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            with _GradMode(self.enabled):
+                return fn(*args, **kwargs)
+        return wrapper
+
+
+def no_grad() -> _GradMode:
+    """Disable recording: ``with al.no_grad(): ...`` or ``@al.no_grad()``."""
+    return _GradMode(False)
+
+
+def enable_grad() -> _GradMode:
+    """Re-enable recording inside a ``no_grad`` block (context manager or decorator)."""
+    return _GradMode(True)
+
+
+def set_grad_enabled(mode: bool) -> _GradMode:
+    """Set recording on or off; usable as a context manager."""
+    return _GradMode(mode)
+
+
+def _op_error(op: type[Op], exc: Exception, tensors: Sequence[Tensor]) -> Exception:
+    shapes = ", ".join(str(t.shape) for t in tensors)
+    dtypes = ", ".join(str(t.dtype) for t in tensors)
+    msg = str(exc)
+    if not msg.startswith(op.name + ":"):
+        msg = f"{op.name}: {msg}"
+    if "shape" not in msg or "dtype" not in msg:
+        msg += f" (input shapes: {shapes}; dtypes: {dtypes})"
+    kind = type(exc) if isinstance(exc, (ValueError, TypeError, IndexError)) else ValueError
+    try:
+        return kind(msg)
+    except Exception:  # an exception type with a custom constructor
+        return ValueError(msg)
+
+
+def apply(op: type[Op], *args: Any, **params: Any) -> Tensor:
+    """Run ``op`` on Tensors (or values convertible to them) and record it if needed."""
+    Tensor, as_tensor = _Tensor, _as_tensor
+
+    if op.arity is None:
+        if len(args) != 1:
+            args, params = (args[0],), {**dict(zip(op._param_names, args[1:])), **params}
+        seq = args[0]
+        if isinstance(seq, Tensor) or not isinstance(seq, (list, tuple)):
+            raise TypeError(f"{op.name}: expected a sequence of tensors, got {type(seq).__name__}")
+        args = tuple(seq)
+    elif len(args) != op.arity:
+        if len(args) < op.arity:
+            raise TypeError(f"{op.name}: expected {op.arity} inputs, got {len(args)}")
+        extra = args[op.arity:]
+        if len(extra) > len(op._param_names):
+            raise TypeError(f"{op.name}: too many arguments ({len(args)})")
+        params = {**dict(zip(op._param_names, extra)), **params}
+        args = args[:op.arity]
+    like = None
+    for a in args:
+        if isinstance(a, Tensor) and a.dtype.kind == "f":
+            like = a.dtype
+            break
+    tensors = tuple(a if isinstance(a, Tensor) else as_tensor(a, like) for a in args)
+    try:
+        out = op.forward(*[t.data for t in tensors], **params)
+    except (ValueError, TypeError, IndexError, np.exceptions.AxisError) as e:
+        raise _op_error(op, e, tensors) from None
+    if type(out) is not np.ndarray:
+        out = np.asarray(out)
+    needs = tuple([t.requires_grad for t in tensors])
+    if not (_grad_enabled and True in needs):
+        return Tensor._make(out, None)
+    node = Node(op, tuple([t._node or t for t in tensors]), needs, tensors, out, params)
+    if forward_hooks:
+        for hook in forward_hooks:
+            hook(node, out)
+    return Tensor._make(out, node)
+
+
+Op._record = staticmethod(apply)
+
+
+def toposort(roots: Sequence[Node]) -> list[Node]:
+    """Nodes reachable from ``roots``, each before its parents (iterative DFS).
+
+    Iterative so that a chain of a million ops needs no recursion; keyed by node
+    identity, never by Tensor equality. With one visited set shared by all roots,
+    the reversed post-order is a topological order of the whole graph.
+    """
+    order: list[Node] = []
+    visited: set[Node] = set()
+    stack: list[tuple[Node, bool]] = []
+    push, pop = stack.append, stack.pop
+    for root in roots:
+        if root in visited:
+            continue
+        visited.add(root)
+        push((root, False))
+        while stack:
+            node, expanded = pop()
+            if expanded:
+                order.append(node)
+                continue
+            push((node, True))
+            for p in node.parents:
+                if type(p) is Node and p not in visited:
+                    visited.add(p)
+                    push((p, False))
+    order.reverse()
+    return order
+
+
+class GraphFreedError(RuntimeError):
+    """Backward reached a node whose saved arrays were released by an earlier backward."""
+
+
+class InplaceModificationError(RuntimeError):
+    """An array saved for backward was modified in place after it was saved."""
+
+
+def _check_saved(node: Node) -> None:
+    if node.inputs is None:
+        raise GraphFreedError(
+            f"backward: trying to backpropagate through '{node.op.name}' (output shape "
+            f"{node.shape}) a second time, but its saved arrays were freed by the first "
+            f"backward. Call backward(retain_graph=True) the first time if you need to "
+            f"backpropagate through the same graph twice.")
+    for i, (t, v) in enumerate(zip(node.inputs, node.versions)):
+        if t._version != v:
+            raise InplaceModificationError(
+                f"backward: input {i} of '{node.op.name}' (shape {t.shape}, dtype {t.dtype}) was "
+                f"modified in place after it was saved for backward (version {v} -> {t._version}); "
+                f"the gradient would be wrong. Use an out-of-place op, or modify a copy.")
+
+
+def _root_buffer(a: np.ndarray) -> int:
+    while isinstance(a.base, np.ndarray):
+        a = a.base
+    return id(a)
+
+
+def run_backward(roots: Sequence[Tensor], grads: Sequence[Any], *, retain_graph: bool,
+                 create_graph: bool, targets: Sequence[Tensor] | None = None) -> list[Any] | None:
+    """Backpropagate ``grads`` from ``roots``.
+
+    Without ``targets``: accumulate into the ``.grad`` of every leaf that requires
+    grad. With ``targets`` (tensors): return the cotangent reaching each target
+    instead, touching no ``.grad`` and not propagating past the targets.
+    """
+    node_targets = {t._node for t in targets if t._node is not None} if targets is not None else ()
+    leaf_targets = {id(t) for t in targets if t._node is None} if targets is not None else ()
+    found: dict[Any, Any] = {}
+
+    def capture(key: Any, g: Any) -> None:
+        found[key] = found[key] + g if key in found else g
+
+    pending: dict[Node, Any] = {}
+    # Buffers already stored in some leaf's .grad (or owned by the caller).
+    handed = {_root_buffer(g) for g in grads if type(g) is np.ndarray}
+    for r, g in zip(roots, grads):
+        if r._node is None:
+            if targets is None:
+                _accumulate_leaf(r, g, handed, create_graph)
+            elif id(r) in leaf_targets:
+                capture(id(r), g)
+            continue
+        pending[r._node] = pending[r._node] + g if r._node in pending else g
+    order = toposort([r._node for r in roots if r._node is not None])
+    with _GradMode(create_graph):
+        for node in order:
+            g = pending.pop(node, None)
+            if g is None:
+                continue
+            if node in node_targets:
+                capture(node, g)
+                continue
+            _check_saved(node)
+            op = node.op
+            if create_graph:
+                inputs = node.inputs
+                # The VJP may use ``out``; recomputing it as a recorded op keeps its
+                # dependence on the inputs, which a second derivative needs.
+                out = apply(op, list(inputs), **node.params) if op.arity is None \
+                    else apply(op, *inputs, **node.params)
+            else:
+                inputs = [t.data for t in node.inputs]
+                out = node.out
+            try:
+                if op._wants_needs:
+                    dxs = op.vjp(g, out, *inputs, needs=node.needs, **node.params)
+                else:
+                    dxs = op.vjp(g, out, *inputs, **node.params)
+            except Exception as e:
+                raise RuntimeError(f"backward: the VJP of '{op.name}' failed for output shape "
+                                   f"{node.shape}: {type(e).__name__}: {e}") from e
+            if backward_hooks:
+                for hook in backward_hooks:
+                    hook(node, g, dxs)
+            if not retain_graph:
+                node.inputs = node.out = None
+            for p, need, dx in zip(node.parents, node.needs, dxs):
+                if not need or dx is None:
+                    continue
+                if dx.shape != p.shape:
+                    dx = unbroadcast(dx, p.shape, op.name)
+                if dx.dtype != p.dtype:
+                    dx = dx.astype(p.dtype)
+                if type(p) is Node:
+                    pending[p] = pending[p] + dx if p in pending else dx
+                elif targets is None:
+                    _accumulate_leaf(p, dx, handed, create_graph)
+                elif id(p) in leaf_targets:
+                    capture(id(p), dx)
+    if targets is None:
+        return None
+    return [found.get(id(t) if t._node is None else t._node) for t in targets]
+
+
+def _accumulate_leaf(leaf: Tensor, dx: Any, handed: set[int], create_graph: bool) -> None:
+    # Leaves accumulate out of place, and never share a buffer with another leaf's
+    # .grad or with the caller's gradient: an in-place edit of one .grad (gradient
+    # clipping, an optimiser) must not silently change another.
+    if create_graph:
+        leaf.grad = dx if leaf.grad is None else leaf.grad + dx
+        return
+    if type(dx) is not np.ndarray:
+        dx = np.asarray(dx.data if hasattr(dx, "_node") else dx)
+    buf = _root_buffer(dx)
+    if leaf.grad is None:
+        if buf in handed or not dx.flags.writeable:
+            dx = dx.copy()
+            buf = id(dx)
+        handed.add(buf)
+        leaf.grad = dx
+    else:
+        old = leaf.grad
+        leaf.grad = (old.data if hasattr(old, "_node") else old) + dx
+        handed.add(id(leaf.grad))

@@ -1,0 +1,104 @@
+"""Gradients as functions: ``grad``, ``value_and_grad`` and ``gradients``."""
+
+from __future__ import annotations
+
+import functools
+from typing import Any, Callable, Sequence
+
+import numpy as np
+
+from . import engine
+from .ops.arith import Positive
+from .tensor import Tensor
+
+
+def gradients(outputs: Tensor | Sequence[Tensor], inputs: Tensor | Sequence[Tensor],
+              grad_outputs: Any = None, *, retain_graph: bool | None = None,
+              create_graph: bool = False) -> list[Any]:
+    """d(outputs)/d(inputs) contracted with ``grad_outputs``, without touching ``.grad``.
+
+    Like ``torch.autograd.grad``: ``inputs`` may be leaves or intermediate tensors;
+    an input that the outputs do not depend on gets ``None``. With
+    ``create_graph=True`` the results are Tensors that can be differentiated again.
+    """
+    outs = [outputs] if isinstance(outputs, Tensor) else list(outputs)
+    ins = [inputs] if isinstance(inputs, Tensor) else list(inputs)
+    if grad_outputs is None:
+        grad_outputs = [None] * len(outs)
+    elif isinstance(grad_outputs, (Tensor, np.ndarray)) or np.isscalar(grad_outputs):
+        grad_outputs = [grad_outputs]
+    gs = []
+    for o, g in zip(outs, grad_outputs, strict=True):
+        if not o.requires_grad:
+            raise RuntimeError("gradients: an output does not require grad; nothing to differentiate")
+        if g is None:
+            if o.size != 1:
+                raise RuntimeError(f"gradients: grad_outputs is needed for an output of shape {o.shape}")
+            g = np.ones(o.shape, o.dtype)
+        garr = g.data if isinstance(g, Tensor) else np.asarray(g, dtype=o.dtype)
+        if garr.shape != o.shape:
+            raise ValueError(f"gradients: grad_output has shape {garr.shape}, output has shape {o.shape}")
+        if create_graph:
+            gs.append(g if isinstance(g, Tensor) else Tensor._make(np.array(garr), None))
+        else:
+            gs.append(np.array(garr, dtype=o.dtype))
+    res = engine.run_backward(outs, gs, retain_graph=create_graph if retain_graph is None else retain_graph,
+                              create_graph=create_graph, targets=ins)
+    assert res is not None
+    if create_graph:
+        res = [r if r is None or isinstance(r, Tensor) else Tensor._make(np.asarray(r), None) for r in res]
+    return res
+
+
+def value_and_grad(f: Callable[..., Any], argnums: int | Sequence[int] = 0) -> Callable[..., tuple[Any, Any]]:
+    """``f``'s value and its gradient w.r.t. the arguments ``argnums``.
+
+    ``f`` must return a one-element Tensor. Gradients come back as Tensors recorded
+    in a graph, so ``al.grad(al.grad(f))`` gives second derivatives.
+    """
+    single = isinstance(argnums, int)
+    nums = (argnums,) if single else tuple(argnums)  # type: ignore[arg-type]
+
+    @functools.wraps(f)
+    def wrapped(*args: Any, **kwargs: Any) -> tuple[Any, Any]:
+        args_l = list(args)
+        marks = []
+        with engine.enable_grad():
+            for i in nums:
+                a = args_l[i]
+                if not (isinstance(a, Tensor) and a.requires_grad):
+                    a = Tensor(a.data if isinstance(a, Tensor) else a, requires_grad=True)
+                # A fresh node per argument: gradients stop there, even when the
+                # argument comes from an outer al.grad's graph.
+                args_l[i] = Positive.apply(a)
+                marks.append(args_l[i])
+            out = f(*args_l, **kwargs)
+        if not isinstance(out, Tensor) or out.size != 1:
+            raise TypeError(f"grad: the function must return a one-element Tensor, got "
+                            f"{type(out).__name__}{' of shape ' + str(out.shape) if isinstance(out, Tensor) else ''}; "
+                            f"for other outputs use al.gradients(outputs, inputs, grad_outputs)")
+        if not out.requires_grad:
+            gs = [None] * len(marks)
+        else:
+            gs = gradients(out, marks, create_graph=True)
+        gs = [Tensor._make(np.zeros(m.shape, m.dtype), None) if g is None else g for g, m in zip(gs, marks)]
+        return out, (gs[0] if single else tuple(gs))
+
+    return wrapped
+
+
+def grad(f: Callable[..., Any], argnums: int | Sequence[int] = 0) -> Callable[..., Any]:
+    """The gradient of scalar-valued ``f`` w.r.t. argument(s) ``argnums``, as a function.
+
+    >>> import autograd_lite as al
+    >>> df = al.grad(lambda x: (x ** 3).sum())
+    >>> df(al.tensor([1.0, 2.0]))
+    Tensor([ 3., 12.], dtype=float32, op=multiply)
+    """
+    vg = value_and_grad(f, argnums)
+
+    @functools.wraps(f)
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        return vg(*args, **kwargs)[1]
+
+    return wrapped

@@ -1,0 +1,140 @@
+"""The op base class and registry.
+
+An op is one small class: a NumPy ``forward``, its ``vjp`` and plain-data metadata
+that the property tests read. Subclassing :class:`Op` with a ``name`` registers it;
+nothing else is needed for the engine, the graph renderer and the test suite to
+know about it.
+
+This module never imports :class:`~autograd_lite.Tensor`: the engine installs a
+recorder (``Op._record``) at import time, which is how :meth:`Op.dispatch` can run
+the same rule on arrays (plain NumPy) and on Tensors (recorded, for higher-order
+gradients).
+"""
+
+from __future__ import annotations
+
+import inspect
+from typing import Any, Callable, ClassVar
+
+import numpy as np
+
+#: Domains an input can declare; the testing toolkit maps each to a strategy.
+#: ``real``: any finite value; ``positive``: > 0; ``nonzero``: away from 0;
+#: ``smooth``: away from the op's kinks (listed in ``Op.kinks``);
+#: ``unit``: inside (-1, 1); ``bool``: a boolean condition; ``labels``: class indices.
+DOMAINS = ("real", "positive", "nonzero", "smooth", "unit", "bool", "labels")
+
+#: Kinds tell the property tests how to draw shapes for an op's inputs.
+KINDS = ("elementwise", "reduction", "matmul", "shape", "index", "custom")
+
+
+class Op:
+    """A differentiable primitive: a NumPy ``forward`` and its ``vjp``.
+
+    Notation in every VJP docstring: ``g`` = dL/d(out), ``dx`` = dL/dx.
+
+    Subclasses set:
+
+    ``name``
+        the NumPy spelling; registering a second op with the same name raises.
+    ``forward(*xs, **params) -> out``
+        pure NumPy, no side effects on its inputs.
+    ``vjp(g, out, *xs, **params) -> tuple``
+        one entry per input, each either ``None`` (no gradient) or an array of the
+        *broadcast* shape: the engine sums it down to the input's shape. It may
+        accept a keyword ``needs`` (a tuple of bools, one per input) to skip work
+        for inputs that need no gradient. Written against the NumPy API so that it
+        also runs on Tensors when higher-order gradients are requested.
+    metadata
+        ``arity`` (``None`` for a sequence of inputs), ``kind``, ``domain`` (one
+        entry per input), ``params`` (sample values per keyword, read by the
+        property tests), ``kinks`` (points where the derivative jumps),
+        ``nondiff`` (indices of inputs that never get a gradient, e.g. a condition),
+        ``differentiable_twice`` (False when the VJP is not itself differentiable).
+    """
+
+    name: ClassVar[str]
+    arity: ClassVar[int | None] = 1
+    kind: ClassVar[str] = "elementwise"
+    domain: ClassVar[tuple[str, ...]] = ("real",)
+    params: ClassVar[dict[str, tuple[Any, ...]]] = {}
+    kinks: ClassVar[tuple[float, ...]] = ()
+    nondiff: ClassVar[tuple[int, ...]] = ()
+    differentiable_twice: ClassVar[bool] = True
+
+    registry: ClassVar[dict[str, type[Op]]] = {}
+    # Filled in by __init_subclass__ from the signatures, so the hot path never inspects.
+    _param_names: ClassVar[tuple[str, ...]] = ()
+    _wants_needs: ClassVar[bool] = False
+    # Installed by the engine: records an op applied to Tensors.
+    _record: ClassVar[Callable[..., Any] | None] = None
+    _tensor_type: ClassVar[type | None] = None
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "name" not in cls.__dict__:  # an abstract helper class, not an op
+            return
+        if cls.name in Op.registry:
+            raise ValueError(f"an op named {cls.name!r} is already registered "
+                             f"({Op.registry[cls.name].__qualname__})")
+        for attr in ("forward", "vjp"):
+            if not callable(getattr(cls, attr, None)):
+                raise TypeError(f"op {cls.name!r} must define a static method {attr}()")
+        sig = inspect.signature(cls.forward)
+        cls._param_names = tuple(
+            p.name for p in sig.parameters.values()
+            if p.kind in (p.KEYWORD_ONLY, p.POSITIONAL_OR_KEYWORD) and p.default is not p.empty)
+        cls._wants_needs = "needs" in inspect.signature(cls.vjp).parameters
+        if cls.arity is not None and len(cls.domain) != cls.arity:
+            if len(cls.domain) == 1:
+                cls.domain = cls.domain * cls.arity
+            else:
+                raise ValueError(f"op {cls.name!r}: domain has {len(cls.domain)} entries "
+                                 f"for arity {cls.arity}")
+        unknown = set(cls.domain) - set(DOMAINS)
+        if unknown or cls.kind not in KINDS:
+            raise ValueError(f"op {cls.name!r}: unknown domain {sorted(unknown)} or "
+                             f"kind {cls.kind!r}; expected domains from {DOMAINS}, kinds from {KINDS}")
+        Op.registry[cls.name] = cls
+
+    forward: ClassVar[Callable[..., Any]]
+    vjp: ClassVar[Callable[..., Any]]
+
+    @classmethod
+    def apply(cls, *args: Any, **params: Any) -> Any:
+        """Apply the op to Tensors (or arrays), recording it; returns a Tensor."""
+        assert Op._record is not None, "autograd_lite.engine was not imported"
+        return Op._record(cls, *args, **params)
+
+    @classmethod
+    def dispatch(cls, *args: Any, **params: Any) -> Any:
+        """Run on arrays if every input is an array, else record on Tensors.
+
+        VJP rules use this to call another op, so that one rule serves the fast
+        NumPy path and the recorded path used for higher-order gradients.
+        """
+        inputs = args[0] if cls.arity is None else args
+        if Op._tensor_type is not None and any(isinstance(a, Op._tensor_type) for a in inputs):
+            return cls.apply(*args, **params)
+        return cls.forward(*args, **params)
+
+
+def normalize_axis(axis: int | tuple[int, ...] | list[int] | None, ndim: int, op: str) -> tuple[int, ...]:
+    """``axis`` as a sorted tuple of non-negative ints; a clear error when out of range."""
+    if axis is None:
+        return tuple(range(ndim))
+    axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
+    out = []
+    for a in axes:
+        if not isinstance(a, (int, np.integer)) or not -ndim <= a < ndim:
+            raise np.exceptions.AxisError(
+                f"{op}: axis {a!r} is out of bounds for an input with {ndim} dimensions")
+        out.append(int(a) % ndim)
+    if len(set(out)) != len(out):
+        raise ValueError(f"{op}: repeated axis in {axis!r}")
+    return tuple(sorted(out))
+
+
+def keepdims_shape(shape: tuple[int, ...], axes: tuple[int, ...]) -> tuple[int, ...]:
+    """The shape a reduction over ``axes`` has with ``keepdims=True``."""
+    return tuple(1 if i in axes else n for i, n in enumerate(shape))

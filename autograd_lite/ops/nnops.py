@@ -1,0 +1,111 @@
+"""Softmax, log-softmax and the fused softmax cross-entropy."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .base import Op
+from .reduce import Logsumexp
+
+
+class Softmax(Op):
+    """``out = exp(x) / sum(exp(x), axis)``, shifted by the max (never overflows).
+
+    Notes
+    -----
+    VJP::
+
+        dx = out * (g - sum(g * out, axis))
+    """
+    name = "softmax"
+    kind = "reduction"
+    params = {}
+
+    @staticmethod
+    def forward(x, axis=-1):
+        e = np.exp(x - np.max(x, axis=axis, keepdims=True)) if x.size else np.exp(x)
+        return e / np.sum(e, axis=axis, keepdims=True)
+
+    @staticmethod
+    def vjp(g, out, x, axis=-1):
+        return (out * (g - (g * out).sum(axis=axis, keepdims=True)),)
+
+
+class LogSoftmax(Op):
+    """``out = x - logsumexp(x, axis)``; finite for logits of any size.
+
+    Notes
+    -----
+    VJP::
+
+        dx = g - exp(out) * sum(g, axis)
+    """
+    name = "log_softmax"
+    kind = "reduction"
+    params = {}
+
+    @staticmethod
+    def forward(x, axis=-1):
+        return x - Logsumexp.forward(x, axis=axis, keepdims=True)
+
+    @staticmethod
+    def vjp(g, out, x, axis=-1):
+        return (g - np.exp(out) * g.sum(axis=axis, keepdims=True),)
+
+
+class CrossEntropy(Op):
+    """Softmax cross-entropy from ``logits`` (N, C) and integer ``labels`` (N,):
+    ``loss_i = logsumexp(logits_i) - logits_i[labels_i]``, then mean, sum or none.
+
+    Notes
+    -----
+    VJP::
+
+        dlogits = (softmax(logits) - onehot(labels)) * g / N      (reduction='mean')
+        dlogits = (softmax(logits) - onehot(labels)) * g          (reduction='sum')
+        dlogits = (softmax(logits) - onehot(labels)) * g[:, None] (reduction='none')
+
+    Fused so that the softmax is never differentiated through its division, and
+    so that it stays finite for logits of +-1e4.
+    """
+    name, arity = "cross_entropy", 2
+    kind = "custom"
+    domain = ("real", "labels")
+    nondiff = (1,)
+    params = {"reduction": ("mean", "sum", "none")}
+
+    @staticmethod
+    def _check(logits, labels):
+        if logits.ndim != 2:
+            raise ValueError(f"cross_entropy: logits must have shape (N, C); got {logits.shape}")
+        if labels.shape != logits.shape[:1] or labels.dtype.kind not in "iu":
+            raise ValueError(f"cross_entropy: labels must be integers of shape ({logits.shape[0]},) "
+                             f"for logits of shape {logits.shape}; got shape {labels.shape}, "
+                             f"dtype {labels.dtype}")
+        if labels.size and (labels.min() < 0 or labels.max() >= logits.shape[1]):
+            raise ValueError(f"cross_entropy: labels must lie in [0, {logits.shape[1]}) for logits of "
+                             f"shape {logits.shape}; got values in [{labels.min()}, {labels.max()}]")
+
+    @staticmethod
+    def forward(logits, labels, reduction="mean"):
+        CrossEntropy._check(logits, labels)
+        losses = Logsumexp.forward(logits, axis=1) - logits[np.arange(len(labels)), labels]
+        if reduction == "mean":
+            return np.mean(losses) if losses.size else np.asarray(np.nan, logits.dtype)
+        if reduction == "sum":
+            return np.sum(losses)
+        if reduction == "none":
+            return losses
+        raise ValueError(f"cross_entropy: reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
+
+    @staticmethod
+    def vjp(g, out, logits, labels, reduction="mean"):
+        lab = np.asarray(labels)
+        onehot = np.zeros(logits.shape, dtype=logits.dtype)
+        onehot[np.arange(len(lab)), lab] = 1
+        p = np.exp(logits - Logsumexp.dispatch(logits, axis=1, keepdims=True))
+        if reduction == "none":
+            g = g.reshape((-1, 1))
+        elif reduction == "mean":
+            g = g * (1.0 / max(len(lab), 1))
+        return ((p - onehot) * g, None)

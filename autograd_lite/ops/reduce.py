@@ -1,0 +1,205 @@
+"""Reductions over ``axis`` (None, int, negative, tuple) with ``keepdims``."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .base import Op, keepdims_shape, normalize_axis
+
+
+def _expand(g, x_shape, axes, keepdims):
+    """``g`` reshaped to the keepdims shape, so it broadcasts against the input."""
+    return g if keepdims else g.reshape(keepdims_shape(x_shape, axes))
+
+
+class _Reduction(Op):
+    kind = "reduction"
+    params = {"keepdims": (False, True)}
+
+
+class Sum(_Reduction):
+    """``out = sum(x, axis)``.
+
+    Notes
+    -----
+    VJP::
+
+        dx = broadcast_to(g, x.shape)      (g with the reduced axes restored as size 1)
+    """
+    name = "sum"
+
+    @staticmethod
+    def forward(x, axis=None, keepdims=False):
+        return np.sum(x, axis=normalize_axis(axis, x.ndim, "sum"), keepdims=keepdims)
+
+    @staticmethod
+    def vjp(g, out, x, axis=None, keepdims=False):
+        axes = normalize_axis(axis, x.ndim, "sum")
+        return (np.broadcast_to(_expand(g, x.shape, axes, keepdims), x.shape),)
+
+
+class Mean(_Reduction):
+    """``out = mean(x, axis)``.
+
+    Notes
+    -----
+    VJP::
+
+        dx = broadcast_to(g, x.shape) / n      n = number of elements averaged
+    """
+    name = "mean"
+
+    @staticmethod
+    def forward(x, axis=None, keepdims=False):
+        return np.mean(x, axis=normalize_axis(axis, x.ndim, "mean"), keepdims=keepdims)
+
+    @staticmethod
+    def vjp(g, out, x, axis=None, keepdims=False):
+        axes = normalize_axis(axis, x.ndim, "mean")
+        n = math.prod(x.shape[a] for a in axes)
+        g = _expand(g, x.shape, axes, keepdims) * (1.0 / max(n, 1))
+        return (np.broadcast_to(g, x.shape),)
+
+
+class _Extremum(_Reduction):
+    domain = ("real",)
+
+    @classmethod
+    def _vjp(cls, g, out, x, axis, keepdims):
+        axes = normalize_axis(axis, x.ndim, cls.name)
+        kd = keepdims_shape(x.shape, axes)
+        hit = x == out.reshape(kd)
+        count = np.sum(hit, axis=axes, keepdims=True).astype(g.dtype)
+        return (np.where(hit, _expand(g, x.shape, axes, keepdims) / count, 0),)
+
+
+class Max(_Extremum):
+    """``out = max(x, axis)``.
+
+    Notes
+    -----
+    VJP::
+
+        dx = g * [x == out] / (number of elements equal to out)
+
+    Ties share the gradient evenly (the mean of the subgradients), so the total
+    gradient is g whatever the number of maxima.
+    """
+    name = "max"
+
+    @staticmethod
+    def forward(x, axis=None, keepdims=False):
+        return np.max(x, axis=normalize_axis(axis, x.ndim, "max"), keepdims=keepdims)
+
+    @classmethod
+    def vjp(cls, g, out, x, axis=None, keepdims=False):
+        return cls._vjp(g, out, x, axis, keepdims)
+
+
+class Min(_Extremum):
+    """``out = min(x, axis)``.
+
+    Notes
+    -----
+    VJP::
+
+        dx = g * [x == out] / (number of elements equal to out)
+
+    Ties share the gradient evenly, as in :class:`Max`.
+    """
+    name = "min"
+
+    @staticmethod
+    def forward(x, axis=None, keepdims=False):
+        return np.min(x, axis=normalize_axis(axis, x.ndim, "min"), keepdims=keepdims)
+
+    @classmethod
+    def vjp(cls, g, out, x, axis=None, keepdims=False):
+        return cls._vjp(g, out, x, axis, keepdims)
+
+
+class Var(_Reduction):
+    """``out = sum((x - mean(x))**2, axis) / (n - ddof)``.
+
+    Notes
+    -----
+    VJP::
+
+        dx = g * 2 (x - mean(x)) / (n - ddof)
+
+    (The mean's own dependence on x drops out: the deviations sum to zero.)
+    """
+    name = "var"
+    params = {"keepdims": (False, True), "ddof": (0, 1)}
+
+    @staticmethod
+    def forward(x, axis=None, ddof=0, keepdims=False):
+        return np.var(x, axis=normalize_axis(axis, x.ndim, "var"), ddof=ddof, keepdims=keepdims)
+
+    @staticmethod
+    def vjp(g, out, x, axis=None, ddof=0, keepdims=False):
+        axes = normalize_axis(axis, x.ndim, "var")
+        n = math.prod(x.shape[a] for a in axes)
+        dev = x - x.mean(axis=axes, keepdims=True)
+        scale = 2.0 / (n - ddof) if n > ddof else math.nan
+        return (_expand(g, x.shape, axes, keepdims) * scale * dev,)
+
+
+class Std(_Reduction):
+    """``out = sqrt(var(x, axis, ddof))``.
+
+    Notes
+    -----
+    VJP::
+
+        dx = g * (x - mean(x)) / ((n - ddof) * out)
+
+    Undefined (inf/NaN) where every element is equal, since sqrt has no slope at 0.
+    """
+    name = "std"
+    params = {"keepdims": (False, True), "ddof": (0, 1)}
+
+    @staticmethod
+    def forward(x, axis=None, ddof=0, keepdims=False):
+        return np.std(x, axis=normalize_axis(axis, x.ndim, "std"), ddof=ddof, keepdims=keepdims)
+
+    @staticmethod
+    def vjp(g, out, x, axis=None, ddof=0, keepdims=False):
+        axes = normalize_axis(axis, x.ndim, "std")
+        n = math.prod(x.shape[a] for a in axes)
+        dev = x - x.mean(axis=axes, keepdims=True)
+        kd = keepdims_shape(x.shape, axes)
+        scale = 1.0 / (n - ddof) if n > ddof else math.nan
+        return (_expand(g, x.shape, axes, keepdims) * scale * dev / out.reshape(kd),)
+
+
+class Logsumexp(_Reduction):
+    """``out = log(sum(exp(x), axis))``, shifted by the max so it never overflows.
+
+    Notes
+    -----
+    VJP::
+
+        dx = g * exp(x - out)          (= g * softmax(x, axis))
+    """
+    name = "logsumexp"
+
+    @staticmethod
+    def forward(x, axis=None, keepdims=False):
+        axes = normalize_axis(axis, x.ndim, "logsumexp")
+        if x.size == 0:
+            m = np.zeros(keepdims_shape(x.shape, axes), x.dtype)
+        else:
+            m = np.max(x, axis=axes, keepdims=True)
+            m = np.where(np.isfinite(m), m, 0)  # all -inf: any shift works
+        with np.errstate(divide="ignore"):
+            out = np.log(np.sum(np.exp(x - m), axis=axes, keepdims=True)) + m
+        return out if keepdims else out.reshape([n for i, n in enumerate(x.shape) if i not in axes])
+
+    @staticmethod
+    def vjp(g, out, x, axis=None, keepdims=False):
+        axes = normalize_axis(axis, x.ndim, "logsumexp")
+        kd = keepdims_shape(x.shape, axes)
+        return (_expand(g, x.shape, axes, keepdims) * np.exp(x - out.reshape(kd)),)

@@ -1,0 +1,455 @@
+"""``Tensor``: an ndarray that remembers the op that made it."""
+
+from __future__ import annotations
+
+from typing import Any, Iterator, Sequence
+
+import numpy as np
+
+from . import engine
+from .engine import apply
+from .ops import arith, elementwise, linalg, nnops, reduce
+from .ops import shape as shape_ops
+from .ops import index as index_ops
+
+_default_dtype: np.dtype = np.dtype(np.float32)
+
+ArrayLike = Any
+
+
+def set_default_dtype(dtype: Any) -> None:
+    """Set the float dtype that Python scalars, lists and integer arrays become.
+
+    ``float32`` unless changed; ``float64`` is the usual choice for gradient checks.
+    """
+    global _default_dtype
+    dt = np.dtype(dtype)
+    if dt.kind != "f":
+        raise TypeError(f"set_default_dtype: expected a floating dtype, got {dt}")
+    _default_dtype = dt
+
+
+def get_default_dtype() -> np.dtype:
+    """The float dtype that Python scalars, lists and integer arrays become."""
+    return _default_dtype
+
+
+def _to_array(data: Any, dtype: Any) -> np.ndarray:
+    if isinstance(data, Tensor):
+        data = data.data
+    if dtype is not None:
+        return np.asarray(data, dtype=dtype)
+    if isinstance(data, np.ndarray):
+        if data.dtype.kind == "f":
+            return data
+        if data.dtype.kind in "iub":
+            return data.astype(_default_dtype)
+        raise TypeError(f"Tensor: unsupported dtype {data.dtype}; expected a float, int or bool array")
+    arr = np.asarray(data)
+    if arr.dtype.kind == "f" and isinstance(data, np.generic):
+        return arr  # a NumPy float scalar keeps its precision, like an array
+    if arr.dtype.kind not in "fiub":
+        raise TypeError(f"Tensor: cannot make a tensor from {type(data).__name__} "
+                        f"(dtype {arr.dtype}); expected numbers, lists of numbers or an ndarray")
+    return arr.astype(_default_dtype)
+
+
+def as_tensor(value: Any, like: np.dtype | None = None) -> Tensor:
+    """An op operand as a Tensor that requires no grad.
+
+    Python scalars are weak, as in NumPy: they take the dtype of the op's floating
+    tensor operand (``like``), so ``2 * t`` keeps ``t`` in float32. Arrays keep
+    their dtype, so mixed-precision promotion follows NumPy.
+    """
+    if isinstance(value, Tensor):
+        return value
+    if isinstance(value, np.ndarray):
+        return Tensor._make(value, None)
+    if isinstance(value, (bool, int, float)) and not isinstance(value, np.generic):
+        return Tensor._make(np.asarray(value, dtype=like or _default_dtype), None)
+    if isinstance(value, np.generic):
+        return Tensor._make(np.asarray(value), None)
+    return Tensor(value)
+
+
+class Tensor:
+    """An n-dimensional array that records the ops applied to it.
+
+    Parameters
+    ----------
+    data
+        An ndarray, a nested list, a Python or NumPy scalar, or another Tensor
+        (whose data is shared, not its graph). Floating arrays keep their dtype;
+        Python scalars, lists and integer or bool arrays become the default float
+        dtype (:func:`get_default_dtype`) unless ``dtype`` is given.
+    requires_grad
+        Whether backward should compute a gradient for this tensor. Only floating
+        tensors can require grad.
+    dtype
+        Force a dtype (e.g. ``np.int64`` for class labels).
+    """
+
+    __slots__ = ("data", "grad", "requires_grad", "_node", "_version", "__weakref__")
+    __array_priority__ = 1000  # ndarray (op) Tensor defers to Tensor
+
+    def __init__(self, data: ArrayLike, requires_grad: bool = False, dtype: Any = None) -> None:
+        arr = _to_array(data, dtype)
+        if requires_grad and arr.dtype.kind != "f":
+            raise TypeError(f"Tensor: only floating-point tensors can require grad; got dtype "
+                            f"{arr.dtype}. Pass float data or dtype=np.float32.")
+        self.data: np.ndarray = arr
+        self.grad: Any = None
+        self.requires_grad: bool = bool(requires_grad)
+        self._node: engine.Node | None = None
+        self._version = 0
+
+    @classmethod
+    def _make(cls, data: np.ndarray, node: engine.Node | None) -> Tensor:
+        # The hot path: ops build their outputs here, skipping __init__'s checks.
+        t = object.__new__(cls)
+        t.data = data
+        t.grad = None
+        t.requires_grad = node is not None
+        t._node = node
+        t._version = 0
+        return t
+
+    # ---- array attributes -------------------------------------------------
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return self.data.shape
+
+    @property
+    def ndim(self) -> int:
+        return self.data.ndim
+
+    @property
+    def dtype(self) -> np.dtype:
+        return self.data.dtype
+
+    @property
+    def size(self) -> int:
+        return self.data.size
+
+    @property
+    def T(self) -> Tensor:
+        """The transpose (all axes reversed), like ``ndarray.T``."""
+        return apply(shape_ops.Transpose, self)
+
+    @property
+    def mT(self) -> Tensor:
+        """Swap the last two axes (a batch of matrices transposed)."""
+        return apply(shape_ops.Swapaxes, self, axis1=-1, axis2=-2)
+
+    @property
+    def is_leaf(self) -> bool:
+        """True for tensors not produced by a recorded op."""
+        return self._node is None
+
+    @property
+    def op(self) -> str | None:
+        """Name of the op that produced this tensor, or None for a leaf."""
+        return None if self._node is None else self._node.op.name
+
+    @property
+    def node(self) -> engine.Node | None:
+        """The graph node that produced this tensor (None for a leaf)."""
+        return self._node
+
+    def __len__(self) -> int:
+        if self.data.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return len(self.data)
+
+    def __iter__(self) -> Iterator[Tensor]:
+        for i in range(len(self)):
+            yield self[i]
+
+    def item(self) -> Any:
+        """The value of a one-element tensor as a Python number."""
+        if self.data.size != 1:
+            raise ValueError(f"item: only one-element tensors can be converted to a Python "
+                             f"scalar; this one has shape {self.shape}")
+        return self.data.item()
+
+    def numpy(self) -> np.ndarray:
+        """The underlying ndarray (shared, not copied)."""
+        return self.data
+
+    def tolist(self) -> Any:
+        return self.data.tolist()
+
+    def detach(self) -> Tensor:
+        """A tensor sharing this data but cut from the graph."""
+        return Tensor._make(self.data, None)
+
+    def requires_grad_(self, requires_grad: bool = True) -> Tensor:
+        """Set ``requires_grad`` on a leaf in place; returns self."""
+        if self._node is not None and not requires_grad:
+            raise RuntimeError("requires_grad_: cannot turn off requires_grad on a non-leaf "
+                               "tensor; use .detach()")
+        if requires_grad and self.dtype.kind != "f":
+            raise TypeError(f"requires_grad_: only floating-point tensors can require grad; "
+                            f"got dtype {self.dtype}")
+        self.requires_grad = requires_grad
+        return self
+
+    def zero_grad(self) -> None:
+        self.grad = None
+
+    def __repr__(self) -> str:
+        body = np.array2string(self.data, separator=", ", prefix="Tensor(", threshold=64)
+        extra = f", dtype={self.dtype}"
+        if self._node is not None:
+            extra += f", op={self._node.op.name}"
+        elif self.requires_grad:
+            extra += ", requires_grad=True"
+        return f"Tensor({body}{extra})"
+
+    def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
+        return self.data if dtype is None else self.data.astype(dtype)
+
+    def __bool__(self) -> bool:
+        return bool(self.data)
+
+    def __float__(self) -> float:
+        return float(self.data)
+
+    def __int__(self) -> int:
+        return int(self.data)
+
+    def __index__(self) -> int:
+        if self.dtype.kind not in "iu":
+            raise TypeError(f"only integer tensors can be used as an index, not {self.dtype}")
+        return int(self.data)
+
+    __hash__ = object.__hash__  # == is elementwise, identity stays hashable
+
+    # ---- backward -----------------------------------------------------------
+    def backward(self, gradient: ArrayLike | None = None, retain_graph: bool | None = None,
+                 create_graph: bool = False) -> None:
+        """Accumulate d(self)/d(leaf) into ``leaf.grad`` for every leaf that requires grad.
+
+        ``gradient`` is the cotangent: required unless this tensor has one element.
+        The graph's saved arrays are freed afterwards unless ``retain_graph`` (which
+        defaults to ``create_graph``). With ``create_graph=True`` the gradients are
+        Tensors recorded in a graph of their own, so they can be differentiated again.
+        """
+        if not self.requires_grad:
+            raise RuntimeError(
+                "backward: this tensor does not require grad and has no graph; set "
+                "requires_grad=True on the leaves you want gradients for (and make sure the "
+                "forward pass did not run under no_grad)")
+        if gradient is None:
+            if self.data.size != 1:
+                raise RuntimeError(
+                    f"backward: a gradient can be created implicitly only for a one-element "
+                    f"output, but this tensor has shape {self.shape}; pass the cotangent, "
+                    f"e.g. t.backward(np.ones({self.shape}))")
+            g: Any = np.ones(self.shape, self.dtype)
+        else:
+            garr = gradient.data if isinstance(gradient, Tensor) else np.asarray(gradient)
+            if garr.shape != self.shape:
+                raise ValueError(f"backward: the gradient has shape {garr.shape} but the tensor "
+                                 f"has shape {self.shape}; they must be equal")
+            if create_graph and isinstance(gradient, Tensor):
+                g = gradient
+            else:
+                g = np.array(garr, dtype=self.dtype)  # a copy: never alias the caller's array
+        if create_graph and not isinstance(g, Tensor):
+            g = Tensor._make(g, None)
+        engine.run_backward([self], [g], retain_graph=create_graph if retain_graph is None
+                            else retain_graph, create_graph=create_graph)
+
+    # ---- in place (never recorded; bumps the version counter) ---------------
+    def _inplace(self, name: str, fn: Any, other: Any) -> Tensor:
+        if self.requires_grad and engine.is_grad_enabled():
+            raise RuntimeError(
+                f"{name}: in-place ops on a tensor that requires grad are not recorded; write "
+                f"t = t + x instead, or update it under `with al.no_grad():` as optimisers do")
+        o = other.data if isinstance(other, Tensor) else other
+        try:
+            fn(self.data, o, out=self.data, casting="same_kind")
+        except (ValueError, TypeError) as e:
+            raise type(e)(f"{name}: cannot update a tensor of shape {self.shape} and dtype "
+                          f"{self.dtype} in place with shape {np.shape(o)}: {e}") from None
+        self._version += 1
+        return self
+
+    def __iadd__(self, other: Any) -> Tensor:
+        return self._inplace("add_", np.add, other)
+
+    def __isub__(self, other: Any) -> Tensor:
+        return self._inplace("sub_", np.subtract, other)
+
+    def __imul__(self, other: Any) -> Tensor:
+        return self._inplace("mul_", np.multiply, other)
+
+    def __itruediv__(self, other: Any) -> Tensor:
+        return self._inplace("div_", np.divide, other)
+
+    def add_(self, other: Any, alpha: float = 1.0) -> Tensor:
+        """In place ``self += alpha * other``."""
+        return self._inplace("add_", np.add, other if alpha == 1.0 else alpha * _data(other))
+
+    def sub_(self, other: Any) -> Tensor:
+        return self._inplace("sub_", np.subtract, other)
+
+    def mul_(self, other: Any) -> Tensor:
+        return self._inplace("mul_", np.multiply, other)
+
+    def copy_(self, other: Any) -> Tensor:
+        """Overwrite this tensor's values (broadcasting ``other``)."""
+        return self._inplace("copy_", lambda a, b, out, casting: np.copyto(out, b, casting=casting), other)
+
+    def zero_(self) -> Tensor:
+        return self.copy_(0)
+
+    def fill_(self, value: float) -> Tensor:
+        return self.copy_(value)
+
+    def __setitem__(self, index: Any, value: Any) -> None:
+        if self.requires_grad and engine.is_grad_enabled():
+            raise RuntimeError("setitem: assigning into a tensor that requires grad is not "
+                               "recorded; build the values with al.where or al.concatenate, or "
+                               "assign under `with al.no_grad():`")
+        self.data[_index_data(index)] = _data(value)
+        self._version += 1
+
+    # ---- arithmetic ---------------------------------------------------------
+    def __add__(self, o: Any) -> Tensor: return apply(arith.Add, self, o)
+    def __radd__(self, o: Any) -> Tensor: return apply(arith.Add, o, self)
+    def __sub__(self, o: Any) -> Tensor: return apply(arith.Subtract, self, o)
+    def __rsub__(self, o: Any) -> Tensor: return apply(arith.Subtract, o, self)
+    def __mul__(self, o: Any) -> Tensor: return apply(arith.Multiply, self, o)
+    def __rmul__(self, o: Any) -> Tensor: return apply(arith.Multiply, o, self)
+    def __truediv__(self, o: Any) -> Tensor: return apply(arith.Divide, self, o)
+    def __rtruediv__(self, o: Any) -> Tensor: return apply(arith.Divide, o, self)
+    def __pow__(self, o: Any) -> Tensor: return apply(arith.Power, self, o)
+    def __rpow__(self, o: Any) -> Tensor: return apply(arith.Power, o, self)
+    def __matmul__(self, o: Any) -> Tensor: return apply(linalg.Matmul, self, o)
+    def __rmatmul__(self, o: Any) -> Tensor: return apply(linalg.Matmul, o, self)
+    def __neg__(self) -> Tensor: return apply(arith.Negative, self)
+    def __pos__(self) -> Tensor: return apply(arith.Positive, self)
+    def __abs__(self) -> Tensor: return apply(elementwise.Abs, self)
+
+    # Comparisons are not differentiable: they return bool tensors with no graph.
+    def __lt__(self, o: Any) -> Tensor: return Tensor._make(self.data < _data(o), None)
+    def __le__(self, o: Any) -> Tensor: return Tensor._make(self.data <= _data(o), None)
+    def __gt__(self, o: Any) -> Tensor: return Tensor._make(self.data > _data(o), None)
+    def __ge__(self, o: Any) -> Tensor: return Tensor._make(self.data >= _data(o), None)
+    def __eq__(self, o: Any) -> Tensor: return Tensor._make(np.asarray(self.data == _data(o)), None)  # type: ignore[override]
+    def __ne__(self, o: Any) -> Tensor: return Tensor._make(np.asarray(self.data != _data(o)), None)  # type: ignore[override]
+
+    def __getitem__(self, index: Any) -> Tensor:
+        return apply(index_ops.GetItem, self, index=_index_data(index))
+
+    # ---- elementwise methods ------------------------------------------------
+    def exp(self) -> Tensor: return apply(elementwise.Exp, self)
+    def log(self) -> Tensor: return apply(elementwise.Log, self)
+    def sqrt(self) -> Tensor: return apply(elementwise.Sqrt, self)
+    def abs(self) -> Tensor: return apply(elementwise.Abs, self)
+    def sin(self) -> Tensor: return apply(elementwise.Sin, self)
+    def cos(self) -> Tensor: return apply(elementwise.Cos, self)
+    def tanh(self) -> Tensor: return apply(elementwise.Tanh, self)
+    def sigmoid(self) -> Tensor: return apply(elementwise.Sigmoid, self)
+    def relu(self) -> Tensor: return apply(elementwise.Relu, self)
+    def softplus(self) -> Tensor: return apply(elementwise.Softplus, self)
+    def gelu(self, approximate: str = "none") -> Tensor: return apply(elementwise.Gelu, self, approximate=approximate)
+    def leaky_relu(self, negative_slope: float = 0.01) -> Tensor:
+        return apply(elementwise.LeakyRelu, self, negative_slope=negative_slope)
+    def elu(self, alpha: float = 1.0) -> Tensor: return apply(elementwise.Elu, self, alpha=alpha)
+    def clip(self, min: float | None = None, max: float | None = None) -> Tensor:
+        return apply(elementwise.Clip, self, a_min=min, a_max=max)
+
+    def astype(self, dtype: Any) -> Tensor:
+        """A copy cast to ``dtype``; differentiable between float dtypes."""
+        return apply(elementwise.Astype, self, dtype=np.dtype(dtype))
+
+    # ---- reductions ---------------------------------------------------------
+    def sum(self, axis: Any = None, keepdims: bool = False) -> Tensor:
+        return apply(reduce.Sum, self, axis=axis, keepdims=keepdims)
+    def mean(self, axis: Any = None, keepdims: bool = False) -> Tensor:
+        return apply(reduce.Mean, self, axis=axis, keepdims=keepdims)
+    def max(self, axis: Any = None, keepdims: bool = False) -> Tensor:
+        return apply(reduce.Max, self, axis=axis, keepdims=keepdims)
+    def min(self, axis: Any = None, keepdims: bool = False) -> Tensor:
+        return apply(reduce.Min, self, axis=axis, keepdims=keepdims)
+    def var(self, axis: Any = None, ddof: int = 0, keepdims: bool = False) -> Tensor:
+        return apply(reduce.Var, self, axis=axis, ddof=ddof, keepdims=keepdims)
+    def std(self, axis: Any = None, ddof: int = 0, keepdims: bool = False) -> Tensor:
+        return apply(reduce.Std, self, axis=axis, ddof=ddof, keepdims=keepdims)
+    def logsumexp(self, axis: Any = None, keepdims: bool = False) -> Tensor:
+        return apply(reduce.Logsumexp, self, axis=axis, keepdims=keepdims)
+    def softmax(self, axis: int = -1) -> Tensor: return apply(nnops.Softmax, self, axis=axis)
+    def log_softmax(self, axis: int = -1) -> Tensor: return apply(nnops.LogSoftmax, self, axis=axis)
+
+    # ---- shape --------------------------------------------------------------
+    def reshape(self, *shape: Any) -> Tensor:
+        return apply(shape_ops.Reshape, self, shape=_shape_arg(shape))
+    def transpose(self, *axes: Any) -> Tensor:
+        return apply(shape_ops.Transpose, self, axes=_shape_arg(axes) if axes else None)
+    def swapaxes(self, axis1: int, axis2: int) -> Tensor:
+        return apply(shape_ops.Swapaxes, self, axis1=axis1, axis2=axis2)
+    def squeeze(self, axis: Any = None) -> Tensor: return apply(shape_ops.Squeeze, self, axis=axis)
+    def flatten(self) -> Tensor: return apply(shape_ops.Reshape, self, shape=(-1,))
+    ravel = flatten
+    def matmul(self, other: Any) -> Tensor: return apply(linalg.Matmul, self, other)
+
+    # ---- NumPy interoperability ---------------------------------------------
+    def __array_ufunc__(self, ufunc: np.ufunc, method: str, *inputs: Any, **kwargs: Any) -> Any:
+        from . import functions
+        if method != "__call__" or kwargs:
+            raise TypeError(f"np.{ufunc.__name__}" + ("" if method == "__call__" else f".{method}")
+                            + f"{' with ' + ', '.join(kwargs) if kwargs else ''} is not supported "
+                            f"on Tensors; use the autograd_lite function or t.numpy()")
+        fn = functions.UFUNCS.get(ufunc.__name__)
+        if fn is not None:
+            return fn(*inputs)
+        if ufunc.__name__ in functions.NONDIFF_UFUNCS:
+            return Tensor._make(np.asarray(ufunc(*[_data(i) for i in inputs])), None)
+        raise TypeError(f"np.{ufunc.__name__} has no differentiable version in autograd_lite; "
+                        f"call it on t.numpy() if you do not need its gradient")
+
+    def __array_function__(self, func: Any, types: Any, args: Any, kwargs: Any) -> Any:
+        from . import functions
+        fn = functions.ARRAY_FUNCTIONS.get(func)
+        if fn is not None:
+            return fn(*args, **kwargs)
+        if func in functions.NONDIFF_FUNCTIONS:
+            return func(*_data_tree(args), **_data_tree(kwargs))
+        raise TypeError(f"np.{func.__name__} is not supported on Tensors; use the autograd_lite "
+                        f"function of that name, or call it on t.numpy() (no gradient)")
+
+
+
+
+def _data(x: Any) -> Any:
+    return x.data if isinstance(x, Tensor) else x
+
+
+def _data_tree(x: Any) -> Any:
+    if isinstance(x, Tensor):
+        return x.data
+    if isinstance(x, (list, tuple)):
+        return type(x)(_data_tree(i) for i in x)
+    if isinstance(x, dict):
+        return {k: _data_tree(v) for k, v in x.items()}
+    return x
+
+
+def _index_data(index: Any) -> Any:
+    if isinstance(index, tuple):
+        return tuple(_data(i) for i in index)
+    return _data(index)
+
+
+def _shape_arg(args: Sequence[Any]) -> tuple[int, ...]:
+    if len(args) == 1 and isinstance(args[0], (tuple, list)):
+        return tuple(args[0])
+    return tuple(args)
+
+
+engine._Tensor = Tensor
+engine._as_tensor = as_tensor
+engine.Op._tensor_type = Tensor
