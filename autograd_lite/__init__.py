@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from . import ops
 from .broadcasting import unbroadcast
-from .engine import (GraphFreedError, InplaceModificationError, Node, enable_grad,
+from .engine import (GraphFreedError, InplaceModificationError, Node, enable_grad, scope,
                      is_grad_enabled, no_grad, set_grad_enabled)
 from .functional import grad, gradients, value_and_grad
 from .functions import (OP_FUNCTIONS, flatten, function, ones, ones_like, split, tensor, zeros,
@@ -31,7 +31,7 @@ ravel = flatten
 __version__ = "0.1.0"
 __all__ = [
     "Tensor", "Op", "Node", "tensor", "zeros", "ones", "zeros_like", "ones_like",
-    "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled",
+    "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled", "scope",
     "grad", "value_and_grad", "gradients", "function", "unbroadcast",
     "set_default_dtype", "get_default_dtype", "GraphFreedError", "InplaceModificationError",
     "flatten", "ravel", "split", "absolute", "amax", "amin", *sorted(OP_FUNCTIONS),

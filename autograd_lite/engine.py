@@ -29,8 +29,10 @@ _as_tensor: Any = None
 #: engine sums ``dxs`` down to the parents' shapes. Used by the graph renderer to
 #: collect gradient statistics and by anomaly mode; empty (free) otherwise.
 backward_hooks: list[Callable[[Node, Any, tuple], None]] = []
-#: Called as ``hook(node, out)`` for every recorded op (anomaly mode, tracing).
-forward_hooks: list[Callable[[Node, np.ndarray], None]] = []
+#: Called as ``hook(op, inputs, out, node)`` for every op applied, recorded or not
+#: (``node`` is None when nothing was recorded). Used by anomaly mode; empty otherwise.
+forward_hooks: list[Callable[[type[Op], tuple, np.ndarray, Node | None], None]] = []
+_scope: tuple = ()
 
 
 class Node:
@@ -42,7 +44,7 @@ class Node:
     """
 
     __slots__ = ("op", "parents", "needs", "inputs", "versions", "out", "params",
-                 "shape", "dtype", "where", "__weakref__")
+                 "shape", "dtype", "scope", "where", "__weakref__")
     requires_grad = True  # a node exists only where some input requires grad
 
     def __init__(self, op: type[Op], parents: tuple, needs: tuple[bool, ...], inputs: tuple,
@@ -56,10 +58,28 @@ class Node:
         self.params = params
         self.shape = out.shape
         self.dtype = out.dtype
-        self.where: Any = None
+        self.scope = _scope
+        self.where: Any = None  # set by anomaly mode: where the user created this node
 
     def __repr__(self) -> str:
         return f"<Node {self.op.name} {self.shape} {self.dtype}>"
+
+
+@contextmanager
+def scope(owner: Any) -> Iterator[None]:
+    """Tag every node recorded inside with ``owner`` (innermost last in ``node.scope``).
+
+    ``nn.Module.__call__`` enters its module's scope, which is how the graph renderer
+    groups a model's nodes into one cluster per module without the engine knowing
+    about modules.
+    """
+    global _scope
+    prev = _scope
+    _scope = prev + (owner,)
+    try:
+        yield
+    finally:
+        _scope = prev
 
 
 def is_grad_enabled() -> bool:
@@ -153,12 +173,12 @@ def apply(op: type[Op], *args: Any, **params: Any) -> Tensor:
     if type(out) is not np.ndarray:
         out = np.asarray(out)
     needs = tuple([t.requires_grad for t in tensors])
-    if not (_grad_enabled and True in needs):
-        return Tensor._make(out, None)
-    node = Node(op, tuple([t._node or t for t in tensors]), needs, tensors, out, params)
+    node = None
+    if _grad_enabled and True in needs:
+        node = Node(op, tuple([t._node or t for t in tensors]), needs, tensors, out, params)
     if forward_hooks:
         for hook in forward_hooks:
-            hook(node, out)
+            hook(op, tensors, out, node)
     return Tensor._make(out, node)
 
 
