@@ -286,7 +286,7 @@ def _verify(raw: bytes, payload: bytes, is_gz: bool, checksum: Checksum, source:
     if checksum.compressed:
         if not is_gz:
             warnings.warn(
-                f"{source}: not verified: the published {checksum.algorithm} digest is of "
+                f"{source}: not verified: the expected {checksum.algorithm} digest is of "
                 "the distributed .gz file, but this copy is stored uncompressed; only its "
                 "format was checked",
                 stacklevel=4,
@@ -639,6 +639,13 @@ def load_mnist(
     elif checksums is None:
         table = {}
     else:
+        # A misspelt key (say "train-images-idx3-ubyte.gz") would otherwise silently
+        # turn verification off for that file.
+        unknown = sorted(set(checksums) - set(FILES))
+        if unknown:
+            raise ValueError(
+                f"checksums has unknown keys {unknown}: expected some of {list(FILES)}"
+            )
         table = {stem: _as_checksum(value) for stem, value in checksums.items()}
 
     searched, target = _candidates(path, key)
@@ -647,10 +654,11 @@ def load_mnist(
         failures: list[str] | None = None
         if download:
             missing = [s for s in FILES if s not in _files_in(target)]
-            failures = _download(
-                target, missing, info.mirrors if mirrors is None else mirrors,
-                table, timeout, progress,
-            )
+            if mirrors is None:
+                mirrors = info.mirrors
+            elif isinstance(mirrors, str):
+                mirrors = [mirrors]  # a lone URL must not be iterated character by character
+            failures = _download(target, missing, mirrors, table, timeout, progress)
             files = _files_in(target)
         if files is None or len(files) != len(FILES):
             raise DatasetError(

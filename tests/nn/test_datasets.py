@@ -13,7 +13,9 @@ import http.server
 import os
 import socket
 import struct
+import sys
 import threading
+import types
 import warnings
 from pathlib import Path
 
@@ -221,6 +223,8 @@ def test_unknown_name_and_bad_checksums_argument(tmp_path):
         load_mnist(tmp_path, name="cifar10")
     with pytest.raises(ValueError, match="checksums must be"):
         load_mnist(tmp_path, checksums="sha256")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match=r"unknown keys \['train-images-idx3-ubyte.gz'\]"):
+        load_mnist(tmp_path, checksums={f"{TRAIN_IMAGES}.gz": "00"})
     with pytest.raises(ValueError, match="unknown hash algorithm"):
         Checksum("00", "nope")
 
@@ -614,10 +618,40 @@ def test_download_goes_to_explicit_path(tmp_path, server):
     fake = make_set()
     good = server.serve("/good/", fake)
     target = tmp_path / "mine"
-    data = load_mnist(target, mirrors=[good], checksums=fake.checksums, progress=False)
+    data = load_mnist(target, mirrors=good, checksums=fake.checksums, progress=False)
     assert_matches(data, fake)
     assert sorted(p.name for p in target.iterdir()) == sorted(f"{s}.gz" for s in FILES)
     assert not tmp_path.joinpath(*CACHE).exists()
+
+
+def test_progress_bar_uses_tqdm_when_installed(server, monkeypatch, capsys):
+    fake = make_set()
+    good = server.serve("/good/", fake)
+    bars: list[dict] = []
+
+    class FakeTqdm:
+        def __init__(self, **kwargs):
+            self.record = dict(kwargs, n=0, closed=False)
+            bars.append(self.record)
+
+        def update(self, n):
+            self.record["n"] += n
+
+        def close(self):
+            self.record["closed"] = True
+
+    monkeypatch.setitem(sys.modules, "tqdm", types.SimpleNamespace(tqdm=FakeTqdm))
+    load_mnist(mirrors=[good], checksums=fake.checksums)
+    assert [b["desc"] for b in bars] == [f"{s}.gz" for s in FILES]
+    for bar, stem in zip(bars, FILES):
+        assert bar["total"] == bar["n"] == len(fake.gz(stem)) and bar["closed"]
+    assert capsys.readouterr().err == ""  # no plain progress line as well
+
+
+def test_no_progress_output_when_disabled(server, capsys):
+    fake = make_set()
+    load_mnist(mirrors=[server.serve("/good/", fake)], checksums=fake.checksums, progress=False)
+    assert capsys.readouterr().err == ""
 
 
 def test_default_mirrors_are_used_in_order(tmp_path, server, monkeypatch):
