@@ -197,19 +197,21 @@ def toposort(roots: Sequence[Node]) -> list[Node]:
     stack: list[tuple[Node, bool]] = []
     push, pop = stack.append, stack.pop
     for root in roots:
-        if root in visited:
-            continue
-        visited.add(root)
         push((root, False))
         while stack:
             node, expanded = pop()
             if expanded:
                 order.append(node)
                 continue
+            # Marked when expanded, not when pushed: a node reached again through
+            # a later path must be expanded from there, or a consumer could be
+            # ordered after it (a diamond would then lose part of its cotangent).
+            if node in visited:
+                continue
+            visited.add(node)
             push((node, True))
             for p in node.parents:
                 if type(p) is Node and p not in visited:
-                    visited.add(p)
                     push((p, False))
     order.reverse()
     return order

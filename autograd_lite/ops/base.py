@@ -21,8 +21,9 @@ import numpy as np
 #: Domains an input can declare; the testing toolkit maps each to a strategy.
 #: ``real``: any finite value; ``positive``: > 0; ``nonzero``: away from 0;
 #: ``smooth``: away from the op's kinks (listed in ``Op.kinks``);
-#: ``unit``: inside (-1, 1); ``bool``: a boolean condition; ``labels``: class indices.
-DOMAINS = ("real", "positive", "nonzero", "smooth", "unit", "bool", "labels")
+#: ``unit``: inside (-1, 1); ``distinct``: no two values tie (ties are kinks, as in
+#: max and maximum); ``bool``: a boolean condition; ``labels``: class indices.
+DOMAINS = ("real", "positive", "nonzero", "smooth", "unit", "distinct", "bool", "labels")
 
 #: Kinds tell the property tests how to draw shapes for an op's inputs.
 KINDS = ("elementwise", "reduction", "matmul", "shape", "index", "custom")

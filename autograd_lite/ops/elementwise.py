@@ -344,6 +344,7 @@ class Maximum(Op):
     Ties share the gradient evenly, so dx + dy = g everywhere.
     """
     name, arity = "maximum", 2
+    domain = ("distinct", "distinct")
 
     @staticmethod
     def forward(x, y):
@@ -371,6 +372,7 @@ class Minimum(Op):
     Ties share the gradient evenly, as in :class:`Maximum`.
     """
     name, arity = "minimum", 2
+    domain = ("distinct", "distinct")
 
     @staticmethod
     def forward(x, y):
@@ -399,8 +401,8 @@ class Clip(Op):
     """
     name = "clip"
     domain = ("smooth",)
-    kinks = (-0.5, 0.5)
-    params = {"a_min": (-0.5, None), "a_max": (0.5, None)}
+    params = {"a_min": (-0.5, None), "a_max": (0.5, 1.5)}  # a_max=None: tests/test_ops_unit.py
+    kinks = (-0.5, 0.5, 1.5)
 
     @staticmethod
     def forward(x, a_min=None, a_max=None):

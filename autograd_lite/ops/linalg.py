@@ -13,10 +13,10 @@ class Matmul(Op):
 
     Notes
     -----
-    VJP (2-D and batched; the batch axes are summed down by the engine)::
+    VJP::
 
         dx = g @ y^T
-        dy = x^T @ g
+        dy = x^T @ g          (batch axes are summed down by the engine)
 
     A 1-D ``x`` is treated as a row (1, k) and a 1-D ``y`` as a column (k, 1); ``g``
     gets the same size-1 axis back before the products.

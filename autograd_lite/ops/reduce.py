@@ -64,7 +64,7 @@ class Mean(_Reduction):
 
 
 class _Extremum(_Reduction):
-    domain = ("real",)
+    domain = ("distinct",)
 
     @classmethod
     def _vjp(cls, g, out, x, axis, keepdims):
