@@ -33,17 +33,28 @@ backward_hooks: list[Callable[[Node, Any, tuple], None]] = []
 #: (``node`` is None when nothing was recorded). Used by anomaly mode; empty otherwise.
 forward_hooks: list[Callable[[type[Op], tuple, np.ndarray, Node | None], None]] = []
 _scope: tuple = ()
+# In-place changes stamp a tensor with the next tick of this clock; a node records
+# the clock when it saves its inputs, so "modified since saved" is one comparison
+# per input instead of a tuple of versions per node.
+_clock = 0
+
+
+def bump_version(t: Tensor) -> None:
+    """Mark ``t`` as modified in place (its saved copies in any graph are stale)."""
+    global _clock
+    _clock += 1
+    t._version = _clock
 
 
 class Node:
     """One recorded op: what backward needs to call its VJP, and the graph's shape.
 
-    ``inputs``, ``out`` and ``versions`` are the *saved* state, dropped after a
+    ``inputs`` and ``out`` are the *saved* state, dropped after a
     backward without ``retain_graph``; ``parents``, ``shape`` and ``dtype`` stay so
     the graph can still be drawn and a second backward can explain what happened.
     """
 
-    __slots__ = ("op", "parents", "needs", "inputs", "versions", "out", "params",
+    __slots__ = ("op", "parents", "needs", "inputs", "stamp", "out", "params",
                  "shape", "dtype", "scope", "where", "__weakref__")
     requires_grad = True  # a node exists only where some input requires grad
 
@@ -53,7 +64,7 @@ class Node:
         self.parents = parents
         self.needs = needs
         self.inputs = inputs
-        self.versions = tuple([t._version for t in inputs])
+        self.stamp = _clock
         self.out = out
         self.params = params
         self.shape = out.shape
@@ -141,44 +152,61 @@ def _op_error(op: type[Op], exc: Exception, tensors: Sequence[Tensor]) -> Except
         return ValueError(msg)
 
 
-def apply(op: type[Op], *args: Any, **params: Any) -> Tensor:
-    """Run ``op`` on Tensors (or values convertible to them) and record it if needed."""
-    Tensor, as_tensor = _Tensor, _as_tensor
-
+def _bind(op: type[Op], args: tuple, params: dict) -> tuple[tuple, dict]:
+    """Split a call's arguments into input tensors and keyword params."""
     if op.arity is None:
         if len(args) != 1:
             args, params = (args[0],), {**dict(zip(op._param_names, args[1:])), **params}
         seq = args[0]
-        if isinstance(seq, Tensor) or not isinstance(seq, (list, tuple)):
+        if isinstance(seq, _Tensor) or not isinstance(seq, (list, tuple)):
             raise TypeError(f"{op.name}: expected a sequence of tensors, got {type(seq).__name__}")
-        args = tuple(seq)
-    elif len(args) != op.arity:
-        if len(args) < op.arity:
-            raise TypeError(f"{op.name}: expected {op.arity} inputs, got {len(args)}")
-        extra = args[op.arity:]
-        if len(extra) > len(op._param_names):
-            raise TypeError(f"{op.name}: too many arguments ({len(args)})")
-        params = {**dict(zip(op._param_names, extra)), **params}
-        args = args[:op.arity]
-    like = None
+        return tuple(seq), params
+    if len(args) < op.arity:
+        raise TypeError(f"{op.name}: expected {op.arity} inputs, got {len(args)}")
+    extra = args[op.arity:]
+    if len(extra) > len(op._param_names):
+        raise TypeError(f"{op.name}: takes {op.arity} inputs and the params "
+                        f"{op._param_names}; got {len(args)} positional arguments")
+    return args[:op.arity], {**dict(zip(op._param_names, extra)), **params}
+
+
+def _convert(args: tuple) -> tuple:
+    """Every argument as a Tensor; Python scalars take the first float tensor's dtype."""
+    Tensor, like = _Tensor, None
     for a in args:
-        if isinstance(a, Tensor) and a.dtype.kind == "f":
-            like = a.dtype
+        if isinstance(a, Tensor) and a.data.dtype.kind == "f":
+            like = a.data.dtype
             break
-    tensors = tuple(a if isinstance(a, Tensor) else as_tensor(a, like) for a in args)
+    return tuple([a if isinstance(a, Tensor) else _as_tensor(a, like) for a in args])
+
+
+def apply(op: type[Op], *args: Any, **params: Any) -> Tensor:
+    """Run ``op`` on Tensors (or values convertible to them) and record it if needed.
+
+    This is the hot path of every forward pass: the common case (the right number
+    of Tensor arguments) goes through one loop with no conversions.
+    """
+    Tensor = _Tensor
+    if len(args) != op.arity:
+        args, params = _bind(op, args, params)
+    for a in args:
+        if type(a) is not Tensor and not isinstance(a, Tensor):
+            args = _convert(args)  # a Python scalar or an array among the inputs
+            break
+    datas = [a.data for a in args]
+    needs = [a.requires_grad for a in args]
     try:
-        out = op.forward(*[t.data for t in tensors], **params)
+        out = op.forward(*datas, **params)
     except (ValueError, TypeError, IndexError, np.exceptions.AxisError) as e:
-        raise _op_error(op, e, tensors) from None
+        raise _op_error(op, e, args) from None
     if type(out) is not np.ndarray:
         out = np.asarray(out)
-    needs = tuple([t.requires_grad for t in tensors])
     node = None
     if _grad_enabled and True in needs:
-        node = Node(op, tuple([t._node or t for t in tensors]), needs, tensors, out, params)
+        node = Node(op, tuple([a._node or a for a in args]), tuple(needs), args, out, params)
     if forward_hooks:
         for hook in forward_hooks:
-            hook(op, tensors, out, node)
+            hook(op, args, out, node)
     return Tensor._make(out, node)
 
 
@@ -225,19 +253,20 @@ class InplaceModificationError(RuntimeError):
     """An array saved for backward was modified in place after it was saved."""
 
 
-def _check_saved(node: Node) -> None:
-    if node.inputs is None:
-        raise GraphFreedError(
-            f"backward: trying to backpropagate through '{node.op.name}' (output shape "
-            f"{node.shape}) a second time, but its saved arrays were freed by the first "
-            f"backward. Call backward(retain_graph=True) the first time if you need to "
-            f"backpropagate through the same graph twice.")
-    for i, (t, v) in enumerate(zip(node.inputs, node.versions)):
-        if t._version != v:
-            raise InplaceModificationError(
-                f"backward: input {i} of '{node.op.name}' (shape {t.shape}, dtype {t.dtype}) was "
-                f"modified in place after it was saved for backward (version {v} -> {t._version}); "
-                f"the gradient would be wrong. Use an out-of-place op, or modify a copy.")
+def _freed(node: Node) -> GraphFreedError:
+    return GraphFreedError(
+        f"backward: trying to backpropagate through '{node.op.name}' (output shape "
+        f"{node.shape}) a second time, but its saved arrays were freed by the first "
+        f"backward. Call backward(retain_graph=True) the first time if you need to "
+        f"backpropagate through the same graph twice.")
+
+
+def _modified(node: Node, i: int) -> InplaceModificationError:
+    t = node.inputs[i]
+    return InplaceModificationError(
+        f"backward: input {i} of '{node.op.name}' (shape {t.shape}, dtype {t.dtype}) was "
+        f"modified in place after it was saved for backward; the gradient would be wrong. "
+        f"Use an out-of-place op, or modify a copy.")
 
 
 def _root_buffer(a: np.ndarray) -> int:
@@ -281,16 +310,22 @@ def run_backward(roots: Sequence[Tensor], grads: Sequence[Any], *, retain_graph:
             if node in node_targets:
                 capture(node, g)
                 continue
-            _check_saved(node)
+            saved = node.inputs
+            if saved is None:
+                raise _freed(node)
+            stamp = node.stamp
+            for i, t in enumerate(saved):
+                if t._version > stamp:
+                    raise _modified(node, i)
             op = node.op
             if create_graph:
-                inputs = node.inputs
+                inputs = saved
                 # The VJP may use ``out``; recomputing it as a recorded op keeps its
                 # dependence on the inputs, which a second derivative needs.
                 out = apply(op, list(inputs), **node.params) if op.arity is None \
                     else apply(op, *inputs, **node.params)
             else:
-                inputs = [t.data for t in node.inputs]
+                inputs = [t.data for t in saved]
                 out = node.out
             try:
                 if op._wants_needs:

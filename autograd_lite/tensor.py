@@ -58,16 +58,15 @@ def as_tensor(value: Any, like: np.dtype | None = None) -> Tensor:
     """An op operand as a Tensor that requires no grad.
 
     Python scalars are weak, as in NumPy: they take the dtype of the op's floating
-    tensor operand (``like``), so ``2 * t`` keeps ``t`` in float32. Arrays keep
-    their dtype, so mixed-precision promotion follows NumPy.
+    tensor operand (``like``), so ``2 * t`` keeps ``t`` in float32. Arrays and NumPy
+    scalars keep their dtype, so mixed-precision promotion follows NumPy.
     """
+    cls = type(value)
+    if cls is float or cls is int or cls is bool:
+        return Tensor._make(np.asarray(value, dtype=like or _default_dtype), None)
     if isinstance(value, Tensor):
         return value
-    if isinstance(value, np.ndarray):
-        return Tensor._make(value, None)
-    if isinstance(value, (bool, int, float)) and not isinstance(value, np.generic):
-        return Tensor._make(np.asarray(value, dtype=like or _default_dtype), None)
-    if isinstance(value, np.generic):
+    if isinstance(value, (np.ndarray, np.generic)):
         return Tensor._make(np.asarray(value), None)
     return Tensor(value)
 
@@ -273,7 +272,7 @@ class Tensor:
         except (ValueError, TypeError) as e:
             raise type(e)(f"{name}: cannot update a tensor of shape {self.shape} and dtype "
                           f"{self.dtype} in place with shape {np.shape(o)}: {e}") from None
-        self._version += 1
+        engine.bump_version(self)
         return self
 
     def __iadd__(self, other: Any) -> Tensor:
@@ -314,7 +313,7 @@ class Tensor:
                                "recorded; build the values with al.where or al.concatenate, or "
                                "assign under `with al.no_grad():`")
         self.data[_index_data(index)] = _data(value)
-        self._version += 1
+        engine.bump_version(self)
 
     # ---- arithmetic ---------------------------------------------------------
     def __add__(self, o: Any) -> Tensor: return apply(arith.Add, self, o)

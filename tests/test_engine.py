@@ -1,0 +1,184 @@
+"""Backward semantics: accumulation, reuse, freeing, no_grad, deep graphs, higher order."""
+
+import gc
+import weakref
+
+import numpy as np
+import pytest
+
+import autograd_lite as al
+from autograd_lite import Tensor
+from autograd_lite.ops.linalg import Matmul
+
+
+def test_the_readme_example():
+    rng = np.random.default_rng(0)
+    x = Tensor(rng.random((32, 784)).astype(np.float32))
+    W = Tensor(rng.standard_normal((128, 784)).astype(np.float32) * 0.05, requires_grad=True)
+    b = Tensor(np.zeros(128, np.float32), requires_grad=True)
+    loss = (x @ W.T + b).relu().mean()
+    loss.backward()
+    z = x.data @ W.data.T + b.data
+    g = (z > 0) / z.size
+    np.testing.assert_allclose(W.grad, g.T @ x.data, rtol=1e-4, atol=1e-7)
+    np.testing.assert_allclose(b.grad, g.sum(0), rtol=1e-5)
+    assert W.grad.shape == W.shape and W.grad.dtype == np.float32 and x.grad is None
+
+
+def test_reused_nodes_and_diamonds():
+    a = Tensor([3.0], requires_grad=True, dtype=np.float64)
+    b = a + a
+    c = b * b               # c = 4 a^2 -> dc/da = 8a
+    c.backward()
+    assert a.grad.tolist() == [24.0]
+    a.grad = None
+    h = a.exp()
+    out = h * h.sin() + h   # a diamond through h
+    out.backward()
+    e = np.exp(3.0)
+    np.testing.assert_allclose(a.grad, [(np.sin(e) + e * np.cos(e) + 1) * e])
+
+
+def test_leaves_accumulate_across_backward_calls():
+    w = Tensor([1.0, 2.0], requires_grad=True)
+    (w * 3).sum().backward()
+    (w * w).sum().backward()
+    np.testing.assert_allclose(w.grad, [3 + 2, 3 + 4])
+
+
+def test_leaf_gradients_never_share_buffers():
+    a = Tensor(np.ones(3), requires_grad=True)
+    b = Tensor(np.ones(3), requires_grad=True)
+    g = np.arange(3.0)
+    (a + b).backward(g)
+    a.grad *= 10          # an in-place edit (gradient clipping does this)
+    assert b.grad.tolist() == [0.0, 1.0, 2.0] and g.tolist() == [0.0, 1.0, 2.0]
+
+
+def test_no_vjp_is_computed_for_inputs_that_need_no_grad(monkeypatch):
+    calls = []
+    real = Matmul.vjp
+
+    def spy(g, out, x, y, needs):
+        calls.append(needs)
+        dx, dy = real(g, out, x, y, needs=needs)
+        assert dx is None  # the data batch never costs a matmul
+        return dx, dy
+
+    monkeypatch.setattr(Matmul, "vjp", staticmethod(spy))
+    x = Tensor(np.ones((4, 3)))
+    w = Tensor(np.ones((3, 2)), requires_grad=True)
+    (x @ w).sum().backward()
+    assert calls == [(False, True)]
+
+
+def test_backward_frees_saved_arrays_and_a_second_backward_names_retain_graph():
+    w = Tensor([1.0, 2.0], requires_grad=True)
+    loss = (w.exp() * 2).sum()
+    loss.backward()
+    with pytest.raises(al.GraphFreedError, match="retain_graph=True"):
+        loss.backward()
+
+
+def test_retain_graph_allows_a_second_identical_backward():
+    w = Tensor([1.0, 2.0], requires_grad=True)
+    loss = (w.exp() * 2).sum()
+    loss.backward(retain_graph=True)
+    first = w.grad.copy()
+    loss.backward()
+    np.testing.assert_allclose(w.grad, 2 * first)
+
+
+def test_graph_is_released_by_reference_counting():
+    w = Tensor(np.ones(1000), requires_grad=True)
+    h = w * 2
+    ref = weakref.ref(h.node)
+    loss = h.sum()
+    del h
+    gc.disable()
+    try:
+        loss.backward()
+        del loss
+        assert ref() is None  # no cycle keeps the graph alive
+    finally:
+        gc.enable()
+
+
+def test_no_grad_records_nothing_and_works_as_decorator():
+    w = Tensor([1.0], requires_grad=True)
+    with al.no_grad():
+        y = w * 2
+        with al.enable_grad():
+            z = w * 2
+    assert not y.requires_grad and y.node is None and z.requires_grad
+
+    @al.no_grad()
+    def f(t):
+        return t * 3
+
+    assert not f(w).requires_grad and al.is_grad_enabled()
+
+
+def test_backward_with_explicit_gradient_for_any_shape():
+    w = Tensor(np.ones((2, 3)), requires_grad=True)
+    g = np.arange(6.0).reshape(2, 3)
+    (w * 5).backward(g)
+    np.testing.assert_allclose(w.grad, 5 * g)
+
+
+def test_a_million_op_chain_backpropagates_without_recursion():
+    x = Tensor(np.float32(1.0), requires_grad=True)
+    y = x
+    for _ in range(1_000_000):
+        y = y * 1.0
+    y.backward()
+    assert x.grad == 1.0
+
+
+def test_higher_order_gradients_through_grad_of_grad():
+    f = lambda x: (x ** 3).sum()  # noqa: E731
+    x = al.tensor([1.0, 2.0], dtype=np.float64)
+    d2 = al.grad(lambda x: al.grad(f)(x).sum())(x)
+    np.testing.assert_allclose(d2.data, 6 * x.data)
+    d3 = al.grad(lambda x: al.grad(lambda y: al.grad(f)(y).sum())(x).sum())(x)
+    np.testing.assert_allclose(d3.data, [6.0, 6.0])
+
+
+def test_backward_create_graph_gives_differentiable_grads():
+    x = Tensor(np.array([0.5, -1.0]), requires_grad=True)
+    y = (x.tanh() * x).sum()
+    y.backward(create_graph=True)
+    gx = x.grad
+    assert isinstance(gx, Tensor) and gx.requires_grad
+    x.grad = None
+    gx.sum().backward()
+    t = np.tanh(x.data)
+    np.testing.assert_allclose(x.grad, 2 * (1 - t ** 2) - 2 * x.data * t * (1 - t ** 2))
+
+
+def test_value_and_grad_with_several_arguments():
+    f = lambda a, b: (a * b + a).sum()  # noqa: E731
+    val, (ga, gb) = al.value_and_grad(f, argnums=(0, 1))(np.array([1.0, 2.0]), np.array([3.0, 4.0]))
+    assert val.item() == 14.0
+    np.testing.assert_allclose(ga.data, [4.0, 5.0])
+    np.testing.assert_allclose(gb.data, [1.0, 2.0])
+    with pytest.raises(TypeError, match="one-element Tensor"):
+        al.grad(lambda a: a * 2)(np.ones(3))
+
+
+def test_gradients_wrt_an_intermediate_tensor_leaves_grad_untouched():
+    w = Tensor([1.0, 2.0], requires_grad=True)
+    h = w * 3
+    loss = (h * h).sum()
+    (dh,) = al.gradients(loss, [h])
+    np.testing.assert_allclose(dh, 2 * h.data)
+    assert w.grad is None
+
+
+def test_scope_tags_nodes():
+    w = Tensor([1.0], requires_grad=True)
+    owner = object()
+    with al.scope(owner):
+        y = w * 2
+    z = y + 1
+    assert y.node.scope == (owner,) and z.node.scope == ()

@@ -1,0 +1,110 @@
+"""Every user error gets a clear message naming the op, the shapes and what was expected."""
+
+import numpy as np
+import pytest
+
+import autograd_lite as al
+from autograd_lite import Tensor
+
+
+def test_matmul_shape_mismatch_names_op_and_both_shapes():
+    with pytest.raises(ValueError, match=r"matmul: shapes \(2, 3\) and \(2, 3\) are not aligned"):
+        Tensor(np.ones((2, 3))) @ Tensor(np.ones((2, 3)))
+
+
+def test_broadcast_mismatch_names_op_and_shapes():
+    with pytest.raises(ValueError, match=r"add: .*\(2,3\).*\(4,\)"):
+        Tensor(np.ones((2, 3))) + Tensor(np.ones(4))
+    with pytest.raises(ValueError, match=r"multiply: .*input shapes: \(3,\), \(2,\)"):
+        Tensor(np.ones(3)) * np.ones(2)
+
+
+def test_backward_on_non_scalar_without_gradient():
+    w = Tensor(np.ones(3), requires_grad=True)
+    with pytest.raises(RuntimeError, match=r"only for a one-element output.*shape \(3,\)"):
+        (w * 2).backward()
+
+
+def test_backward_with_gradient_of_wrong_shape():
+    w = Tensor(np.ones(3), requires_grad=True)
+    with pytest.raises(ValueError, match=r"gradient has shape \(2,\) but the tensor has shape \(3,\)"):
+        (w * 2).backward(np.ones(2))
+
+
+def test_backward_on_tensor_that_does_not_require_grad():
+    with pytest.raises(RuntimeError, match="does not require grad"):
+        Tensor([1.0]).sum().backward()
+
+
+def test_inplace_change_of_a_saved_input_is_detected_at_backward():
+    x = Tensor([1.0, 2.0])
+    w = Tensor([3.0, 4.0], requires_grad=True)
+    loss = (x * w).sum()
+    x += 1
+    with pytest.raises(al.InplaceModificationError, match=r"input 0 of 'multiply'.*modified in place"):
+        loss.backward()
+
+
+def test_reduction_axis_out_of_range():
+    with pytest.raises(np.exceptions.AxisError, match="sum: axis 3 is out of bounds.*2 dimensions"):
+        Tensor(np.ones((2, 2))).sum(axis=3)
+
+
+def test_reshape_to_incompatible_shape():
+    with pytest.raises(ValueError, match=r"reshape: cannot reshape an input of shape \(2, 3\)"):
+        Tensor(np.ones((2, 3))).reshape(4, 2)
+
+
+def test_cross_entropy_checks_labels():
+    logits = Tensor(np.zeros((2, 3)), requires_grad=True)
+    with pytest.raises(ValueError, match=r"labels must lie in \[0, 3\)"):
+        al.cross_entropy(logits, np.array([0, 3]))
+    with pytest.raises(ValueError, match=r"labels must be integers of shape \(2,\)"):
+        al.cross_entropy(logits, np.array([0.0, 1.0]))
+
+
+def test_index_out_of_range_stays_an_index_error_naming_the_op():
+    with pytest.raises(IndexError, match="getitem"):
+        Tensor(np.ones(3))[5]
+
+
+def test_a_failing_custom_vjp_is_reported_with_the_op_name():
+    class Broken(al.Op):
+        """``out = x``.
+
+        Notes
+        -----
+        VJP::
+
+            dx = g
+        """
+        name = "test_broken_vjp"
+
+        @staticmethod
+        def forward(x):
+            return x.copy()
+
+        @staticmethod
+        def vjp(g, out, x):
+            raise ZeroDivisionError("boom")
+
+    try:
+        y = Broken.apply(Tensor([1.0], requires_grad=True))
+        with pytest.raises(RuntimeError, match="the VJP of 'test_broken_vjp' failed.*boom"):
+            y.sum().backward()
+    finally:
+        del al.Op.registry["test_broken_vjp"]
+
+
+def test_duplicate_op_names_are_refused():
+    with pytest.raises(ValueError, match="already registered"):
+        class Exp2(al.Op):
+            name = "exp"
+
+            @staticmethod
+            def forward(x):
+                return x
+
+            @staticmethod
+            def vjp(g, out, x):
+                return (g,)

@@ -1,0 +1,107 @@
+"""Direct tests of what the property suite cannot see: kinks, stability, dtypes."""
+
+import numpy as np
+import pytest
+
+import autograd_lite as al
+from autograd_lite import Tensor, engine
+from autograd_lite.ops import Op
+
+
+def _grad(fn, x):
+    t = Tensor(np.asarray(x, np.float64), requires_grad=True)
+    fn(t).backward(np.ones(np.shape(fn(Tensor(np.asarray(x, np.float64))).data)))
+    return t.grad
+
+
+def test_subgradients_at_kinks():
+    assert _grad(lambda t: t.relu(), [0.0]).tolist() == [0.0]
+    assert _grad(lambda t: t.abs(), [0.0]).tolist() == [0.0]
+    assert _grad(lambda t: t.leaky_relu(0.1), [0.0]).tolist() == [0.1]
+    assert _grad(lambda t: t.max(), [1.0, 3.0, 3.0]).tolist() == [0.0, 0.5, 0.5]
+    assert _grad(lambda t: t.min(), [2.0, 2.0, 2.0, 5.0]).tolist() == [1 / 3, 1 / 3, 1 / 3, 0.0]
+    assert _grad(lambda t: t.clip(-1.0, 1.0), [-1.0, 1.0, 1.5]).tolist() == [1.0, 1.0, 0.0]
+    assert _grad(lambda t: t.clip(None, 1.0), [-5.0, 2.0]).tolist() == [1.0, 0.0]
+    assert _grad(lambda t: al.maximum(t, 1.0), [1.0, 2.0]).tolist() == [0.5, 1.0]
+
+
+def test_where_selects_the_cotangent_instead_of_multiplying_by_a_mask():
+    # An inf cotangent in a position a branch did not supply must not become
+    # NaN (0 * inf) in that branch's gradient.
+    a = Tensor(np.array([1.0, 2.0]), requires_grad=True)
+    b = Tensor(np.array([3.0, 4.0]), requires_grad=True)
+    al.where(np.array([False, True]), a, b).backward(np.array([np.inf, 1.0]))
+    assert a.grad.tolist() == [0.0, 1.0] and b.grad.tolist() == [np.inf, 0.0]
+
+
+@pytest.mark.parametrize("fn", [
+    lambda t: al.log_softmax(t, axis=1), lambda t: al.softmax(t, axis=1),
+    lambda t: al.logsumexp(t, axis=1), lambda t: al.cross_entropy(t, np.array([0, 1])),
+    lambda t: t.sigmoid(), lambda t: t.softplus(), lambda t: t.tanh(), lambda t: t.elu(),
+])
+def test_finite_for_huge_logits(fn):
+    x = Tensor(np.array([[1e4, -1e4], [-1e4, 1e4]], np.float32), requires_grad=True)
+    with np.errstate(over="raise", divide="raise", invalid="raise"):
+        y = fn(x)
+        y.backward(np.ones(y.shape, np.float32))
+    assert np.all(np.isfinite(y.data)) and np.all(np.isfinite(x.grad))
+
+
+def test_cross_entropy_gradient_is_softmax_minus_onehot_over_batch():
+    rng = np.random.default_rng(1)
+    z = rng.standard_normal((5, 4))
+    labels = np.array([0, 3, 1, 1, 2])
+    t = Tensor(z, requires_grad=True)
+    al.cross_entropy(t, labels).backward()
+    p = np.exp(z) / np.exp(z).sum(1, keepdims=True)
+    np.testing.assert_allclose(t.grad, (p - np.eye(4)[labels]) / 5)
+
+
+def test_getitem_scatter_adds_repeated_indices_and_supports_all_index_kinds():
+    x = Tensor(np.arange(12.0).reshape(3, 4), requires_grad=True)
+    y = x[np.array([0, 0, 2]), ::-2]
+    y.backward(np.ones(y.shape))
+    expect = np.zeros((3, 4))
+    np.add.at(expect, (np.array([0, 0, 2]), slice(None, None, -2)), 1.0)
+    np.testing.assert_allclose(x.grad, expect)
+    x.grad = None
+    x[x.data > 5].sum().backward()
+    np.testing.assert_allclose(x.grad, (x.data > 5).astype(float))
+    assert x[None, ..., 1].shape == (1, 3)
+
+
+def _float32_inputs(op: type[Op]):
+    """One small float32 call per op (shapes chosen to exercise broadcasting)."""
+    r = np.random.default_rng(0)
+    f = lambda *s: (r.random(s) + 0.5).astype(np.float32)  # noqa: E731
+    special = {
+        "matmul": ([f(2, 3), f(3, 4)], {}), "reshape": ([f(2, 3)], {"shape": (3, 2)}),
+        "broadcast_to": ([f(3)], {"shape": (2, 3)}), "squeeze": ([f(1, 3)], {}),
+        "expand_dims": ([f(3)], {"axis": 0}), "concatenate": ([f(2), f(3)], {}),
+        "stack": ([f(2), f(2)], {}), "pad": ([f(2)], {"pad_width": 1}),
+        "getitem": ([f(4)], {"index": np.array([0, 0, 3])}),
+        "scatter_add": ([f(3)], {"index": np.array([0, 0, 3]), "shape": (4,)}),
+        "cross_entropy": ([f(2, 3), np.array([0, 2])], {}),
+        "where": ([np.array([True, False]), f(2), f(1)], {}),
+        "astype": ([f(2)], {"dtype": np.dtype(np.float32)}),
+        "clip": ([f(3)], {"a_min": 0.6, "a_max": 1.2}),
+    }
+    if op.name in special:
+        return special[op.name]
+    if op.arity == 2:
+        return [f(2, 3), f(3)], {}
+    return [f(2, 3)], {}
+
+
+@pytest.mark.parametrize("op", sorted(Op.registry.values(), key=lambda o: o.name), ids=lambda o: o.name)
+def test_float32_stays_float32_through_every_vjp(op, monkeypatch):
+    xs, params = _float32_inputs(op)
+    seen = []
+    monkeypatch.setattr(engine, "backward_hooks", [lambda node, g, dxs: seen.append(
+        [d.dtype for d in dxs if d is not None])])
+    leaves = [Tensor(x, requires_grad=x.dtype.kind == "f" and i not in op.nondiff, dtype=x.dtype)
+              for i, x in enumerate(xs)]
+    out = op.apply(leaves, **params) if op.arity is None else op.apply(*leaves, **params)
+    assert out.dtype == np.float32
+    out.backward(np.ones(out.shape, np.float32))
+    assert seen and all(dt == np.float32 for dts in seen for dt in dts), f"{op.name}: VJP gave {seen}"
