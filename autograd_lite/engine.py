@@ -313,10 +313,10 @@ def run_backward(roots: Sequence[Tensor], grads: Sequence[Any], *, retain_graph:
             saved = node.inputs
             if saved is None:
                 raise _freed(node)
-            stamp = node.stamp
-            for i, t in enumerate(saved):
-                if t._version > stamp:
-                    raise _modified(node, i)
+            if _clock > node.stamp:  # something was modified in place since: which?
+                for i, t in enumerate(saved):
+                    if t._version > node.stamp:
+                        raise _modified(node, i)
             op = node.op
             if create_graph:
                 inputs = saved

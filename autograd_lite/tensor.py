@@ -315,17 +315,19 @@ class Tensor:
         self.data[_index_data(index)] = _data(value)
         engine.bump_version(self)
 
-    # ---- arithmetic ---------------------------------------------------------
-    def __add__(self, o: Any) -> Tensor: return apply(arith.Add, self, o)
-    def __radd__(self, o: Any) -> Tensor: return apply(arith.Add, o, self)
-    def __sub__(self, o: Any) -> Tensor: return apply(arith.Subtract, self, o)
-    def __rsub__(self, o: Any) -> Tensor: return apply(arith.Subtract, o, self)
-    def __mul__(self, o: Any) -> Tensor: return apply(arith.Multiply, self, o)
-    def __rmul__(self, o: Any) -> Tensor: return apply(arith.Multiply, o, self)
-    def __truediv__(self, o: Any) -> Tensor: return apply(arith.Divide, self, o)
-    def __rtruediv__(self, o: Any) -> Tensor: return apply(arith.Divide, o, self)
-    def __pow__(self, o: Any) -> Tensor: return apply(arith.Power, self, o)
-    def __rpow__(self, o: Any) -> Tensor: return apply(arith.Power, o, self)
+    # ---- arithmetic ----------------------------------------------------------
+    # Python-scalar operands are the most common constant (``t * 0.5``); wrapping
+    # them here skips the generic conversion in apply.
+    def __add__(self, o: Any) -> Tensor: return apply(arith.Add, self, _operand(o, self))
+    def __radd__(self, o: Any) -> Tensor: return apply(arith.Add, _operand(o, self), self)
+    def __sub__(self, o: Any) -> Tensor: return apply(arith.Subtract, self, _operand(o, self))
+    def __rsub__(self, o: Any) -> Tensor: return apply(arith.Subtract, _operand(o, self), self)
+    def __mul__(self, o: Any) -> Tensor: return apply(arith.Multiply, self, _operand(o, self))
+    def __rmul__(self, o: Any) -> Tensor: return apply(arith.Multiply, _operand(o, self), self)
+    def __truediv__(self, o: Any) -> Tensor: return apply(arith.Divide, self, _operand(o, self))
+    def __rtruediv__(self, o: Any) -> Tensor: return apply(arith.Divide, _operand(o, self), self)
+    def __pow__(self, o: Any) -> Tensor: return apply(arith.Power, self, _operand(o, self))
+    def __rpow__(self, o: Any) -> Tensor: return apply(arith.Power, _operand(o, self), self)
     def __matmul__(self, o: Any) -> Tensor: return apply(linalg.Matmul, self, o)
     def __rmatmul__(self, o: Any) -> Tensor: return apply(linalg.Matmul, o, self)
     def __neg__(self) -> Tensor: return apply(arith.Negative, self)
@@ -421,6 +423,14 @@ class Tensor:
                         f"function of that name, or call it on t.numpy() (no gradient)")
 
 
+
+
+def _operand(o: Any, t: Tensor) -> Any:
+    cls = type(o)
+    if cls is float or cls is int:
+        dt = t.data.dtype
+        return Tensor._make(np.asarray(o, dt if dt.kind == "f" else _default_dtype), None)
+    return o
 
 
 def _data(x: Any) -> Any:

@@ -1,0 +1,251 @@
+"""How close is the engine to hand-written NumPy? Prints every figure of the
+performance targets, measured in one process.
+
+    python examples/benchmark.py            # full run (about a minute)
+    python examples/benchmark.py --quick    # seconds: checks that it works, not the timings
+
+1. The two-layer MNIST training step (784-128-10, ReLU, softmax cross-entropy, SGD,
+   float32) written by hand in NumPy, against the same step through ``nn`` and the
+   engine, at batch 128 and 16. Runs are interleaved and the median of several
+   repeats is reported with its spread, so both sides see the same machine state.
+2. Per-op overhead: ``y = y * 1.0001 + 0.0001`` on a (16,) float32 tensor, forward
+   and backward, per op.
+3. Backward over deep chains (linear time) and the memory released afterwards.
+4. A training loop's peak memory after 200 and after 2,000 steps.
+5. float32 end to end: every VJP output of the training step is float32.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import os
+import resource
+import statistics
+import time
+from typing import Callable
+
+import numpy as np
+
+import autograd_lite as al
+import nn
+
+
+def load_batches(batch: int, n_batches: int, seed: int = 0) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Real MNIST batches when the files are available, else random ones of the same shape."""
+    rng = np.random.default_rng(seed)
+    try:
+        data = nn.load_mnist(download=False, normalize=True, flatten=True)
+        X, y = data.train.images, data.train.labels
+    except Exception:
+        X = rng.random((batch * n_batches, 784), dtype=np.float32)
+        y = rng.integers(0, 10, batch * n_batches)
+    idx = rng.permutation(len(X))[: batch * n_batches]
+    return [(np.ascontiguousarray(X[idx[i * batch:(i + 1) * batch]]), y[idx[i * batch:(i + 1) * batch]])
+            for i in range(n_batches)]
+
+
+def init_params(hidden: int = 128, seed: int = 0) -> dict[str, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    return {
+        "W1": (rng.standard_normal((hidden, 784)) * np.sqrt(2 / 784)).astype(np.float32),
+        "b1": np.zeros(hidden, np.float32),
+        "W2": (rng.standard_normal((10, hidden)) * np.sqrt(2 / hidden)).astype(np.float32),
+        "b2": np.zeros(10, np.float32),
+    }
+
+
+def numpy_step(p: dict[str, np.ndarray], X: np.ndarray, y: np.ndarray, lr: float) -> float:
+    """The floor: forward, backward and an in-place SGD step, all by hand."""
+    m = len(y)
+    Z1 = X @ p["W1"].T + p["b1"]
+    A1 = np.maximum(Z1, 0)
+    Z2 = A1 @ p["W2"].T + p["b2"]
+    Z2 -= Z2.max(axis=1, keepdims=True)
+    E = np.exp(Z2)
+    S = E.sum(axis=1, keepdims=True)
+    loss = float(np.mean(np.log(S[:, 0]) - Z2[np.arange(m), y]))
+    dZ2 = E / S
+    dZ2[np.arange(m), y] -= 1
+    dZ2 /= m
+    dW2 = dZ2.T @ A1
+    db2 = dZ2.sum(axis=0)
+    dZ1 = (dZ2 @ p["W2"]) * (Z1 > 0)
+    dW1 = dZ1.T @ X
+    db1 = dZ1.sum(axis=0)
+    for k, g in (("W1", dW1), ("b1", db1), ("W2", dW2), ("b2", db2)):
+        p[k] -= lr * g
+    return loss
+
+
+class TwoLayer(nn.Module):
+    def __init__(self, p: dict[str, np.ndarray]) -> None:
+        super().__init__()
+        self.fc1 = nn.Linear(784, p["b1"].shape[0])
+        self.fc2 = nn.Linear(p["b1"].shape[0], 10)
+        for lin, w, b in ((self.fc1, "W1", "b1"), (self.fc2, "W2", "b2")):
+            lin.weight.data[...] = p[w]
+            lin.bias.data[...] = p[b]
+
+    def forward(self, x: al.Tensor) -> al.Tensor:
+        return self.fc2(self.fc1(x).relu())
+
+
+def engine_stepper(p: dict[str, np.ndarray], lr: float) -> tuple[Callable, nn.Module]:
+    model = TwoLayer(p)
+    opt = nn.optim.SGD(model.parameters(), lr=lr)
+
+    def step(X: np.ndarray, y: np.ndarray) -> float:
+        loss = nn.functional.cross_entropy(model(al.Tensor(X)), y)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        return loss.item()
+
+    return step, model
+
+
+def bench_mnist_step(batch: int, repeats: int, steps: int) -> dict[str, float]:
+    batches = load_batches(batch, 16)
+    lr = 0.05
+    p_np = init_params()
+    step, model = engine_stepper(init_params(), lr)
+    # Same start, same batches: the two must agree before their times mean anything.
+    for X, y in batches[:3]:
+        a, b = numpy_step(p_np, X, y, lr), step(X, y)
+        assert abs(a - b) < 1e-4 * max(1, abs(a)), f"engine loss {b} != NumPy loss {a}"
+
+    def run(fn: Callable) -> float:
+        t0 = time.perf_counter()
+        for i in range(steps):
+            X, y = batches[i % len(batches)]
+            fn(X, y)
+        return (time.perf_counter() - t0) / steps
+
+    ratios, t_np, t_al = [], [], []
+    for _ in range(repeats):  # interleaved, so drifts in machine load hit both
+        a = run(lambda X, y: numpy_step(p_np, X, y, lr))
+        b = run(step)
+        t_np.append(a)
+        t_al.append(b)
+        ratios.append(b / a)
+    return {"numpy_ms": 1e3 * statistics.median(t_np), "engine_ms": 1e3 * statistics.median(t_al),
+            "ratio": statistics.median(ratios), "ratio_min": min(ratios), "ratio_max": max(ratios)}
+
+
+def bench_per_op(n_ops: int, repeats: int) -> dict[str, float]:
+    def once() -> tuple[float, float]:
+        x = al.Tensor(np.ones(16, np.float32), requires_grad=True)
+        t0 = time.perf_counter()
+        y = x
+        for _ in range(n_ops // 2):
+            y = y * 1.0001 + 0.0001
+        t1 = time.perf_counter()
+        y.backward(np.ones(16, np.float32))
+        t2 = time.perf_counter()
+        assert x.grad.dtype == np.float32
+        return (t1 - t0) / n_ops * 1e6, (t2 - t1) / n_ops * 1e6
+
+    runs = [once() for _ in range(repeats)]
+    totals = [f + b for f, b in runs]
+    return {"forward_us": statistics.median(f for f, _ in runs),
+            "backward_us": statistics.median(b for _, b in runs),
+            "total_us": statistics.median(totals), "total_min": min(totals), "total_max": max(totals)}
+
+
+def rss_mb() -> float:
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+def bench_deep_chain(sizes: list[int]) -> list[dict[str, float]]:
+    out = []
+    for n in sizes:
+        gc.collect()
+        before = rss_mb()
+        x = al.Tensor(np.float32(1.0), requires_grad=True)
+        y = x
+        for _ in range(n):
+            y = y * 1.0
+        built = rss_mb()
+        t0 = time.perf_counter()
+        y.backward()
+        secs = time.perf_counter() - t0
+        del y
+        gc.collect()
+        out.append({"ops": n, "backward_s": secs, "graph_mb": built - before,
+                    "left_mb": rss_mb() - before})
+    return out
+
+
+def bench_memory(steps_a: int, steps_b: int) -> dict[str, float]:
+    batches = load_batches(128, 8)
+    step, _ = engine_stepper(init_params(), 0.05)
+    peak = lambda: resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # noqa: E731 (MB)
+    for i in range(steps_a):
+        step(*batches[i % len(batches)])
+    a = peak()
+    for i in range(steps_a, steps_b):
+        step(*batches[i % len(batches)])
+    b = peak()
+    return {"peak_mb_a": a, "peak_mb_b": b, "growth": b / a - 1}
+
+
+def check_float32() -> list[str]:
+    """Names of ops whose VJP produced a non-float32 array in a float32 training step."""
+    bad: list[str] = []
+
+    def hook(node: al.Node, g: object, dxs: tuple) -> None:
+        if any(d is not None and d.dtype != np.float32 for d in dxs):
+            bad.append(node.op.name)
+
+    step, model = engine_stepper(init_params(), 0.05)
+    al.engine.backward_hooks.append(hook)
+    try:
+        step(*load_batches(32, 1)[0])
+    finally:
+        al.engine.backward_hooks.remove(hook)
+    bad += [n for n, p in model.named_parameters() if p.dtype != np.float32 or p.grad.dtype != np.float32]
+    return bad
+
+
+def main(argv: list[str] | None = None) -> dict[str, object]:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--quick", action="store_true", help="tiny sizes: check it runs, ignore the figures")
+    args = ap.parse_args(argv)
+    q = args.quick
+    results: dict[str, object] = {}
+
+    for batch, steps in ((128, 40), (16, 300)):
+        r = bench_mnist_step(batch, repeats=3 if q else 9, steps=3 if q else steps)
+        results[f"mnist_step_b{batch}"] = r
+        print(f"MNIST step, batch {batch:3d}: NumPy {r['numpy_ms']:.3f} ms, engine {r['engine_ms']:.3f} ms, "
+              f"ratio {r['ratio']:.3f} (min {r['ratio_min']:.3f}, max {r['ratio_max']:.3f})")
+
+    r = bench_per_op(200 if q else 10_000, repeats=3 if q else 9)
+    results["per_op"] = r
+    print(f"per op (16,) float32 chain: forward {r['forward_us']:.2f} us + backward {r['backward_us']:.2f} us "
+          f"= {r['total_us']:.2f} us (min {r['total_min']:.2f}, max {r['total_max']:.2f})")
+
+    chain = bench_deep_chain([1000, 4000] if q else [250_000, 1_000_000])
+    results["deep_chain"] = chain
+    for c in chain:
+        print(f"backward over {c['ops']:>9,d} ops: {c['backward_s']:.2f} s; graph {c['graph_mb']:.0f} MB, "
+              f"left after release {c['left_mb']:.1f} MB")
+    a, b = chain
+    print(f"  time ratio {b['backward_s'] / a['backward_s']:.2f} for {b['ops'] / a['ops']:.0f}x the ops (linear = "
+          f"{b['ops'] / a['ops']:.0f})")
+
+    m = bench_memory(20, 60) if q else bench_memory(200, 2000)
+    results["memory"] = m
+    print(f"training loop peak RSS: {m['peak_mb_a']:.1f} MB after the first steps, {m['peak_mb_b']:.1f} MB after "
+          f"ten times more ({100 * m['growth']:+.1f}%)")
+
+    bad = check_float32()
+    results["float32_violations"] = bad
+    print("float32 end to end: " + ("yes" if not bad else f"NO: {bad}"))
+    return results
+
+
+if __name__ == "__main__":
+    main()
