@@ -518,3 +518,11 @@ def test_record_holds_graphs_weakly():
     with rec:
         loss.backward()
     assert len(rec) == 2 and loss.node in rec and rec.stats(loss.node).norm == 1.0
+
+
+def test_missing_graphviz_python_package(monkeypatch):
+    w = al.tensor([1.0], requires_grad=True)
+    graph = al.viz.draw(w * 2)  # drawing needs no graphviz
+    monkeypatch.setitem(sys.modules, "graphviz", None)  # makes `import graphviz` fail
+    with pytest.raises(GraphvizNotFoundError, match="pip install graphviz"):
+        graph.to_dot()
