@@ -526,3 +526,17 @@ def test_missing_graphviz_python_package(monkeypatch):
     monkeypatch.setitem(sys.modules, "graphviz", None)  # makes `import graphviz` fail
     with pytest.raises(GraphvizNotFoundError, match="pip install graphviz"):
         graph.to_dot()
+
+
+def test_example_script_draws_before_and_after_backward(tmp_path, capsys):
+    import runpy
+    from pathlib import Path
+    example = Path(__file__).resolve().parents[1] / "examples" / "draw_graph.py"
+    main = runpy.run_path(str(example))["main"]
+    written = main([str(tmp_path / "img"), "--batch-size", "4", "--hidden", "8"])
+    assert [p.name for p in written] == ["mlp-forward.svg", "mlp-backward.svg", "mlp-collapsed.svg"]
+    texts = [{t.text for t in ET.parse(p).getroot().iter() if t.tag.endswith("text")} for p in written]
+    assert "W1" in texts[0] and not any(t and t.startswith("grad norm") for t in texts[0])
+    assert any(t and t.startswith("grad norm") for t in texts[1])
+    assert "fc1" in texts[2] and "matmul" not in texts[2]
+    assert capsys.readouterr().out.split() == [str(p) for p in written]
