@@ -64,8 +64,8 @@ if TYPE_CHECKING:
     import graphviz
 
 __all__ = ["GradStats", "GradRecord", "record", "Graph", "DrawnNode", "DrawnEdge", "Cluster",
-           "draw", "to_dot", "render", "render_script", "mlp_example", "render_example", "GraphvizNotFoundError",
-           "STATUS_COLORS", "FORMATS"]
+           "draw", "to_dot", "render", "render_script", "mlp_example", "render_example",
+           "GraphvizNotFoundError", "STATUS_COLORS", "FORMATS"]
 
 #: Fill colour for each gradient status (``None``: no gradient known).
 STATUS_COLORS: dict[str | None, str] = {
