@@ -253,12 +253,17 @@ class InplaceModificationError(RuntimeError):
     """An array saved for backward was modified in place after it was saved."""
 
 
+def _created(node: Node) -> str:
+    # Under anomaly mode every node knows the user's line that created it.
+    return "" if node.where is None else f"\n  the op was created at:\n{node.where.format()}"
+
+
 def _freed(node: Node) -> GraphFreedError:
     return GraphFreedError(
         f"backward: trying to backpropagate through '{node.op.name}' (output shape "
         f"{node.shape}) a second time, but its saved arrays were freed by the first "
         f"backward. Call backward(retain_graph=True) the first time if you need to "
-        f"backpropagate through the same graph twice.")
+        f"backpropagate through the same graph twice." + _created(node))
 
 
 def _modified(node: Node, i: int) -> InplaceModificationError:
@@ -266,7 +271,7 @@ def _modified(node: Node, i: int) -> InplaceModificationError:
     return InplaceModificationError(
         f"backward: input {i} of '{node.op.name}' (shape {t.shape}, dtype {t.dtype}) was "
         f"modified in place after it was saved for backward; the gradient would be wrong. "
-        f"Use an out-of-place op, or modify a copy.")
+        f"Use an out-of-place op, or modify a copy." + _created(node))
 
 
 def _root_buffer(a: np.ndarray) -> int:
@@ -334,7 +339,7 @@ def run_backward(roots: Sequence[Tensor], grads: Sequence[Any], *, retain_graph:
                     dxs = op.vjp(g, out, *inputs, **node.params)
             except Exception as e:
                 raise RuntimeError(f"backward: the VJP of '{op.name}' failed for output shape "
-                                   f"{node.shape}: {type(e).__name__}: {e}") from e
+                                   f"{node.shape}: {type(e).__name__}: {e}" + _created(node)) from e
             if backward_hooks:
                 for hook in backward_hooks:
                     hook(node, g, dxs)
