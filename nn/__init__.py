@@ -1,6 +1,6 @@
 """nn: neural-network building blocks on autograd_lite, with PyTorch's names."""
 
-from . import functional, init
+from . import functional, init, optim, utils
 from .activation import (ELU, GELU, LeakyReLU, LogSoftmax, Mish, PReLU, ReLU, Sigmoid, SiLU,
                          Softmax, Softplus, Swish, Tanh)
 from .layers import BatchNorm1d, Dropout, Flatten, Identity, LayerNorm, Linear
@@ -9,5 +9,6 @@ from .loss import (BCELoss, BCEWithLogitsLoss, ContrastiveLoss, CrossEntropyLoss
                    NLLLoss, QuantileLoss, SmoothL1Loss, SquaredHingeLoss, TripletMarginLoss)
 from .module import IncompatibleKeys, Module, ModuleDict, ModuleList, Parameter, Sequential
 from .rng import manual_seed
+from .utils import clip_grad_norm_, clip_grad_value_
 
 # --- integrator: datasets / data exports (nn.datasets, nn.data) go here ---
