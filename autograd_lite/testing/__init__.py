@@ -17,7 +17,7 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from .gradcheck import GradcheckError, GradcheckWarning, gradcheck, gradgradcheck
+from .numerical import GradcheckError, GradcheckWarning, gradcheck, gradgradcheck
 from .opcheck import check_op
 from .registry import temporary_registry
 from .samples import missing_metadata, sample_inputs_for
