@@ -72,6 +72,7 @@ def on_config(config: Any) -> Any:
     # import time: MkDocs pops its own sys.path entry after loading this file.)
     if str(ROOT) not in sys.path:
         sys.path.insert(0, str(ROOT))
+    config["extra_css"].append(PYGMENTS_CSS)
     return config
 
 
@@ -95,7 +96,20 @@ def on_files(files: Any, config: Any) -> Any:
     for name in _made:
         files.append(File(f"img/{name}", src_dir=str(_out_dir), dest_dir=config["site_dir"],
                           use_directory_urls=config["use_directory_urls"]))
+    files.append(File.generated(config, PYGMENTS_CSS, content=_pygments_css()))
     return files
+
+
+# --- code colours -------------------------------------------------------------------------
+
+#: The readthedocs theme styles no Pygments classes: the colours come from here.
+PYGMENTS_CSS = "css/pygments.css"
+
+
+def _pygments_css() -> str:
+    from pygments.formatters import HtmlFormatter
+
+    return HtmlFormatter(style="default").get_style_defs(".highlight")
 
 
 # --- the ops table ------------------------------------------------------------------------
@@ -130,7 +144,8 @@ def ops_table() -> str:
 
 def _html(s: str) -> str:
     return (s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-            .replace("|", "&#124;"))
+            .replace("|", "&#124;").replace("*", "&#42;").replace("_", "&#95;")
+            .replace("`", "&#96;").replace("[", "&#91;").replace("]", "&#93;"))
 
 
 def on_page_markdown(markdown: str, page: Any, config: Any, files: Any) -> str:
