@@ -112,7 +112,7 @@ def _fsync_dir(directory: Path) -> None:
         os.close(fd)
 
 
-def _decode(node: Any, arrays: Any, path: str, used: set[str]) -> Any:
+def _decode(node: Any, arrays: Any, used: set[str]) -> Any:
     if not isinstance(node, dict) or len(node) == 0:
         raise ValueError(f"malformed metadata entry {node!r}")
     if "array" in node:
@@ -131,11 +131,11 @@ def _decode(node: Any, arrays: Any, path: str, used: set[str]) -> Any:
     if "value" in node:
         return node["value"]
     if "dict" in node:
-        return {k: _decode(v, arrays, f"{path}/{k}", used) for k, v in node["dict"]}
+        return {k: _decode(v, arrays, used) for k, v in node["dict"]}
     if "list" in node:
-        return [_decode(v, arrays, path, used) for v in node["list"]]
+        return [_decode(v, arrays, used) for v in node["list"]]
     if "tuple" in node:
-        return tuple(_decode(v, arrays, path, used) for v in node["tuple"])
+        return tuple(_decode(v, arrays, used) for v in node["tuple"])
     raise ValueError(f"unknown metadata entry {sorted(node)}")
 
 
@@ -169,7 +169,7 @@ def load(path: str | os.PathLike) -> Any:
                 raise ValueError(f"it has format version {meta.get('version')!r}; this version of "
                                  f"nn reads version {VERSION}")
             used: set[str] = set()
-            obj = _decode(meta.get("tree"), arrays, "", used)
+            obj = _decode(meta.get("tree"), arrays, used)
             extra = set(arrays.files) - used - {_META}
             if extra:
                 raise ValueError(f"it contains arrays the metadata does not describe: {sorted(extra)}")
