@@ -314,10 +314,14 @@ class SequentialLR(LRScheduler):
             raise ValueError(f"SequentialLR: expected len(schedulers) - 1 milestones; got "
                              f"{len(schedulers)} schedulers and {len(milestones)} milestones")
         for s in schedulers:
-            if not isinstance(s, LRScheduler) or isinstance(s, (ReduceLROnPlateau, SequentialLR)) \
+            if not isinstance(s, LRScheduler) or isinstance(s, SequentialLR) \
                     or s.optimizer is not optimizer:
                 raise ValueError("SequentialLR: every scheduler must be a closed-form scheduler "
                                  "(not ReduceLROnPlateau) of this same optimiser")
+            if isinstance(s, OneCycleLR):
+                # Its momentum cycling happens in its own step(), which SequentialLR
+                # does not call; and it has its own warm-up anyway.
+                raise ValueError("SequentialLR: OneCycleLR already warms up and anneals; use it alone")
         if list(milestones) != sorted(milestones) or any(m < 1 for m in milestones):
             raise ValueError(f"SequentialLR: milestones must be increasing positive ints, got "
                              f"{list(milestones)}")
