@@ -116,23 +116,30 @@ def _check_sample(sample: Any, seed: int, reference: Callable[..., Any] | None, 
     from hypothesis import assume
 
     op, xs, params = sample.op, sample.inputs, sample.params
-    where = f"check_op({op.name}) on {sample.describe()}"
+    header = f"check_op({op.name}) on {sample.describe()}"
+    if sum(x.size for x in xs) <= 24:  # small, as shrunk examples are: show the values
+        header += f"\n  input values: {sample.values()}"
+
+    def fail(problem: str) -> GradcheckError:
+        return GradcheckError(f"{header}\n{problem}")
+
     try:
         # Probing the domain: NaN from the mean of nothing is an answer, not news.
         with np.errstate(all="ignore"), warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)
             out = np.asarray(op.forward(*xs, **params))
     except Exception as e:
-        raise GradcheckError(
-            f"{where}: forward raised {type(e).__name__}: {e}\n  the call was drawn from the op's "
-            f"metadata, so either the op or its sample_inputs/domain/params is wrong") from e
+        raise fail(f"forward raised {type(e).__name__}: {e}; the call was drawn from the op's "
+                   f"metadata, so either the op or its sample_inputs/domain/params is wrong") from e
     assume(out.dtype.kind != "f" or bool(np.all(np.isfinite(out))))
 
-    if reference is not None:
-        _compare_forward(where, out, np.asarray(reference(*xs, **params)))
-
     diff = [i for i, x in enumerate(xs) if x.dtype.kind == "f" and i not in op.nondiff]
-    _check_vjp_is_pure(where, op, xs, params, out, diff, seed)
+    problem = None
+    if reference is not None:
+        problem = _compare_forward(out, np.asarray(reference(*xs, **params)))
+    problem = problem or _vjp_purity(op, xs, params, out, diff, seed)
+    if problem:
+        raise fail(problem)
     if not diff:
         return
     # Checked inputs as float arrays; the others as constants of their own dtype.
@@ -146,24 +153,24 @@ def _check_sample(sample: Any, seed: int, reference: Callable[..., Any] | None, 
         if twice:
             gradgradcheck(fn, *args, seed=seed, **{**tolerances, "fast": True})
     except GradcheckError as e:
-        raise GradcheckError(f"{where}\n{e}") from None
+        raise fail(str(e)) from None
 
 
-def _compare_forward(where: str, out: np.ndarray, want: np.ndarray) -> None:
+def _compare_forward(out: np.ndarray, want: np.ndarray) -> str | None:
     if out.shape != want.shape:
-        raise GradcheckError(f"{where}: forward has shape {out.shape}, the reference {want.shape}")
+        return f"forward has shape {out.shape}, the reference {want.shape}"
     with np.errstate(invalid="ignore"):
         err = np.abs(out - want) - (FORWARD_ATOL + FORWARD_RTOL * np.abs(want))
     bad = (err > 0) | (np.isnan(out) != np.isnan(want))
-    if bad.any():
-        w = np.unravel_index(int(np.argmax(np.where(np.isnan(err), np.inf, err))), out.shape)
-        raise GradcheckError(
-            f"{where}: forward differs from the reference at {int(bad.sum())} of {out.size} "
-            f"elements; worst element {tuple(map(int, w))}: op {out[w]!r}, reference {want[w]!r}")
+    if not bad.any():
+        return None
+    w = np.unravel_index(int(np.argmax(np.where(np.isnan(err), np.inf, err))), out.shape)
+    return (f"forward differs from the reference at {int(bad.sum())} of {out.size} elements; "
+            f"worst element {tuple(map(int, w))}: op {out[w]!r}, reference {want[w]!r}")
 
 
-def _check_vjp_is_pure(where: str, op: type[Op], xs: list[np.ndarray], params: dict[str, Any],
-                       out: np.ndarray, diff: list[int], seed: int) -> None:
+def _vjp_purity(op: type[Op], xs: list[np.ndarray], params: dict[str, Any], out: np.ndarray,
+                diff: list[int], seed: int) -> str | None:
     """Call the VJP on plain arrays: one entry per input, nothing modified in place.
 
     Through the engine a VJP's cotangent can be shared (``add`` hands the same
@@ -175,13 +182,14 @@ def _check_vjp_is_pure(where: str, op: type[Op], xs: list[np.ndarray], params: d
     try:
         dxs = op.vjp(g, out, *xs, **params, **extra)
     except Exception as e:
-        raise GradcheckError(f"{where}: the VJP raised {type(e).__name__}: {e}") from e
+        return f"the VJP raised {type(e).__name__}: {e}"
     if not isinstance(dxs, tuple) or len(dxs) != len(xs):
-        raise GradcheckError(f"{where}: vjp must return a tuple with one entry per input "
-                             f"({len(xs)}), got {type(dxs).__name__} "
-                             f"{'of length ' + str(len(dxs)) if isinstance(dxs, (tuple, list)) else ''}")
+        got = f" of length {len(dxs)}" if isinstance(dxs, (tuple, list)) else ""
+        return (f"vjp must return a tuple with one entry per input ({len(xs)}), "
+                f"got {type(dxs).__name__}{got}")
     names = ["the cotangent g", "the output"] + [f"input {i}" for i in range(len(xs))]
     for name, a, b in zip(names, (g, out, *xs), before):
         if not np.array_equal(a, b, equal_nan=True):
-            raise GradcheckError(f"{where}: the VJP modified {name} in place; a VJP must not "
-                                 f"write into its arguments (the engine may share them)")
+            return (f"the VJP modified {name} in place; a VJP must not write into its "
+                    f"arguments (the engine may share them)")
+    return None

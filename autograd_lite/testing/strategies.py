@@ -259,11 +259,14 @@ class OpSample:
     params: dict[str, Any]
 
     def __repr__(self) -> str:
-        shown = ", ".join(np.array_repr(x, precision=17) for x in self.inputs)
-        return f"OpSample(op={self.op.name!r}, inputs=[{shown}], params={self.params!r})"
+        return f"OpSample(op={self.op.name!r}, inputs={self.values()}, params={self.params!r})"
+
+    def values(self) -> str:
+        """The inputs, exactly (17 digits), so a failing call can be replayed."""
+        return "[" + ", ".join(np.array_repr(x, precision=17) for x in self.inputs) + "]"
 
     def describe(self) -> str:
-        """Shapes, dtypes and params, in one line (the values are in the repr)."""
+        """Shapes, dtypes and params in one line."""
         shapes_ = ", ".join(f"{x.shape} {x.dtype}" for x in self.inputs)
         return f"{self.op.name}(inputs: {shapes_}; params: {self.params!r})"
 
