@@ -20,6 +20,8 @@ from .functions import (OP_FUNCTIONS, flatten, function, ones, ones_like, split,
                         zeros_like)
 from .ops.base import Op
 from .tensor import Tensor, get_default_dtype, set_default_dtype
+from . import viz  # graph drawing; imports graphviz only when DOT is built
+from .anomaly import AnomalyError, detect_anomaly
 
 # One NumPy-named function per registered op: al.exp, al.sum, al.matmul, ...
 globals().update(OP_FUNCTIONS)
@@ -34,5 +36,6 @@ __all__ = [
     "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled", "scope",
     "grad", "value_and_grad", "gradients", "function", "unbroadcast",
     "set_default_dtype", "get_default_dtype", "GraphFreedError", "InplaceModificationError",
-    "flatten", "ravel", "split", "absolute", "amax", "amin", *sorted(OP_FUNCTIONS),
+    "flatten", "ravel", "split", "absolute", "amax", "amin", "viz", "detect_anomaly", "AnomalyError",
+    *sorted(OP_FUNCTIONS),
 ]

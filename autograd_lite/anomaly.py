@@ -1,0 +1,194 @@
+"""Anomaly mode: find the op, and the line of your code, that first made a NaN or Inf.
+
+>>> import numpy as np
+>>> import autograd_lite as al
+>>> x = al.tensor([1.0, -1.0], requires_grad=True)
+>>> with al.detect_anomaly():                                # doctest: +SKIP
+...     y = al.log(x)
+AnomalyError: detect_anomaly: 'log' produced NaN in the forward pass ...
+
+Inside ``with al.detect_anomaly():`` every recorded node remembers where it was
+created (``node.where``, also shown as a tooltip by :mod:`autograd_lite.viz`),
+every op's output is checked for NaN/Inf, and so is every gradient backward
+computes. The first non-finite value raises :class:`AnomalyError` naming the op,
+its input shapes and the user's source line that created the op (for a backward
+anomaly, the forward line, which is where the fix usually goes).
+
+It works through the engine's ``forward_hooks`` and ``backward_hooks``, so it
+costs nothing when off; when on, each op pays a frame walk and an ``isfinite``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import linecache
+import os
+import sys
+import sysconfig
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from . import engine
+from .engine import Node
+from .tensor import Tensor
+
+__all__ = ["detect_anomaly", "AnomalyError", "Where"]
+
+# Frames inside these directories are libraries (this one, NumPy, anything installed,
+# the standard library, test runners), not the user's code.
+_SKIP_DIRS = tuple({os.path.join(os.path.abspath(d), "") for d in (
+    os.path.dirname(__file__), os.path.dirname(np.__file__),
+    *(sysconfig.get_paths()[k] for k in ("stdlib", "platstdlib", "purelib", "platlib")))})
+_MAX_FRAMES = 6  # enough for a layer's forward plus the user's lines that called it
+
+
+@dataclass(frozen=True)
+class Where:
+    """Where the user's code created a node: frames outside autograd_lite and NumPy,
+    innermost first, as ``(filename, lineno, function)``."""
+
+    frames: tuple[tuple[str, int, str], ...]
+
+    @staticmethod
+    def _line(frame: tuple[str, int, str]) -> str:
+        filename, lineno, func = frame
+        code = linecache.getline(filename, lineno).strip()
+        return f"{filename}:{lineno} in {func}" + (f": {code}" if code else "")
+
+    def __str__(self) -> str:
+        """The innermost frame: ``file:line in function: code``."""
+        return self._line(self.frames[0]) if self.frames else "<unknown>"
+
+    def format(self) -> str:
+        """All recorded frames, outermost first as in a traceback, one per line."""
+        return "\n".join("    " + self._line(f) for f in reversed(self.frames))
+
+
+def _capture() -> Where:
+    frames = []
+    f = sys._getframe(1)
+    while f is not None and len(frames) < _MAX_FRAMES:
+        filename = f.f_code.co_filename
+        if not filename.startswith(_SKIP_DIRS) and not filename.startswith("<frozen "):
+            frames.append((filename, f.f_lineno, f.f_code.co_name))
+        f = f.f_back
+    return Where(tuple(frames))
+
+
+class AnomalyError(RuntimeError):
+    """A NaN or Inf appeared in the forward or backward pass under :func:`detect_anomaly`.
+
+    Attributes
+    ----------
+    op : str
+        Name of the op that produced it.
+    phase : str
+        ``'forward'`` or ``'backward'``.
+    where : Where or None
+        Where the op was created in the user's code (None if that was outside
+        anomaly mode).
+    """
+
+    def __init__(self, message: str, op: str, phase: str, where: Where | None) -> None:
+        super().__init__(message)
+        self.op, self.phase, self.where = op, phase, where
+
+
+def _array(x: Any) -> np.ndarray:
+    return np.asarray(x.data if isinstance(x, Tensor) else x)
+
+
+def _bad(a: np.ndarray) -> bool:
+    return a.dtype.kind in "fc" and not np.isfinite(a).all()
+
+
+def _describe(a: np.ndarray) -> str:
+    nan = int(np.isnan(a).sum())
+    inf = int(np.isinf(a).sum())
+    what = " and ".join(w for w, n in (("NaN", nan), ("Inf", inf)) if n)
+    return f"{what} ({nan} NaN, {inf} Inf of {a.size} values; shape {a.shape}, {a.dtype})"
+
+
+def _shapes(items: Any) -> str:
+    return ", ".join(f"{tuple(t.shape)} {t.dtype}" for t in items)
+
+
+def _created(where: Where | None) -> str:
+    if where is not None and not where.frames:
+        return "\n  created by library code only (no frame outside installed packages)"
+    if where is None:
+        return ("\n  the op was created outside detect_anomaly(), so its source line is unknown: run "
+                "the forward pass inside `with al.detect_anomaly():` as well")
+    return f"\n  created at (most recent call last):\n{where.format()}"
+
+
+_check_nan: list[bool] = []  # one entry per active detect_anomaly; the innermost decides
+
+
+def _forward_hook(op: Any, inputs: tuple, out: np.ndarray, node: Node | None) -> None:
+    where = None
+    if node is not None:
+        node.where = where = _capture()
+    if not _check_nan[-1] or not _bad(out):
+        return
+    where = where or _capture()
+    msg = (f"detect_anomaly: '{op.name}' produced {_describe(out)} in the forward pass."
+           f"\n  inputs: {_shapes(inputs)}")
+    already = [i for i, t in enumerate(inputs) if _bad(t.data)]
+    if already:
+        msg += (f"\n  note: input {', '.join(map(str, already))} already contained NaN/Inf, so it "
+                f"was made outside anomaly mode (in the data, or before detect_anomaly() was entered)")
+    raise AnomalyError(msg + _created(where), op.name, "forward", where)
+
+
+def _backward_hook(node: Node, g: Any, dxs: tuple) -> None:
+    if not _check_nan[-1]:
+        return
+    name, where = node.op.name, node.where if isinstance(node.where, Where) else None
+    garr = _array(g)
+    head = f"detect_anomaly: in the backward pass of '{name}' (output {_shapes([node])}; inputs " \
+           f"{_shapes(node.parents)})"
+    if _bad(garr):
+        raise AnomalyError(
+            f"{head}, the incoming gradient already holds {_describe(garr)}: it is the gradient "
+            f"passed to backward(), or the sum of the gradients of this output's uses overflowed"
+            + _created(where), name, "backward", where)
+    for i, dx in enumerate(dxs):
+        if dx is not None and _bad(a := _array(dx)):
+            raise AnomalyError(
+                f"{head}, the gradient for input {i} holds {_describe(a)} although the incoming "
+                f"gradient is finite" + _created(where), name, "backward", where)
+
+
+class detect_anomaly(contextlib.ContextDecorator):
+    """Record where each node is created and raise on the first NaN/Inf.
+
+    Use as ``with al.detect_anomaly(): ...`` around the forward *and* backward
+    pass, or as a decorator. Slow (a frame walk and an ``isfinite`` per op): for
+    debugging, not training.
+
+    Parameters
+    ----------
+    check_nan
+        Raise :class:`AnomalyError` on the first NaN or Inf in an op's output or
+        in a gradient. With False, only record where nodes are created (for
+        tooltips in drawn graphs, and to name the line in errors later).
+    """
+
+    def __init__(self, check_nan: bool = True) -> None:
+        self.check_nan = bool(check_nan)
+
+    def __enter__(self) -> detect_anomaly:
+        if not _check_nan:
+            engine.forward_hooks.append(_forward_hook)
+            engine.backward_hooks.append(_backward_hook)
+        _check_nan.append(self.check_nan)
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        _check_nan.pop()
+        if not _check_nan:
+            engine.forward_hooks.remove(_forward_hook)
+            engine.backward_hooks.remove(_backward_hook)
