@@ -533,7 +533,7 @@ def cross_entropy(input: Any, target: Any, weight: Any = None, ignore_index: int
         if w is None and label_smoothing == 0 and not np.any(t2 == ignore_index) \
                 and (t2.size == 0 or (t2.min() >= 0 and t2.max() < c)):
             loss = al.cross_entropy(x2, t2, reduction=reduction)
-            return loss.reshape(out_shape) if reduction == "none" else loss
+            return loss.reshape(out_shape) if loss.shape != out_shape and reduction == "none" else loss
         return _nll_from_logp(al.log_softmax(x2, axis=1), t2, w, ignore_index, label_smoothing,
                               reduction, out_shape, fn)
     logp = al.log_softmax(x2, axis=1)

@@ -8,7 +8,7 @@ import pytest
 import autograd_lite as al
 import nn
 import nn.functional as F
-from gradcheck_helpers import check_grad, leaf
+from gradcheck_helpers import check_grad, leaf, needs_diamond_fix
 
 rng = np.random.default_rng(0)
 
@@ -206,3 +206,18 @@ def test_flatten_and_identity():
     assert nn.Identity(1, foo=2)(x) is x
     xg = leaf(rng.standard_normal((2, 3, 2)))
     check_grad(lambda: nn.Flatten()(xg), [xg])
+
+
+# ---- layers fed by other layers (non-leaf inputs) -----------------------------
+@needs_diamond_fix
+@pytest.mark.parametrize("training", [True, False])
+def test_gradients_through_a_stack_of_layers(training):
+    nn.manual_seed(5)
+    model = nn.Sequential(nn.Linear(3, 4), nn.BatchNorm1d(4), nn.Tanh(), nn.Linear(4, 4),
+                          nn.LayerNorm(4), nn.PReLU(4), nn.Linear(4, 2)).double()
+    model.train(training)
+    with al.no_grad():
+        model[1].running_var.copy_(rng.uniform(0.5, 2, 4))
+        model[4].weight.copy_(rng.standard_normal(4))
+    x = leaf(rng.standard_normal((5, 3)))
+    check_grad(lambda: model(x), [x, *model.parameters()], full_max=20)
