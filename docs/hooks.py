@@ -1,8 +1,8 @@
 """MkDocs hooks: pictures made at build time, and the ops table made from the registry.
 
 Nothing this file makes is committed. ``on_pre_build`` runs the project's own
-drawing code (``examples/draw_graph.py`` and the small functions below) into a
-scratch directory, and ``on_files`` hands those files to MkDocs as if they were
+drawing code (``examples/draw_graph.py``, and the examples of each page that
+draws: they write their pictures as they run) in a scratch directory, and ``on_files`` hands those files to MkDocs as if they were
 in ``docs/img/``. So a picture in the docs is always what the current code draws,
 and a page that shows a picture nobody made fails the strict build.
 
@@ -48,23 +48,37 @@ def draw_mlp(out: Path) -> None:
     _example("draw_graph").main([str(out)])
 
 
-def draw_quickstart(out: Path) -> None:
-    """The quickstart's first graph: exactly the code on that page."""
-    import autograd_lite as al
+def run_page(name: str) -> Callable[[Path], None]:
+    """Run a page's doctest examples in the output directory: the files they write
+    (``al.viz.render(loss, "dead-relu.svg")``) are the page's pictures, so a picture is
+    always what the code shown beside it draws. Examples that expect an exception may
+    raise it; any other error stops the build."""
+    def draw(out: Path) -> None:
+        import doctest
 
-    x = al.tensor([1.0, 2.0, 3.0])
-    w = al.tensor([0.5, -1.0, 2.0], requires_grad=True)
-    b = al.tensor(0.5, requires_grad=True)
-    loss = ((w * x).sum() + b) ** 2
-    named = {"w": w, "b": b, "loss": loss}
-    al.viz.render(loss, out / "quickstart-forward.svg", params=named)
-    with al.viz.record() as rec:
-        loss.backward()
-    al.viz.render(loss, out / "quickstart-backward.svg", params=named, grads=rec)
+        text = (ROOT / "docs" / name).read_text(encoding="utf-8")
+        globs: dict[str, Any] = {"__name__": "__docs__"}
+        cwd = os.getcwd()
+        os.chdir(out)
+        try:
+            for ex in doctest.DocTestParser().get_examples(text, name):
+                try:
+                    exec(compile(ex.source, f"{name}:{ex.lineno + 1}", "single"), globs)
+                except Exception:
+                    if ex.exc_msg is None:
+                        raise
+        finally:
+            os.chdir(cwd)
+    draw.__name__ = f"run_page({name!r})"
+    return draw
 
 
 #: Every picture the docs show, by the function that draws it into a directory.
-PICTURES: list[Callable[[Path], None]] = [draw_mlp, draw_quickstart]
+PICTURES: list[Callable[[Path], None]] = [
+    draw_mlp,                       # graphs.md
+    run_page("quickstart.md"),
+    run_page("debugging.md"),
+]
 
 
 def on_config(config: Any) -> Any:
@@ -82,9 +96,15 @@ def on_pre_build(config: Any) -> None:
     img = _out_dir / "img"
     img.mkdir()
     os.environ.setdefault("MPLBACKEND", "Agg")
+    import autograd_lite as al
+
+    dtype = al.get_default_dtype()
     for draw in PICTURES:
-        with contextlib.redirect_stdout(io.StringIO()):
-            draw(img)
+        try:
+            with contextlib.redirect_stdout(io.StringIO()):
+                draw(img)
+        finally:
+            al.set_default_dtype(dtype)
     _made[:] = sorted(p.name for p in img.iterdir())
     log.info("drew %d pictures: %s", len(_made), ", ".join(_made))
 

@@ -83,8 +83,9 @@ def test_every_python_block_is_a_doctest(page: Path) -> None:
     """A ``python``/``pycon`` block without ``>>>`` would be shown but never run."""
     if _rel(page) in NOT_DOCTESTS:
         how = NOT_DOCTESTS[_rel(page)]
-        pytest.skip(f"{_rel(page)}: plain snippets, " + (f"run by {how}" if how != "script" else "run as one script by test_script_pages_run")
-                    if how else "not run (reported)"))
+        covered = ("not run anywhere (reported)" if how is None else
+                   "run as one script by test_script_pages_run" if how == "script" else f"run by {how}")
+        pytest.skip(f"{_rel(page)}: plain snippets, {covered}")
     for lang, body in _blocks(page):
         if lang in ("python", "py", "pycon", ""):
             assert ">>> " in body, f"{_rel(page)}: a {lang or 'plain'} block is not a doctest:\n{body}"
