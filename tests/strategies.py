@@ -189,7 +189,15 @@ def _cross_entropy(draw, params):
     return [logits, labels], params
 
 
+@st.composite
+def _linear(draw, params):
+    lead = draw(hnp.array_shapes(min_dims=0, max_dims=2, min_side=0, max_side=3))
+    n_in, n_out = draw(st.integers(1, 4)), draw(st.integers(1, 4))
+    return [draw(arrays(lead + (n_in,))), draw(arrays((n_out, n_in))), draw(arrays((n_out,)))], params
+
+
 SPECIAL = {
+    "linear": _linear,
     "reshape": _reshape, "transpose": _transpose, "swapaxes": _swapaxes,
     "broadcast_to": _broadcast_to, "squeeze": _squeeze, "expand_dims": _expand_dims,
     "concatenate": _concatenate, "stack": _stack, "pad": _pad, "getitem": _getitem,
