@@ -1,0 +1,645 @@
+"""Stateless layers, activations and losses, named as in ``torch.nn.functional``.
+
+Every function takes Tensors (or arrays) and returns a Tensor built from
+autograd_lite ops, so gradients come from the engine. Losses take
+``reduction='mean'|'sum'|'none'``. Targets that need no gradient are cast to the
+input's dtype, so a float64 NumPy target does not turn a float32 model's loss
+into float64. Every loss stays finite for logits of +-1e4.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Sequence
+
+import numpy as np
+
+import autograd_lite as al
+
+from .rng import get_generator
+
+Tensor = al.Tensor
+_REDUCTIONS = ("mean", "sum", "none")
+# Engines from ccb1c57 on have a fused dense-layer op (one node, weight gradient in
+# the weight's layout); older ones get the same function from matmul and add.
+_fused_linear = getattr(al, "linear", None)
+
+__all__ = [
+    # layers
+    "linear", "dropout", "batch_norm", "layer_norm",
+    # activations
+    "relu", "leaky_relu", "elu", "prelu", "sigmoid", "tanh", "softplus", "silu", "swish",
+    "gelu", "mish", "softmax", "log_softmax",
+    # losses
+    "mse_loss", "l1_loss", "huber_loss", "smooth_l1_loss", "log_cosh_loss", "quantile_loss",
+    "binary_cross_entropy", "binary_cross_entropy_with_logits", "cross_entropy", "nll_loss",
+    "hinge_loss", "squared_hinge_loss", "kl_div", "focal_loss", "contrastive_loss",
+    "triplet_margin_loss", "pairwise_distance", "dice_loss",
+]
+
+
+# ---------------------------------------------------------------------------
+# helpers
+# ---------------------------------------------------------------------------
+def _t(x: Any) -> Tensor:
+    return x if isinstance(x, Tensor) else al.Tensor(x)
+
+
+def _target(target: Any, like: Tensor) -> Any:
+    """A target as an operand: a Tensor that needs grad stays; anything else
+    becomes an ndarray of the input's dtype."""
+    if isinstance(target, Tensor) and target.requires_grad:
+        return target
+    arr = target.data if isinstance(target, Tensor) else np.asarray(target)
+    return arr.astype(like.dtype, copy=False)
+
+
+def _check_reduction(reduction: str, fn: str, allowed: Sequence[str] = _REDUCTIONS) -> None:
+    if reduction not in allowed:
+        raise ValueError(f"{fn}: reduction must be one of {', '.join(map(repr, allowed))}; "
+                         f"got {reduction!r}")
+
+
+def _pair(input: Any, target: Any, reduction: str, fn: str) -> tuple[Tensor, Any]:
+    """Input and target of an elementwise loss, with the same shape (broadcasting a
+    target of the wrong shape is almost always a bug, so it is an error here)."""
+    _check_reduction(reduction, fn)
+    x = _t(input)
+    if x.dtype.kind != "f":
+        raise TypeError(f"{fn}: input must be floating point, got dtype {x.dtype}")
+    t = _target(target, x)
+    if tuple(np.shape(t)) != x.shape:
+        raise ValueError(f"{fn}: input shape {x.shape} and target shape {tuple(np.shape(t))} "
+                         f"differ; they must be equal (reshape one of them)")
+    return x, t
+
+
+def _reduce(loss: Tensor, reduction: str) -> Tensor:
+    if reduction == "mean":
+        return loss.mean()
+    if reduction == "sum":
+        return loss.sum()
+    return loss
+
+
+def _data(x: Any) -> np.ndarray:
+    return x.data if isinstance(x, Tensor) else np.asarray(x)
+
+
+# ---------------------------------------------------------------------------
+# layers
+# ---------------------------------------------------------------------------
+def linear(input: Any, weight: Any, bias: Any = None) -> Tensor:
+    """``y = x W^T + b`` with ``weight`` of shape (out_features, in_features)."""
+    x, w = _t(input), _t(weight)
+    if w.ndim != 2:
+        raise ValueError(f"linear: weight must have shape (out_features, in_features), got {w.shape}")
+    if x.ndim == 0 or x.shape[-1] != w.shape[1]:
+        raise ValueError(f"linear: input of shape {x.shape} does not match weight of shape "
+                         f"{w.shape}: the input's last dimension must be in_features={w.shape[1]}")
+    if bias is None:
+        return x @ w.T
+    if np.shape(_data(bias)) != (w.shape[0],):
+        raise ValueError(f"linear: bias must have shape ({w.shape[0]},) for weight of shape "
+                         f"{w.shape}, got {np.shape(_data(bias))}")
+    if _fused_linear is not None:
+        return _fused_linear(x, w, bias)
+    return x @ w.T + bias
+
+
+def dropout(input: Any, p: float = 0.5, training: bool = True,
+            generator: np.random.Generator | None = None) -> Tensor:
+    """Inverted dropout: zero each element with probability ``p`` and scale the
+    kept ones by ``1 / (1 - p)``, so the expected value is unchanged and
+    evaluation needs no rescaling. The identity when not ``training`` or ``p == 0``."""
+    if isinstance(p, bool) or not 0.0 <= p <= 1.0:
+        raise ValueError(f"dropout: probability p must be in [0, 1], got {p!r}")
+    x = _t(input)
+    if not training or p == 0.0:
+        return x
+    if p == 1.0:
+        return x * np.zeros(x.shape, x.dtype)
+    keep = get_generator(generator).random(x.shape) >= p
+    return x * (keep.astype(x.dtype) * (1.0 / (1.0 - p)))
+
+
+def _channel_shape(x: Tensor, fn: str) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    """Reduction axes and parameter broadcast shape for (N, C) or (N, C, L) input."""
+    if x.ndim == 2:
+        return (0,), (x.shape[1],)
+    if x.ndim == 3:
+        return (0, 2), (x.shape[1], 1)
+    raise ValueError(f"{fn}: expected input of shape (N, C) or (N, C, L), got {x.shape}")
+
+
+def batch_norm(input: Any, running_mean: Any, running_var: Any, weight: Any = None,
+               bias: Any = None, training: bool = False, momentum: float = 0.1,
+               eps: float = 1e-5) -> Tensor:
+    """Batch normalisation over the batch (and length) axes of (N, C) or (N, C, L) input.
+
+    ``y = (x - mean) / sqrt(var + eps) * weight + bias``. In training, mean and
+    (biased) var come from the batch, and the running statistics (Tensors, updated
+    in place when given) move toward the batch's: ``r = (1 - momentum) r + momentum
+    s``, with the *unbiased* variance for ``running_var``. Otherwise the running
+    statistics are used.
+    """
+    x = _t(input)
+    axes, pshape = _channel_shape(x, "batch_norm")
+    if training:
+        n = math.prod(x.shape[a] for a in axes)
+        if n <= 1:
+            raise ValueError(f"batch_norm: expected more than 1 value per channel when training, "
+                             f"got input of shape {x.shape}")
+        mean = x.mean(axis=axes, keepdims=True)
+        var = x.var(axis=axes, keepdims=True)
+        if running_mean is not None or running_var is not None:
+            with al.no_grad():
+                m = float(momentum)
+                if running_mean is not None:
+                    running_mean.mul_(1.0 - m).add_(mean.data.reshape(-1), alpha=m)
+                if running_var is not None:
+                    unbiased = var.data.reshape(-1) * (n / (n - 1))
+                    running_var.mul_(1.0 - m).add_(unbiased, alpha=m)
+    else:
+        if running_mean is None or running_var is None:
+            raise ValueError("batch_norm: running_mean and running_var are needed when not training")
+        mean = _data(running_mean).reshape(pshape).astype(x.dtype, copy=False)
+        var = _data(running_var).reshape(pshape).astype(x.dtype, copy=False)
+    y = (x - mean) / al.sqrt(var + float(eps))
+    if weight is not None:
+        y = y * _t(weight).reshape(pshape)
+    if bias is not None:
+        y = y + _t(bias).reshape(pshape)
+    return y
+
+
+def layer_norm(input: Any, normalized_shape: int | Sequence[int], weight: Any = None,
+               bias: Any = None, eps: float = 1e-5) -> Tensor:
+    """Normalise over the last ``len(normalized_shape)`` axes of each sample:
+    ``y = (x - mean) / sqrt(var + eps) * weight + bias`` (biased variance)."""
+    x = _t(input)
+    shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
+    k = len(shape)
+    if k == 0 or x.shape[x.ndim - k:] != shape or x.ndim < k:
+        raise ValueError(f"layer_norm: input of shape {x.shape} does not end with "
+                         f"normalized_shape {shape}")
+    axes = tuple(range(x.ndim - k, x.ndim))
+    mean = x.mean(axis=axes, keepdims=True)
+    var = x.var(axis=axes, keepdims=True)
+    y = (x - mean) / al.sqrt(var + float(eps))
+    if weight is not None:
+        y = y * weight
+    if bias is not None:
+        y = y + bias
+    return y
+
+
+# ---------------------------------------------------------------------------
+# activations
+# ---------------------------------------------------------------------------
+def relu(input: Any) -> Tensor:
+    """``max(x, 0)``."""
+    return al.relu(input)
+
+
+def leaky_relu(input: Any, negative_slope: float = 0.01) -> Tensor:
+    """``x`` if ``x > 0`` else ``negative_slope * x``."""
+    return al.leaky_relu(input, negative_slope=negative_slope)
+
+
+def elu(input: Any, alpha: float = 1.0) -> Tensor:
+    """``x`` if ``x > 0`` else ``alpha * (exp(x) - 1)``."""
+    return al.elu(input, alpha=alpha)
+
+
+def prelu(input: Any, weight: Any) -> Tensor:
+    """``x`` if ``x > 0`` else ``a * x`` with a learned slope ``weight``: one value,
+    or one per channel (axis 1 of the input)."""
+    x, a = _t(input), _t(weight)
+    if a.ndim != 1:
+        raise ValueError(f"prelu: weight must be 1-D (one slope or one per channel), got {a.shape}")
+    if a.shape[0] != 1:
+        if x.ndim < 2 or x.shape[1] != a.shape[0]:
+            raise ValueError(f"prelu: {a.shape[0]} slopes need input with {a.shape[0]} channels "
+                             f"on axis 1, got input of shape {x.shape}")
+        a = a.reshape((a.shape[0],) + (1,) * (x.ndim - 2))
+    return al.where(x.data > 0, x, a * x)
+
+
+def sigmoid(input: Any) -> Tensor:
+    """``1 / (1 + exp(-x))`` (never overflows)."""
+    return al.sigmoid(input)
+
+
+def tanh(input: Any) -> Tensor:
+    return al.tanh(input)
+
+
+def softplus(input: Any, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
+    """``log(1 + exp(beta x)) / beta``, and ``x`` itself where ``beta x > threshold``
+    (as in PyTorch; the two differ by less than exp(-threshold))."""
+    x = _t(input)
+    if beta <= 0:
+        raise ValueError(f"softplus: beta must be > 0, got {beta}")
+    soft = al.softplus(x * float(beta)) * (1.0 / beta) if beta != 1 else al.softplus(x)
+    return al.where(x.data * beta > threshold, x, soft)
+
+
+def silu(input: Any) -> Tensor:
+    """SiLU / swish: ``x * sigmoid(x)``."""
+    x = _t(input)
+    return x * al.sigmoid(x)
+
+
+swish = silu
+
+
+def gelu(input: Any, approximate: str = "none") -> Tensor:
+    """``x * Phi(x)``; ``approximate='tanh'`` for the tanh approximation."""
+    return al.gelu(input, approximate=approximate)
+
+
+def mish(input: Any) -> Tensor:
+    """``x * tanh(softplus(x))`` (Misra, 2019)."""
+    x = _t(input)
+    return x * al.tanh(al.softplus(x))
+
+
+def softmax(input: Any, dim: int = -1) -> Tensor:
+    """``exp(x) / sum(exp(x))`` along ``dim`` (the last axis by default; PyTorch's
+    implicit choice of axis is deprecated there and not copied here)."""
+    return al.softmax(input, axis=dim)
+
+
+def log_softmax(input: Any, dim: int = -1) -> Tensor:
+    """``x - logsumexp(x)`` along ``dim``; finite for logits of any size."""
+    return al.log_softmax(input, axis=dim)
+
+
+# ---------------------------------------------------------------------------
+# regression losses
+# ---------------------------------------------------------------------------
+def mse_loss(input: Any, target: Any, reduction: str = "mean") -> Tensor:
+    """``(x - y)**2``."""
+    x, t = _pair(input, target, reduction, "mse_loss")
+    d = x - t
+    return _reduce(d * d, reduction)
+
+
+def l1_loss(input: Any, target: Any, reduction: str = "mean") -> Tensor:
+    """``|x - y|``."""
+    x, t = _pair(input, target, reduction, "l1_loss")
+    return _reduce(al.abs(x - t), reduction)
+
+
+def huber_loss(input: Any, target: Any, reduction: str = "mean", delta: float = 1.0) -> Tensor:
+    """``0.5 d**2`` if ``|d| <= delta`` else ``delta (|d| - 0.5 delta)``, ``d = x - y``."""
+    if delta <= 0:
+        raise ValueError(f"huber_loss: delta must be > 0, got {delta}")
+    x, t = _pair(input, target, reduction, "huber_loss")
+    d = x - t
+    a = al.abs(d)
+    return _reduce(al.where(a.data <= delta, 0.5 * d * d, delta * (a - 0.5 * delta)), reduction)
+
+
+def smooth_l1_loss(input: Any, target: Any, reduction: str = "mean", beta: float = 1.0) -> Tensor:
+    """``0.5 d**2 / beta`` if ``|d| < beta`` else ``|d| - 0.5 beta`` (the L1 loss when
+    ``beta == 0``); equals ``huber_loss(delta=beta) / beta``."""
+    if beta < 0:
+        raise ValueError(f"smooth_l1_loss: beta must be >= 0, got {beta}")
+    x, t = _pair(input, target, reduction, "smooth_l1_loss")
+    d = x - t
+    a = al.abs(d)
+    if beta == 0:
+        return _reduce(a, reduction)
+    return _reduce(al.where(a.data < beta, (0.5 / beta) * d * d, a - 0.5 * beta), reduction)
+
+
+def log_cosh_loss(input: Any, target: Any, reduction: str = "mean") -> Tensor:
+    """``log(cosh(x - y))``, computed as ``|d| + softplus(-2|d|) - log 2`` so that it
+    never overflows; its gradient is ``tanh(d)``."""
+    x, t = _pair(input, target, reduction, "log_cosh_loss")
+    a = al.abs(x - t)
+    return _reduce(a + al.softplus(-2.0 * a) - math.log(2.0), reduction)
+
+
+def quantile_loss(input: Any, target: Any, quantile: float = 0.5, reduction: str = "mean") -> Tensor:
+    """Pinball loss: ``q u`` if ``u >= 0`` else ``(q - 1) u``, ``u = y - x``; minimised
+    by the ``q``-quantile of the target. ``q = 0.5`` is half the L1 loss."""
+    if not 0.0 < quantile < 1.0:
+        raise ValueError(f"quantile_loss: quantile must be in (0, 1), got {quantile}")
+    x, t = _pair(input, target, reduction, "quantile_loss")
+    u = t - x
+    return _reduce(al.where(_data(u) >= 0, quantile * u, (quantile - 1.0) * u), reduction)
+
+
+# ---------------------------------------------------------------------------
+# binary classification losses
+# ---------------------------------------------------------------------------
+def _weighted(loss: Tensor, weight: Any, fn: str) -> Tensor:
+    if weight is None:
+        return loss
+    w = _target(weight, loss)
+    try:
+        np.broadcast_shapes(np.shape(w), loss.shape)
+    except ValueError:
+        raise ValueError(f"{fn}: weight of shape {np.shape(w)} does not broadcast to the loss "
+                         f"shape {loss.shape}") from None
+    return loss * w
+
+
+def binary_cross_entropy(input: Any, target: Any, weight: Any = None,
+                         reduction: str = "mean") -> Tensor:
+    """``-(y log p + (1 - y) log(1 - p))`` on probabilities ``p`` in [0, 1].
+
+    The probabilities are clipped to ``[tiny, 1]`` inside each log (tiny the
+    smallest normal number of the dtype, or exp(-100) if larger), so a
+    probability of exactly 0 or 1 gives a large finite loss, not inf.
+    """
+    x, t = _pair(input, target, reduction, "binary_cross_entropy")
+    if x.size and (x.data.min() < 0 or x.data.max() > 1):
+        raise ValueError(f"binary_cross_entropy: input must be probabilities in [0, 1], got values "
+                         f"in [{x.data.min()}, {x.data.max()}]; for logits use "
+                         f"binary_cross_entropy_with_logits")
+    lo = max(float(np.finfo(x.dtype).tiny), math.exp(-100.0))
+    loss = -(t * al.log(al.clip(x, lo, None)) + (1.0 - t) * al.log(al.clip(1.0 - x, lo, None)))
+    return _reduce(_weighted(loss, weight, "binary_cross_entropy"), reduction)
+
+
+def binary_cross_entropy_with_logits(input: Any, target: Any, weight: Any = None,
+                                     reduction: str = "mean", pos_weight: Any = None) -> Tensor:
+    """``-(pw y log sigmoid(x) + (1 - y) log(1 - sigmoid(x)))`` from logits ``x``,
+    computed as ``(1 - y) x + (1 + (pw - 1) y) softplus(-x)`` (stable for any x)."""
+    x, t = _pair(input, target, reduction, "binary_cross_entropy_with_logits")
+    sp = al.softplus(-x)
+    if pos_weight is None:
+        loss = (1.0 - t) * x + sp
+    else:
+        pw = _target(pos_weight, x)
+        loss = (1.0 - t) * x + (1.0 + (pw - 1.0) * t) * sp
+    return _reduce(_weighted(loss, weight, "binary_cross_entropy_with_logits"), reduction)
+
+
+def focal_loss(input: Any, target: Any, alpha: float = 0.25, gamma: float = 2.0,
+               reduction: str = "mean") -> Tensor:
+    """Binary focal loss from logits (Lin et al., 2017):
+    ``alpha_t (1 - p_t)**gamma * BCE(x, y)``, ``p_t = p y + (1 - p)(1 - y)``,
+    ``alpha_t = alpha y + (1 - alpha)(1 - y)``; ``alpha < 0`` disables the weighting."""
+    if gamma < 0:
+        raise ValueError(f"focal_loss: gamma must be >= 0, got {gamma}")
+    x, t = _pair(input, target, reduction, "focal_loss")
+    ce = binary_cross_entropy_with_logits(x, t, reduction="none")
+    # 1 - p_t from sigmoids of +-x: no cancellation when p is near 1.
+    one_minus_pt = t * al.sigmoid(-x) + (1.0 - t) * al.sigmoid(x)
+    if gamma != 0:
+        # Clipped away from 0 so that d/du u**gamma stays finite for gamma < 1.
+        ce = ce * al.clip(one_minus_pt, float(np.finfo(x.dtype).tiny), None) ** float(gamma)
+    if alpha >= 0:
+        ce = ce * (alpha * t + (1.0 - alpha) * (1.0 - t))
+    return _reduce(ce, reduction)
+
+
+def _pm1_targets(t: Any, fn: str) -> None:
+    vals = _data(t)
+    if vals.size and not np.all((vals == 1) | (vals == -1)):
+        raise ValueError(f"{fn}: targets must be -1 or +1, got values {np.unique(vals)[:5]}")
+
+
+def hinge_loss(input: Any, target: Any, margin: float = 1.0, reduction: str = "mean") -> Tensor:
+    """SVM hinge loss ``max(0, margin - y x)`` with targets ``y`` in {-1, +1}."""
+    x, t = _pair(input, target, reduction, "hinge_loss")
+    _pm1_targets(t, "hinge_loss")
+    return _reduce(al.relu(margin - t * x), reduction)
+
+
+def squared_hinge_loss(input: Any, target: Any, margin: float = 1.0,
+                       reduction: str = "mean") -> Tensor:
+    """``max(0, margin - y x)**2`` with targets ``y`` in {-1, +1}."""
+    x, t = _pair(input, target, reduction, "squared_hinge_loss")
+    _pm1_targets(t, "squared_hinge_loss")
+    h = al.relu(margin - t * x)
+    return _reduce(h * h, reduction)
+
+
+def dice_loss(input: Any, target: Any, smooth: float = 1.0, reduction: str = "mean") -> Tensor:
+    """``1 - (2 sum(p y) + smooth) / (sum(p) + sum(y) + smooth)`` per sample (sums
+    over every axis but the first), from probabilities ``p``."""
+    if smooth < 0:
+        raise ValueError(f"dice_loss: smooth must be >= 0, got {smooth}")
+    x, t = _pair(input, target, reduction, "dice_loss")
+    if x.ndim < 1:
+        raise ValueError(f"dice_loss: input needs a batch axis, got shape {x.shape}")
+    axes = tuple(range(1, x.ndim))
+    inter = (x * t).sum(axis=axes) if axes else x * t
+    total = (x.sum(axis=axes) if axes else x) + (al.sum(t, axis=axes) if axes else t)
+    return _reduce(1.0 - (2.0 * inter + smooth) / (total + smooth), reduction)
+
+
+# ---------------------------------------------------------------------------
+# multi-class losses
+# ---------------------------------------------------------------------------
+def _class_layout(x: Tensor, t: np.ndarray | Tensor, probs: bool, fn: str):
+    """(N, C) logits and (N,) labels or (N, C) probabilities, and the shape the
+    per-sample loss has before flattening: accepts (C,), (N, C) and (N, C, d1, ...)."""
+    if x.ndim == 0:
+        raise ValueError(f"{fn}: input must have shape (C,), (N, C) or (N, C, d1, ...), got ()")
+    if x.ndim == 1:
+        out_shape: tuple[int, ...] = ()
+        x2 = x.reshape(1, -1)
+    elif x.ndim == 2:
+        out_shape = x.shape[:1]
+        x2 = x
+    else:
+        out_shape = (x.shape[0],) + x.shape[2:]
+        perm = (0,) + tuple(range(2, x.ndim)) + (1,)
+        x2 = x.transpose(*perm).reshape(-1, x.shape[1])
+    if probs:
+        if tuple(np.shape(t)) != x.shape:
+            raise ValueError(f"{fn}: class-probability target must have the input's shape "
+                             f"{x.shape}, got {tuple(np.shape(t))}")
+        if x.ndim == 1:
+            t2 = t.reshape(1, -1)
+        elif x.ndim == 2:
+            t2 = t
+        else:
+            t2 = (t.transpose(*perm) if isinstance(t, Tensor) else np.transpose(t, perm)).reshape(-1, x.shape[1])
+    else:
+        if tuple(np.shape(t)) != out_shape:
+            raise ValueError(f"{fn}: class-index target must have shape {out_shape} for input of "
+                             f"shape {x.shape}, got {tuple(np.shape(t))}")
+        t2 = np.asarray(t).reshape(-1)
+    return x2, t2, out_shape
+
+
+def _class_weight(weight: Any, c: int, dtype: np.dtype, fn: str) -> np.ndarray | None:
+    if weight is None:
+        return None
+    w = _data(weight).astype(dtype, copy=False)
+    if w.shape != (c,):
+        raise ValueError(f"{fn}: weight must have shape ({c},) (one per class), got {w.shape}")
+    return w
+
+
+def _nll_from_logp(logp: Tensor, labels: np.ndarray, weight: np.ndarray | None,
+                   ignore_index: int, label_smoothing: float, reduction: str,
+                   out_shape: tuple[int, ...], fn: str) -> Tensor:
+    n, c = logp.shape
+    ignore = labels == ignore_index
+    bad = (~ignore) & ((labels < 0) | (labels >= c))
+    if bad.any():
+        raise ValueError(f"{fn}: class-index targets must lie in [0, {c}) (or equal ignore_index="
+                         f"{ignore_index}); got {np.unique(labels[bad])[:5]}")
+    safe = np.where(ignore, 0, labels)
+    w = np.ones(c, logp.dtype) if weight is None else weight
+    wy = np.where(ignore, 0, w[safe]).astype(logp.dtype, copy=False)
+    # Ignored rows get weight 0; logp is finite, so they contribute exactly 0.
+    loss = -(logp[np.arange(n), safe] * wy)
+    if label_smoothing > 0:
+        smooth = -(logp * w).sum(axis=1) * (~ignore).astype(logp.dtype)
+        loss = (1.0 - label_smoothing) * loss + (label_smoothing / c) * smooth
+    if reduction == "mean":
+        return loss.sum() / wy.sum()
+    if reduction == "sum":
+        return loss.sum()
+    return loss.reshape(out_shape)
+
+
+def cross_entropy(input: Any, target: Any, weight: Any = None, ignore_index: int = -100,
+                  reduction: str = "mean", label_smoothing: float = 0.0) -> Tensor:
+    """Softmax cross-entropy from logits of shape (N, C), (C,) or (N, C, d1, ...).
+
+    ``target`` is either class indices (integers, shape (N,) / () / (N, d1, ...))
+    or class probabilities (floats, the input's shape). With indices the loss is
+    ``-w[y] log softmax(x)[y]``, entries equal to ``ignore_index`` contribute 0,
+    and ``'mean'`` divides by the summed weights of the kept entries. With
+    ``label_smoothing`` = e the target is mixed with the uniform distribution:
+    ``(1 - e) onehot(y) + e / C``. With probabilities the loss is
+    ``-sum_c w_c p_c log softmax(x)_c`` and ``'mean'`` divides by N.
+    Integer targets without weight, smoothing or ignored entries use the fused
+    ``al.cross_entropy``.
+    """
+    fn = "cross_entropy"
+    _check_reduction(reduction, fn)
+    if not 0.0 <= label_smoothing <= 1.0:
+        raise ValueError(f"{fn}: label_smoothing must be in [0, 1], got {label_smoothing}")
+    x = _t(input)
+    if x.dtype.kind != "f":
+        raise TypeError(f"{fn}: input (logits) must be floating point, got dtype {x.dtype}")
+    tdata = _data(target)
+    probs = tdata.dtype.kind == "f"
+    if not probs and tdata.dtype.kind not in "iu":
+        raise TypeError(f"{fn}: target must be class indices (integers) or class probabilities "
+                        f"(floats), got dtype {tdata.dtype}")
+    x2, t2, out_shape = _class_layout(x, _target(target, x) if probs else tdata, probs, fn)
+    c = x2.shape[1]
+    w = _class_weight(weight, c, x.dtype, fn)
+    if not probs:
+        if w is None and label_smoothing == 0 and not np.any(t2 == ignore_index) \
+                and (t2.size == 0 or (t2.min() >= 0 and t2.max() < c)):
+            loss = al.cross_entropy(x2, t2, reduction=reduction)
+            return loss.reshape(out_shape) if loss.shape != out_shape and reduction == "none" else loss
+        return _nll_from_logp(al.log_softmax(x2, axis=1), t2, w, ignore_index, label_smoothing,
+                              reduction, out_shape, fn)
+    logp = al.log_softmax(x2, axis=1)
+    p = t2 * (1.0 - label_smoothing) + label_smoothing / c if label_smoothing > 0 else t2
+    wl = logp * p if w is None else logp * p * w
+    loss = -wl.sum(axis=1)
+    if reduction == "mean":
+        return loss.mean()
+    if reduction == "sum":
+        return loss.sum()
+    return loss.reshape(out_shape)
+
+
+def nll_loss(input: Any, target: Any, weight: Any = None, ignore_index: int = -100,
+             reduction: str = "mean") -> Tensor:
+    """Negative log-likelihood from log-probabilities (e.g. ``log_softmax`` output):
+    ``-w[y] input[y]``, with ``ignore_index`` and weighted ``'mean'`` as in
+    :func:`cross_entropy`."""
+    fn = "nll_loss"
+    _check_reduction(reduction, fn)
+    x = _t(input)
+    tdata = _data(target)
+    if tdata.dtype.kind not in "iu":
+        raise TypeError(f"{fn}: target must be integer class indices, got dtype {tdata.dtype}")
+    x2, t2, out_shape = _class_layout(x, tdata, False, fn)
+    w = _class_weight(weight, x2.shape[1], x.dtype, fn)
+    return _nll_from_logp(x2, t2, w, ignore_index, 0.0, reduction, out_shape, fn)
+
+
+def kl_div(input: Any, target: Any, reduction: str = "mean", log_target: bool = False) -> Tensor:
+    """``y (log y - x)`` with ``input`` x the *log*-probabilities and ``target`` y the
+    probabilities (or log-probabilities if ``log_target``); 0 where y = 0.
+
+    ``'batchmean'`` divides the sum by the batch size (the true KL divergence per
+    sample); ``'mean'`` divides by the number of elements, as PyTorch does.
+    """
+    fn = "kl_div"
+    _check_reduction(reduction, fn, ("mean", "batchmean", "sum", "none"))
+    x, t = _pair(input, target, "none", fn)
+    if log_target:
+        loss = al.exp(t) * (t - x)
+    else:
+        pos = _data(t) > 0
+        # where() twice: log never sees 0, and the y = 0 entries contribute exactly 0.
+        loss = al.where(pos, t * (al.log(al.where(pos, t, 1.0)) - x), 0.0)
+    if reduction == "batchmean":
+        return loss.sum() / (x.shape[0] if x.ndim else 1)
+    return _reduce(loss, reduction)
+
+
+# ---------------------------------------------------------------------------
+# metric-learning losses
+# ---------------------------------------------------------------------------
+def pairwise_distance(x1: Any, x2: Any, p: float = 2.0, eps: float = 1e-6,
+                      keepdim: bool = False) -> Tensor:
+    """``||x1 - x2 + eps||_p`` along the last axis (``eps`` keeps the norm's
+    gradient finite when x1 == x2)."""
+    a, b = _t(x1), _t(x2)
+    if p <= 0:
+        raise ValueError(f"pairwise_distance: p must be > 0, got {p}")
+    d = a - b + eps
+    if p == 2:
+        return al.sqrt((d * d).sum(axis=-1, keepdims=keepdim))
+    return (al.abs(d) ** float(p)).sum(axis=-1, keepdims=keepdim) ** (1.0 / p)
+
+
+def _embeddings(fn: str, *xs: Any) -> list[Tensor]:
+    ts = [_t(x) for x in xs]
+    shapes = {t.shape for t in ts}
+    if len(shapes) != 1 or ts[0].ndim not in (1, 2):
+        raise ValueError(f"{fn}: inputs must share one shape (D,) or (N, D); got "
+                         f"{', '.join(str(t.shape) for t in ts)}")
+    return ts
+
+
+def contrastive_loss(x1: Any, x2: Any, target: Any, margin: float = 1.0,
+                     reduction: str = "mean") -> Tensor:
+    """Contrastive loss (Hadsell, Chopra & LeCun, 2006) for embedding pairs:
+    ``0.5 y d**2 + 0.5 (1 - y) max(0, margin - d)**2``, ``d = ||x1 - x2||_2``,
+    with ``y = 1`` for similar pairs and ``0`` for dissimilar ones."""
+    _check_reduction(reduction, "contrastive_loss")
+    a, b = _embeddings("contrastive_loss", x1, x2)
+    y = _target(target, a)
+    if tuple(np.shape(y)) != a.shape[:-1]:
+        raise ValueError(f"contrastive_loss: target must have shape {a.shape[:-1]} (one per pair), "
+                         f"got {tuple(np.shape(y))}")
+    d = pairwise_distance(a, b)
+    diff = a - b + 1e-6
+    sq = (diff * diff).sum(axis=-1)  # d**2 without the sqrt, exact at d = 0
+    h = al.relu(margin - d)
+    return _reduce(0.5 * (y * sq + (1.0 - y) * h * h), reduction)
+
+
+def triplet_margin_loss(anchor: Any, positive: Any, negative: Any, margin: float = 1.0,
+                        p: float = 2.0, eps: float = 1e-6, swap: bool = False,
+                        reduction: str = "mean") -> Tensor:
+    """``max(0, d(a, p) - d(a, n) + margin)`` with ``d`` the ``p``-norm distance;
+    ``swap`` uses ``min(d(a, n), d(p, n))`` as the negative distance."""
+    _check_reduction(reduction, "triplet_margin_loss")
+    a, pos, neg = _embeddings("triplet_margin_loss", anchor, positive, negative)
+    d_pos = pairwise_distance(a, pos, p, eps)
+    d_neg = pairwise_distance(a, neg, p, eps)
+    if swap:
+        d_neg = al.minimum(d_neg, pairwise_distance(pos, neg, p, eps))
+    return _reduce(al.relu(d_pos - d_neg + margin), reduction)

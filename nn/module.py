@@ -1,0 +1,473 @@
+"""``Parameter``, ``Module`` and the containers ``Sequential``, ``ModuleList``, ``ModuleDict``.
+
+A module's parameters and submodules are found by reading its attributes in
+insertion order: a :class:`Parameter` or :class:`Module` attribute, or a list,
+tuple or dict of them. Nothing has to be registered, and the order is the order
+in which the attributes were first assigned. Traversal is iterative (a stack, not
+recursion), and every object is reported once however many names reach it, so
+tied weights are counted once.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from typing import Any, Iterable, Iterator, Mapping, NamedTuple
+
+import numpy as np
+
+import autograd_lite as al
+
+
+class Parameter(al.Tensor):
+    """A Tensor that a :class:`Module` owns and an optimiser updates.
+
+    Parameters
+    ----------
+    data
+        An ndarray, nested list, scalar or Tensor (whose data is shared). Floating
+        arrays keep their dtype; anything else becomes the default float dtype.
+    requires_grad
+        True unless the parameter is frozen.
+    """
+
+    __slots__ = ()
+
+    def __init__(self, data: Any, requires_grad: bool = True) -> None:
+        super().__init__(data, requires_grad=requires_grad)
+
+    def __repr__(self) -> str:
+        return "Parameter containing:\n" + super().__repr__()
+
+
+class IncompatibleKeys(NamedTuple):
+    """What :meth:`Module.load_state_dict` skipped with ``strict=False``."""
+    missing_keys: list[str]
+    unexpected_keys: list[str]
+
+
+def _members(value: Any, name: str) -> Iterator[tuple[str, Any]]:
+    """``(name, obj)`` for a Parameter or Module attribute, or those inside a list/tuple/dict."""
+    if isinstance(value, (Parameter, Module)):
+        yield name, value
+    elif isinstance(value, (list, tuple)):
+        for i, v in enumerate(value):
+            if isinstance(v, (Parameter, Module)):
+                yield f"{name}.{i}", v
+    elif isinstance(value, dict):
+        for k, v in value.items():
+            if isinstance(v, (Parameter, Module)):
+                yield f"{name}.{k}", v
+
+
+class Module:
+    """Base class of every layer and model.
+
+    Subclasses set their parameters and submodules as attributes in ``__init__``
+    and implement :meth:`forward`; calling the module runs ``forward`` inside
+    ``al.scope(self)`` so that graph nodes know which module made them.
+    """
+
+    training: bool = True  # a class default, so a subclass that skips __init__ still works
+
+    def __init__(self) -> None:
+        self.training = True
+
+    def forward(self, *args: Any, **kwargs: Any) -> Any:
+        raise NotImplementedError(f"{type(self).__name__} must implement forward()")
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        with al.scope(self):
+            return self.forward(*args, **kwargs)
+
+    # ---- registration (optional: plain attribute assignment is enough) ------
+    def register_buffer(self, name: str, tensor: Any, persistent: bool = True) -> None:
+        """Attach non-trainable state (e.g. running statistics) that ``state_dict``
+        saves when ``persistent``. ``tensor`` may be None (nothing saved)."""
+        if tensor is not None and not isinstance(tensor, al.Tensor):
+            tensor = al.Tensor(np.asarray(tensor), dtype=np.asarray(tensor).dtype)
+        if isinstance(tensor, Parameter):
+            raise TypeError(f"{type(self).__name__}.register_buffer: {name!r} is a Parameter; "
+                            f"assign it as an attribute instead")
+        self.__dict__.setdefault("_buffer_names", {})[name] = persistent
+        setattr(self, name, tensor)
+
+    def register_parameter(self, name: str, param: Parameter | None) -> None:
+        """Same as ``setattr(self, name, param)``, checking that it is a Parameter."""
+        if param is not None and not isinstance(param, Parameter):
+            raise TypeError(f"{type(self).__name__}.register_parameter: {name!r} must be a "
+                            f"Parameter or None, got {type(param).__name__}")
+        setattr(self, name, param)
+
+    def add_module(self, name: str, module: Module | None) -> None:
+        """Same as ``setattr(self, name, module)``, checking that it is a Module."""
+        if module is not None and not isinstance(module, Module):
+            raise TypeError(f"{type(self).__name__}.add_module: {name!r} must be a Module or "
+                            f"None, got {type(module).__name__}")
+        setattr(self, name, module)
+
+    # ---- traversal ----------------------------------------------------------
+    def _local_members(self) -> Iterator[tuple[str, Any]]:
+        """Direct Parameters and Modules in attribute order (containers override this)."""
+        for name, value in list(self.__dict__.items()):
+            yield from _members(value, name)
+
+    def _local_buffers(self, persistent_only: bool = False) -> Iterator[tuple[str, al.Tensor]]:
+        for name, persistent in self.__dict__.get("_buffer_names", {}).items():
+            value = self.__dict__.get(name)
+            if value is not None and (persistent or not persistent_only):
+                yield name, value
+
+    def named_children(self) -> Iterator[tuple[str, Module]]:
+        """Direct submodules, each once, in attribute order."""
+        seen: set[int] = set()
+        for name, m in self._local_members():
+            if isinstance(m, Module) and id(m) not in seen:
+                seen.add(id(m))
+                yield name, m
+
+    def children(self) -> Iterator[Module]:
+        for _, m in self.named_children():
+            yield m
+
+    def named_modules(self, memo: set[int] | None = None, prefix: str = "",
+                      remove_duplicate: bool = True) -> Iterator[tuple[str, Module]]:
+        """This module and every submodule, depth first, each once (by identity).
+
+        Iterative, so a model nested thousands of levels deep needs no recursion.
+        """
+        seen: set[int] = set() if memo is None else memo
+        stack: list[tuple[str, Module]] = [(prefix, self)]
+        while stack:
+            name, m = stack.pop()
+            if remove_duplicate:
+                if id(m) in seen:
+                    continue
+                seen.add(id(m))
+            yield name, m
+            kids = [(f"{name}.{k}" if name else k, c) for k, c in m._local_members()
+                    if isinstance(c, Module)]
+            stack.extend(reversed(kids))
+
+    def modules(self) -> Iterator[Module]:
+        for _, m in self.named_modules():
+            yield m
+
+    def named_parameters(self, prefix: str = "", recurse: bool = True,
+                         remove_duplicate: bool = True) -> Iterator[tuple[str, Parameter]]:
+        """Every parameter with its dotted name: the module's own first, then each
+        submodule's (depth first, attribute order), as in PyTorch. A parameter
+        reachable by two names (tied weights) is reported once, under the first."""
+        seen: set[int] = set()
+        mods = self.named_modules(prefix=prefix) if recurse else iter([(prefix, self)])
+        for mname, m in mods:
+            for pname, p in m._local_members():
+                if not isinstance(p, Parameter):
+                    continue
+                if remove_duplicate:
+                    if id(p) in seen:
+                        continue
+                    seen.add(id(p))
+                yield (f"{mname}.{pname}" if mname else pname), p
+
+    def parameters(self, recurse: bool = True) -> Iterator[Parameter]:
+        for _, p in self.named_parameters(recurse=recurse):
+            yield p
+
+    def named_buffers(self, prefix: str = "", recurse: bool = True) -> Iterator[tuple[str, al.Tensor]]:
+        seen: set[int] = set()
+        mods = self.named_modules(prefix=prefix) if recurse else iter([(prefix, self)])
+        for mname, m in mods:
+            for bname, b in m._local_buffers():
+                if id(b) not in seen:
+                    seen.add(id(b))
+                    yield (f"{mname}.{bname}" if mname else bname), b
+
+    def buffers(self, recurse: bool = True) -> Iterator[al.Tensor]:
+        for _, b in self.named_buffers(recurse=recurse):
+            yield b
+
+    # ---- modes and gradients ------------------------------------------------
+    def train(self, mode: bool = True) -> Module:
+        """Set training mode (``mode=True``) or evaluation mode on every submodule."""
+        if not isinstance(mode, bool):
+            raise TypeError(f"{type(self).__name__}.train: mode must be a bool, got "
+                            f"{type(mode).__name__}")
+        for m in self.modules():
+            m.training = mode
+        return self
+
+    def eval(self) -> Module:
+        """Evaluation mode: dropout off, batch norm uses its running statistics."""
+        return self.train(False)
+
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        """Reset every parameter's gradient (to None, or to zeros in place)."""
+        for p in self.parameters():
+            if set_to_none or p.grad is None:
+                p.grad = None
+            else:
+                p.grad = np.zeros_like(np.asarray(p.grad))
+
+    def requires_grad_(self, requires_grad: bool = True) -> Module:
+        """Freeze (False) or unfreeze every parameter."""
+        for p in self.parameters():
+            p.requires_grad_(requires_grad)
+        return self
+
+    def to(self, dtype: Any) -> Module:
+        """Cast every parameter and floating buffer to ``dtype`` (in place; the
+        Parameter objects stay the same, so optimisers built before still hold them)."""
+        dt = np.dtype(dtype)
+        if dt.kind != "f":
+            raise TypeError(f"{type(self).__name__}.to: expected a floating dtype, got {dt}")
+        for t in [*self.parameters(), *self.buffers()]:
+            if t.dtype.kind == "f" and t.dtype != dt:
+                t.data = t.data.astype(dt)
+                t.grad = None
+        return self
+
+    def double(self) -> Module:
+        return self.to(np.float64)
+
+    def float(self) -> Module:
+        return self.to(np.float32)
+
+    # ---- state --------------------------------------------------------------
+    def _state_items(self) -> Iterator[tuple[str, al.Tensor]]:
+        seen: set[int] = set()
+        for mname, m in self.named_modules():
+            local = [(n, p) for n, p in m._local_members() if isinstance(p, Parameter)]
+            for name, t in local + list(m._local_buffers(persistent_only=True)):
+                if id(t) not in seen:
+                    seen.add(id(t))
+                    yield (f"{mname}.{name}" if mname else name), t
+
+    def state_dict(self) -> dict[str, np.ndarray]:
+        """Every parameter and persistent buffer by dotted name, as *copies*
+        (so a state saved as "best so far" does not change as training continues)."""
+        return OrderedDict((name, t.data.copy()) for name, t in self._state_items())
+
+    def load_state_dict(self, state_dict: Mapping[str, Any], strict: bool = True) -> IncompatibleKeys:
+        """Copy values into the parameters and buffers, in place.
+
+        Every name, shape and dtype is checked before anything is copied; all the
+        problems found are reported together in one ``RuntimeError``. Shape and
+        dtype mismatches always raise; missing and unexpected keys raise only when
+        ``strict`` (otherwise they are returned).
+        """
+        if not isinstance(state_dict, Mapping):
+            raise TypeError(f"{type(self).__name__}.load_state_dict: expected a mapping of "
+                            f"name -> array, got {type(state_dict).__name__}")
+        own = dict(self._state_items())
+        missing = [k for k in own if k not in state_dict]
+        unexpected = [k for k in state_dict if k not in own]
+        mismatched, pairs = [], []
+        for name, t in own.items():
+            if name not in state_dict:
+                continue
+            value = state_dict[name]
+            arr = value.data if isinstance(value, al.Tensor) else np.asarray(value)
+            if arr.shape != t.shape or arr.dtype != t.dtype:
+                mismatched.append(f"{name}: expected shape {t.shape} dtype {t.dtype}, "
+                                  f"got shape {arr.shape} dtype {arr.dtype}")
+            else:
+                pairs.append((t, arr))
+        if mismatched or (strict and (missing or unexpected)):
+            lines = [f"{type(self).__name__}.load_state_dict: the state does not match the model"]
+            if mismatched:
+                lines.append("  mismatched: " + "; ".join(mismatched))
+            if missing:
+                lines.append("  missing keys: " + ", ".join(missing))
+            if unexpected:
+                lines.append("  unexpected keys: " + ", ".join(unexpected))
+            raise RuntimeError("\n".join(lines))
+        with al.no_grad():
+            for t, arr in pairs:
+                t.copy_(arr)
+        return IncompatibleKeys(missing, unexpected)
+
+    # ---- repr ---------------------------------------------------------------
+    def extra_repr(self) -> str:
+        """The text inside this module's parentheses (its configuration)."""
+        return ""
+
+    def __repr__(self) -> str:
+        # Iterative, like the traversal: a stack of lines still to open or close.
+        lines: list[str] = []
+        stack: list[tuple[str, Any, int]] = [("", self, 0)]
+        while stack:
+            label, m, depth = stack.pop()
+            pad = "  " * depth
+            if m is None:  # a closing parenthesis
+                lines.append(pad + ")")
+                continue
+            extra, kids = m.extra_repr(), list(m.named_children())
+            if not kids:
+                lines.append(f"{pad}{label}{type(m).__name__}({extra})")
+                continue
+            lines.append(f"{pad}{label}{type(m).__name__}(")
+            if extra:
+                lines.append(f"{pad}  {extra}")
+            stack.append(("", None, depth))
+            stack.extend((f"({k}): ", c, depth + 1) for k, c in reversed(kids))
+        return "\n".join(lines)
+
+
+class Sequential(Module):
+    """Modules applied in order: ``Sequential(Linear(2, 4), Tanh(), Linear(4, 1))``.
+
+    Indexable (an int gives a module, a slice a new ``Sequential``), iterable and
+    sized. Also accepts one ordered dict of ``name -> module``.
+    """
+
+    def __init__(self, *modules: Module | Mapping[str, Module]) -> None:
+        super().__init__()
+        if len(modules) == 1 and isinstance(modules[0], Mapping):
+            items = list(modules[0].items())
+        else:
+            items = [(str(i), m) for i, m in enumerate(modules)]
+        self._items: dict[str, Module] = {}
+        for name, m in items:
+            self._add(name, m)
+
+    def _add(self, name: str, m: Any) -> None:
+        if not isinstance(m, Module):
+            raise TypeError(f"{type(self).__name__}: every entry must be a Module; {name!r} is "
+                            f"a {type(m).__name__}")
+        self._items[name] = m
+
+    def _local_members(self) -> Iterator[tuple[str, Any]]:
+        return iter(list(self._items.items()))
+
+    def append(self, module: Module) -> Sequential:
+        n = len(self._items)
+        while str(n) in self._items:  # a slice keeps its names, so len() may be taken
+            n += 1
+        self._add(str(n), module)
+        return self
+
+    def __getitem__(self, idx: int | slice) -> Any:
+        mods = list(self._items.values())
+        if isinstance(idx, slice):
+            names = list(self._items)[idx]
+            return Sequential(OrderedDict((n, self._items[n]) for n in names))
+        try:
+            return mods[idx]
+        except (IndexError, TypeError):
+            raise IndexError(f"{type(self).__name__}: index {idx!r} is out of range for "
+                             f"{len(mods)} modules") from None
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def __iter__(self) -> Iterator[Module]:
+        return iter(list(self._items.values()))
+
+    def forward(self, x: Any) -> Any:
+        for m in self._items.values():
+            x = m(x)
+        return x
+
+
+class ModuleList(Module):
+    """A list of modules whose parameters the parent module finds.
+
+    Holds no forward of its own: index or iterate it inside your ``forward``.
+    """
+
+    def __init__(self, modules: Iterable[Module] | None = None) -> None:
+        super().__init__()
+        self._list: list[Module] = []
+        if modules is not None:
+            self.extend(modules)
+
+    @staticmethod
+    def _check(m: Any) -> Module:
+        if not isinstance(m, Module):
+            raise TypeError(f"ModuleList: every entry must be a Module, got {type(m).__name__}")
+        return m
+
+    def _local_members(self) -> Iterator[tuple[str, Any]]:
+        return iter([(str(i), m) for i, m in enumerate(self._list)])
+
+    def append(self, module: Module) -> ModuleList:
+        self._list.append(self._check(module))
+        return self
+
+    def extend(self, modules: Iterable[Module]) -> ModuleList:
+        for m in modules:
+            self.append(m)
+        return self
+
+    def insert(self, index: int, module: Module) -> None:
+        self._list.insert(index, self._check(module))
+
+    def __getitem__(self, idx: int | slice) -> Any:
+        if isinstance(idx, slice):
+            return ModuleList(self._list[idx])
+        try:
+            return self._list[idx]
+        except (IndexError, TypeError):
+            raise IndexError(f"ModuleList: index {idx!r} is out of range for "
+                             f"{len(self._list)} modules") from None
+
+    def __setitem__(self, idx: int, module: Module) -> None:
+        self._list[idx] = self._check(module)
+
+    def __len__(self) -> int:
+        return len(self._list)
+
+    def __iter__(self) -> Iterator[Module]:
+        return iter(list(self._list))
+
+
+class ModuleDict(Module):
+    """An ordered ``str -> Module`` mapping whose parameters the parent module finds."""
+
+    def __init__(self, modules: Mapping[str, Module] | Iterable[tuple[str, Module]] | None = None) -> None:
+        super().__init__()
+        self._dict: dict[str, Module] = {}
+        if modules is not None:
+            self.update(modules)
+
+    def _local_members(self) -> Iterator[tuple[str, Any]]:
+        return iter(list(self._dict.items()))
+
+    def update(self, modules: Mapping[str, Module] | Iterable[tuple[str, Module]]) -> None:
+        items = modules.items() if isinstance(modules, Mapping) else modules
+        for k, m in items:
+            self[k] = m
+
+    def __setitem__(self, key: str, module: Module) -> None:
+        if not isinstance(key, str):
+            raise TypeError(f"ModuleDict: keys must be str, got {type(key).__name__}")
+        if not isinstance(module, Module):
+            raise TypeError(f"ModuleDict: {key!r} must be a Module, got {type(module).__name__}")
+        self._dict[key] = module
+
+    def __getitem__(self, key: str) -> Module:
+        try:
+            return self._dict[key]
+        except KeyError:
+            raise KeyError(f"ModuleDict: no module named {key!r}; have {list(self._dict)}") from None
+
+    def __delitem__(self, key: str) -> None:
+        del self._dict[key]
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._dict
+
+    def __len__(self) -> int:
+        return len(self._dict)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(list(self._dict))
+
+    def keys(self) -> Any:
+        return self._dict.keys()
+
+    def values(self) -> Any:
+        return self._dict.values()
+
+    def items(self) -> Any:
+        return self._dict.items()

@@ -1,0 +1,8 @@
+"""Optimisers (``nn.optim.SGD``, ``Adam``, ...) and ``nn.optim.lr_scheduler``."""
+
+from . import lr_scheduler
+from .optimizer import Optimizer
+from .optimizers import SGD, AdaBelief, Adagrad, Adam, AdamW, Lion, NAdam, RMSprop
+
+__all__ = ["Optimizer", "SGD", "Adagrad", "RMSprop", "Adam", "AdamW", "NAdam", "Lion",
+           "AdaBelief", "lr_scheduler"]

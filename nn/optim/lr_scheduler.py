@@ -1,0 +1,435 @@
+"""Learning-rate schedulers, named and stepped as in ``torch.optim.lr_scheduler``.
+
+Create the scheduler after the optimiser and call ``scheduler.step()`` once per
+epoch (or per batch for ``OneCycleLR``) *after* ``optimizer.step()``. Building a
+scheduler sets each group's ``initial_lr`` (if not already set) and its lr for
+epoch 0. Apart from ``ReduceLROnPlateau``, every scheduler computes the lr of
+epoch ``e`` in closed form from ``initial_lr``, so the schedule does not drift
+and ``SequentialLR`` can hand over from one scheduler to the next (warm-up, then
+cosine).
+"""
+
+from __future__ import annotations
+
+import bisect
+import math
+from typing import Any, Callable, Sequence
+
+from .._checks import check_int
+from .optimizer import Optimizer
+
+__all__ = ["LRScheduler", "LambdaLR", "StepLR", "MultiStepLR", "ExponentialLR", "LinearLR",
+           "CosineAnnealingLR", "CosineAnnealingWarmRestarts", "OneCycleLR", "SequentialLR",
+           "ReduceLROnPlateau"]
+
+
+def _check_optimizer(optimizer: Any, name: str) -> None:
+    if not isinstance(optimizer, Optimizer):
+        raise TypeError(f"{name}: expected an nn.optim Optimizer, got {type(optimizer).__name__}")
+
+
+class LRScheduler:
+    """Base class: subclasses implement :meth:`lr_at` (the lrs of epoch ``epoch``)."""
+
+    #: Attributes that are not plain data, left out of ``state_dict``.
+    _not_state: tuple[str, ...] = ("optimizer",)
+
+    def __init__(self, optimizer: Optimizer) -> None:
+        _check_optimizer(optimizer, type(self).__name__)
+        self.optimizer = optimizer
+        for g in optimizer.param_groups:
+            g.setdefault("initial_lr", g["lr"])
+        self.base_lrs = [float(g["initial_lr"]) for g in optimizer.param_groups]
+        self.last_epoch = -1
+        self.step()
+
+    def lr_at(self, epoch: float) -> list[float]:
+        raise NotImplementedError(f"{type(self).__name__} must implement lr_at()")
+
+    def step(self) -> None:
+        """Advance one epoch and set every group's lr."""
+        self.last_epoch += 1
+        self._set(self.lr_at(self.last_epoch))
+
+    def _set(self, lrs: Sequence[float]) -> None:
+        for g, lr in zip(self.optimizer.param_groups, lrs):
+            g["lr"] = float(lr)
+        self._last_lr = [float(lr) for lr in lrs]
+
+    def get_last_lr(self) -> list[float]:
+        """The lrs set by the last ``step()``."""
+        return list(self._last_lr)
+
+    def state_dict(self) -> dict[str, Any]:
+        """The scheduler's plain data (numbers and lists): not the optimiser, not functions."""
+        return {k: v for k, v in self.__dict__.items() if k not in self._not_state}
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        unknown = sorted(set(state_dict) - set(self.state_dict()))
+        if unknown:
+            raise ValueError(f"{type(self).__name__}.load_state_dict: unexpected keys {unknown}")
+        self.__dict__.update(state_dict)
+
+
+class LambdaLR(LRScheduler):
+    """``lr = initial_lr * lr_lambda(epoch)``; one function, or one per group.
+
+    The functions are not part of ``state_dict`` (they are code, not data)."""
+
+    _not_state = ("optimizer", "_lambdas")
+
+    def __init__(self, optimizer: Optimizer, lr_lambda: Callable[[int], float] | Sequence[Callable[[int], float]]) -> None:
+        n = len(optimizer.param_groups) if isinstance(optimizer, Optimizer) else 0
+        fns = list(lr_lambda) if isinstance(lr_lambda, (list, tuple)) else [lr_lambda] * n
+        if len(fns) != n or not all(callable(f) for f in fns):
+            raise ValueError(f"LambdaLR: expected one function or {n} functions (one per group), "
+                             f"got {lr_lambda!r}")
+        self._lambdas = fns
+        super().__init__(optimizer)
+
+    def lr_at(self, epoch: float) -> list[float]:
+        return [b * float(f(epoch)) for b, f in zip(self.base_lrs, self._lambdas)]
+
+
+class StepLR(LRScheduler):
+    """``lr = initial_lr * gamma ** (epoch // step_size)``."""
+
+    def __init__(self, optimizer: Optimizer, step_size: int, gamma: float = 0.1) -> None:
+        self.step_size = check_int(step_size, "step_size", "StepLR")
+        self.gamma = float(gamma)
+        super().__init__(optimizer)
+
+    def lr_at(self, epoch: float) -> list[float]:
+        return [b * self.gamma ** (int(epoch) // self.step_size) for b in self.base_lrs]
+
+
+class MultiStepLR(LRScheduler):
+    """``lr = initial_lr * gamma ** (number of milestones <= epoch)``."""
+
+    def __init__(self, optimizer: Optimizer, milestones: Sequence[int], gamma: float = 0.1) -> None:
+        self.milestones = sorted(int(m) for m in milestones)
+        self.gamma = float(gamma)
+        super().__init__(optimizer)
+
+    def lr_at(self, epoch: float) -> list[float]:
+        k = bisect.bisect_right(self.milestones, epoch)
+        return [b * self.gamma ** k for b in self.base_lrs]
+
+
+class ExponentialLR(LRScheduler):
+    """``lr = initial_lr * gamma ** epoch``."""
+
+    def __init__(self, optimizer: Optimizer, gamma: float) -> None:
+        self.gamma = float(gamma)
+        super().__init__(optimizer)
+
+    def lr_at(self, epoch: float) -> list[float]:
+        return [b * self.gamma ** epoch for b in self.base_lrs]
+
+
+class LinearLR(LRScheduler):
+    """Linear warm-up (or decay) of the factor from ``start_factor`` to
+    ``end_factor`` over ``total_iters`` epochs, then constant:
+    ``lr = initial_lr * (start + (end - start) * min(epoch, total_iters) / total_iters)``."""
+
+    def __init__(self, optimizer: Optimizer, start_factor: float = 1.0 / 3, end_factor: float = 1.0,
+                 total_iters: int = 5) -> None:
+        if not 0 < start_factor <= 1 or not 0 <= end_factor <= 1:
+            raise ValueError(f"LinearLR: need 0 < start_factor <= 1 and 0 <= end_factor <= 1, got "
+                             f"{start_factor}, {end_factor}")
+        self.start_factor, self.end_factor = float(start_factor), float(end_factor)
+        self.total_iters = check_int(total_iters, "total_iters", "LinearLR")
+        super().__init__(optimizer)
+
+    def lr_at(self, epoch: float) -> list[float]:
+        frac = min(epoch, self.total_iters) / self.total_iters
+        f = self.start_factor + (self.end_factor - self.start_factor) * frac
+        return [b * f for b in self.base_lrs]
+
+
+def _cosine(start: float, end: float, frac: float) -> float:
+    """From ``start`` (frac 0) to ``end`` (frac 1) along half a cosine."""
+    return end + (start - end) * (1.0 + math.cos(math.pi * frac)) / 2.0
+
+
+class CosineAnnealingLR(LRScheduler):
+    """``lr = eta_min + (initial_lr - eta_min) * (1 + cos(pi * epoch / T_max)) / 2``
+    (Loshchilov & Hutter, 2017, without restarts; past ``T_max`` it rises again)."""
+
+    def __init__(self, optimizer: Optimizer, T_max: int, eta_min: float = 0.0) -> None:
+        if not T_max > 0:
+            raise ValueError(f"CosineAnnealingLR: T_max must be > 0, got {T_max!r}")
+        self.T_max, self.eta_min = T_max, float(eta_min)
+        super().__init__(optimizer)
+
+    def lr_at(self, epoch: float) -> list[float]:
+        return [_cosine(b, self.eta_min, epoch / self.T_max) for b in self.base_lrs]
+
+
+class CosineAnnealingWarmRestarts(LRScheduler):
+    """SGDR (Loshchilov & Hutter, 2017): cosine annealing restarted after ``T_0``
+    epochs, each period ``T_mult`` times longer than the one before:
+    ``lr = eta_min + (initial_lr - eta_min) * (1 + cos(pi * T_cur / T_i)) / 2``.
+
+    ``step(epoch)`` accepts a fractional epoch (e.g. ``epoch + i / batches``)."""
+
+    def __init__(self, optimizer: Optimizer, T_0: int, T_mult: int = 1, eta_min: float = 0.0) -> None:
+        self.T_0 = check_int(T_0, "T_0", "CosineAnnealingWarmRestarts")
+        self.T_mult = check_int(T_mult, "T_mult", "CosineAnnealingWarmRestarts")
+        self.eta_min = float(eta_min)
+        super().__init__(optimizer)
+
+    def _period(self, epoch: float) -> tuple[float, float]:
+        """(T_cur, T_i): the position inside the current period and its length."""
+        if self.T_mult == 1:
+            return epoch % self.T_0, float(self.T_0)
+        # Walk the periods T_0, T_0 m, T_0 m^2, ... in integers: a closed form through
+        # log() can round across a period boundary and miss a restart.
+        start, length = 0, self.T_0
+        while epoch >= start + length:
+            start, length = start + length, length * self.T_mult
+        return epoch - start, float(length)
+
+    def lr_at(self, epoch: float) -> list[float]:
+        t_cur, t_i = self._period(epoch)
+        return [_cosine(b, self.eta_min, t_cur / t_i) for b in self.base_lrs]
+
+    def step(self, epoch: float | None = None) -> None:
+        if epoch is None:
+            self.last_epoch += 1
+        elif epoch < 0:
+            raise ValueError(f"CosineAnnealingWarmRestarts.step: epoch must be >= 0, got {epoch}")
+        else:
+            self.last_epoch = epoch
+        self._set(self.lr_at(self.last_epoch))
+
+
+class OneCycleLR(LRScheduler):
+    """The 1cycle policy (Smith & Topin, 2017), stepped once per *batch*.
+
+    The lr rises from ``max_lr / div_factor`` to ``max_lr`` over the first
+    ``pct_start`` of ``total_steps``, then falls to ``initial / final_div_factor``
+    (with ``three_phase``, it first returns to the initial lr, then falls).
+    Momentum (or Adam's beta1) moves the opposite way between ``max_momentum``
+    and ``base_momentum`` when ``cycle_momentum``. ``anneal_strategy`` is
+    ``'cos'`` or ``'linear'``.
+    """
+
+    def __init__(self, optimizer: Optimizer, max_lr: float | Sequence[float],
+                 total_steps: int | None = None, epochs: int | None = None,
+                 steps_per_epoch: int | None = None, pct_start: float = 0.3,
+                 anneal_strategy: str = "cos", cycle_momentum: bool = True,
+                 base_momentum: float = 0.85, max_momentum: float = 0.95,
+                 div_factor: float = 25.0, final_div_factor: float = 1e4,
+                 three_phase: bool = False) -> None:
+        _check_optimizer(optimizer, "OneCycleLR")
+        if total_steps is None:
+            if epochs is None or steps_per_epoch is None:
+                raise ValueError("OneCycleLR: give total_steps, or both epochs and steps_per_epoch")
+            total_steps = epochs * steps_per_epoch
+        total_steps = check_int(total_steps, "total_steps", "OneCycleLR", minimum=2)
+        if not 0 < pct_start < 1:
+            raise ValueError(f"OneCycleLR: pct_start must be in (0, 1), got {pct_start}")
+        if anneal_strategy not in ("cos", "linear"):
+            raise ValueError(f"OneCycleLR: anneal_strategy must be 'cos' or 'linear', got "
+                             f"{anneal_strategy!r}")
+        groups = optimizer.param_groups
+        max_lrs = list(max_lr) if isinstance(max_lr, (list, tuple)) else [max_lr] * len(groups)
+        if len(max_lrs) != len(groups):
+            raise ValueError(f"OneCycleLR: {len(max_lrs)} max_lr values for {len(groups)} groups")
+        self.total_steps, self.anneal_strategy = total_steps, anneal_strategy
+        self.cycle_momentum = cycle_momentum
+        self._momentum_key = None
+        if cycle_momentum:
+            if "momentum" in groups[0]:
+                self._momentum_key = "momentum"
+            elif "betas" in groups[0]:
+                self._momentum_key = "betas"
+            else:
+                raise ValueError(f"OneCycleLR: cycle_momentum needs an optimiser with momentum or "
+                                 f"betas; {type(optimizer).__name__} has neither (pass "
+                                 f"cycle_momentum=False)")
+        # Phase ends (as step indices) and what lr / momentum go from -> to, per phase.
+        p = float(pct_start) * total_steps
+        if three_phase:
+            self._phases = [(p - 1, "initial", "max", "max_m", "base_m"),
+                            (2 * p - 2, "max", "initial", "base_m", "max_m"),
+                            (total_steps - 1, "initial", "min", "max_m", "max_m")]
+        else:
+            self._phases = [(p - 1, "initial", "max", "max_m", "base_m"),
+                            (total_steps - 1, "max", "min", "base_m", "max_m")]
+        for i, g in enumerate(groups):
+            init_lr = float(max_lrs[i]) / div_factor
+            g["lr"] = g["initial_lr"] = init_lr
+            g["max_lr"], g["min_lr"] = float(max_lrs[i]), init_lr / final_div_factor
+        self.base_momentum, self.max_momentum = float(base_momentum), float(max_momentum)
+        super().__init__(optimizer)
+
+    def _anneal(self, start: float, end: float, frac: float) -> float:
+        if self.anneal_strategy == "cos":
+            return _cosine(start, end, frac)
+        return start + (end - start) * frac
+
+    def _at(self, step: int) -> tuple[list[float], float]:
+        if step >= self.total_steps:
+            raise ValueError(f"OneCycleLR: stepped {step + 1} times, but total_steps is "
+                             f"{self.total_steps}")
+        begin = 0.0
+        for end, lr0, lr1, m0, m1 in self._phases:
+            if step <= end:
+                break
+            begin = end
+        frac = (step - begin) / (end - begin) if end > begin else 1.0
+        vals = {"base_m": self.base_momentum, "max_m": self.max_momentum}
+        mom = self._anneal(vals[m0], vals[m1], frac)
+        lrs = [self._anneal(g[f"{lr0}_lr"], g[f"{lr1}_lr"], frac)
+               for g in self.optimizer.param_groups]
+        return lrs, mom
+
+    def lr_at(self, epoch: float) -> list[float]:
+        return self._at(int(epoch))[0]
+
+    def step(self) -> None:
+        self.last_epoch += 1
+        lrs, mom = self._at(self.last_epoch)
+        self._set(lrs)
+        if self._momentum_key == "momentum":
+            for g in self.optimizer.param_groups:
+                g["momentum"] = mom
+        elif self._momentum_key == "betas":
+            for g in self.optimizer.param_groups:
+                g["betas"] = (mom, g["betas"][1])
+
+
+class SequentialLR(LRScheduler):
+    """Run ``schedulers[0]`` until ``milestones[0]``, then ``schedulers[1]`` (counting
+    its epochs from 0), and so on: e.g. ``LinearLR`` warm-up, then ``CosineAnnealingLR``."""
+
+    _not_state = ("optimizer", "_schedulers")
+
+    def __init__(self, optimizer: Optimizer, schedulers: Sequence[LRScheduler],
+                 milestones: Sequence[int]) -> None:
+        _check_optimizer(optimizer, "SequentialLR")
+        if len(schedulers) < 1 or len(milestones) != len(schedulers) - 1:
+            raise ValueError(f"SequentialLR: expected len(schedulers) - 1 milestones; got "
+                             f"{len(schedulers)} schedulers and {len(milestones)} milestones")
+        for s in schedulers:
+            if not isinstance(s, LRScheduler) or isinstance(s, SequentialLR) \
+                    or s.optimizer is not optimizer:
+                raise ValueError("SequentialLR: every scheduler must be a closed-form scheduler "
+                                 "(not ReduceLROnPlateau) of this same optimiser")
+            if isinstance(s, OneCycleLR):
+                # Its momentum cycling happens in its own step(), which SequentialLR
+                # does not call; and it has its own warm-up anyway.
+                raise ValueError("SequentialLR: OneCycleLR already warms up and anneals; use it alone")
+        if list(milestones) != sorted(milestones) or any(m < 1 for m in milestones):
+            raise ValueError(f"SequentialLR: milestones must be increasing positive ints, got "
+                             f"{list(milestones)}")
+        self._schedulers = list(schedulers)
+        self.milestones = [int(m) for m in milestones]
+        super().__init__(optimizer)
+
+    def lr_at(self, epoch: float) -> list[float]:
+        i = bisect.bisect_right(self.milestones, epoch)
+        start = self.milestones[i - 1] if i else 0
+        return self._schedulers[i].lr_at(epoch - start)
+
+    def step(self) -> None:
+        super().step()
+        i = bisect.bisect_right(self.milestones, self.last_epoch)
+        start = self.milestones[i - 1] if i else 0
+        self._schedulers[i].last_epoch = self.last_epoch - start
+        self._schedulers[i]._last_lr = self._last_lr
+
+    def state_dict(self) -> dict[str, Any]:
+        state = super().state_dict()
+        state["schedulers"] = [s.state_dict() for s in self._schedulers]
+        return state
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        state = dict(state_dict)
+        subs = state.pop("schedulers", None)
+        if subs is None or len(subs) != len(self._schedulers):
+            raise ValueError(f"SequentialLR.load_state_dict: expected states for "
+                             f"{len(self._schedulers)} schedulers")
+        super().load_state_dict(state)
+        for s, sd in zip(self._schedulers, subs):
+            s.load_state_dict(sd)
+
+
+class ReduceLROnPlateau:
+    """Divide the lr by ``1/factor`` when a metric has stopped improving.
+
+    ``step(metric)`` once per epoch. An epoch improves on the best so far when
+    (``mode='min'``, ``threshold_mode='rel'``) ``metric < best * (1 - threshold)``
+    (``'abs'``: ``metric < best - threshold``; ``'max'`` mirrors both). After more
+    than ``patience`` epochs without improvement every lr becomes
+    ``max(lr * factor, min_lr)`` (changes smaller than ``eps`` are skipped), then
+    ``cooldown`` epochs pass before counting again.
+    """
+
+    def __init__(self, optimizer: Optimizer, mode: str = "min", factor: float = 0.1,
+                 patience: int = 10, threshold: float = 1e-4, threshold_mode: str = "rel",
+                 cooldown: int = 0, min_lr: float | Sequence[float] = 0.0, eps: float = 1e-8) -> None:
+        _check_optimizer(optimizer, "ReduceLROnPlateau")
+        if not 0.0 < factor < 1.0:
+            raise ValueError(f"ReduceLROnPlateau: factor must be in (0, 1), got {factor}")
+        if mode not in ("min", "max"):
+            raise ValueError(f"ReduceLROnPlateau: mode must be 'min' or 'max', got {mode!r}")
+        if threshold_mode not in ("rel", "abs"):
+            raise ValueError(f"ReduceLROnPlateau: threshold_mode must be 'rel' or 'abs', got "
+                             f"{threshold_mode!r}")
+        n = len(optimizer.param_groups)
+        mins = list(min_lr) if isinstance(min_lr, (list, tuple)) else [min_lr] * n
+        if len(mins) != n:
+            raise ValueError(f"ReduceLROnPlateau: {len(mins)} min_lr values for {n} groups")
+        self.optimizer = optimizer
+        self.mode, self.factor, self.patience = mode, float(factor), int(patience)
+        self.threshold, self.threshold_mode = float(threshold), threshold_mode
+        self.cooldown, self.min_lrs, self.eps = int(cooldown), [float(m) for m in mins], float(eps)
+        self.best = math.inf if mode == "min" else -math.inf
+        self.num_bad_epochs = 0
+        self.cooldown_counter = 0
+        self.last_epoch = 0
+        self._last_lr = [float(g["lr"]) for g in optimizer.param_groups]
+
+    def _improves(self, metric: float) -> bool:
+        if self.mode == "min":
+            bar = self.best * (1 - self.threshold) if self.threshold_mode == "rel" \
+                else self.best - self.threshold
+            return metric < bar
+        bar = self.best * (1 + self.threshold) if self.threshold_mode == "rel" \
+            else self.best + self.threshold
+        return metric > bar
+
+    def step(self, metrics: float) -> None:
+        metric = float(metrics)
+        self.last_epoch += 1
+        if self._improves(metric):
+            self.best, self.num_bad_epochs = metric, 0
+        else:
+            self.num_bad_epochs += 1
+        if self.cooldown_counter > 0:
+            self.cooldown_counter -= 1
+            self.num_bad_epochs = 0
+        if self.num_bad_epochs > self.patience:
+            for g, lo in zip(self.optimizer.param_groups, self.min_lrs):
+                old = float(g["lr"])
+                new = max(old * self.factor, lo)
+                if old - new > self.eps:
+                    g["lr"] = new
+            self.cooldown_counter = self.cooldown
+            self.num_bad_epochs = 0
+        self._last_lr = [float(g["lr"]) for g in self.optimizer.param_groups]
+
+    def get_last_lr(self) -> list[float]:
+        return list(self._last_lr)
+
+    def state_dict(self) -> dict[str, Any]:
+        return {k: v for k, v in self.__dict__.items() if k != "optimizer"}
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        unknown = sorted(set(state_dict) - set(self.state_dict()))
+        if unknown:
+            raise ValueError(f"ReduceLROnPlateau.load_state_dict: unexpected keys {unknown}")
+        self.__dict__.update(state_dict)

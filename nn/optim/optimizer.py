@@ -1,0 +1,226 @@
+"""The optimiser base class: parameter groups, per-parameter state, state dicts.
+
+Updates run under ``al.no_grad()`` and change the parameters in place through the
+Tensor in-place methods, which bump each tensor's version counter, so a graph
+that saved a parameter before the step refuses to backpropagate through the
+stale value. State arrays have the parameter's dtype, and hyper-parameters are
+read as Python floats (weak scalars under NumPy 2), so a float32 model never
+computes in float64.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Iterable
+
+import numpy as np
+
+import autograd_lite as al
+
+
+class Optimizer:
+    """Base class. Subclasses set ``state_keys`` and implement :meth:`_update`.
+
+    Parameters
+    ----------
+    params
+        An iterable of Tensors, or of dicts (parameter groups) each with a
+        ``'params'`` entry and any hyper-parameters that override ``defaults``.
+    defaults
+        Hyper-parameters for groups that do not set them.
+    """
+
+    #: Names of the per-parameter state entries this optimiser may create.
+    state_keys: tuple[str, ...] = ()
+
+    def __init__(self, params: Iterable[Any], defaults: dict[str, Any]) -> None:
+        self.defaults = dict(defaults)
+        self.param_groups: list[dict[str, Any]] = []
+        self.state: dict[al.Tensor, dict[str, Any]] = {}
+        if isinstance(params, al.Tensor):
+            raise TypeError(f"{self._name}: params must be an iterable of Tensors or dicts, got a "
+                            f"single Tensor; wrap it in a list")
+        groups = self._ordered(params)
+        if not groups:
+            raise ValueError(f"{self._name}: got an empty parameter list")
+        if not isinstance(groups[0], dict):
+            groups = [{"params": groups}]
+        for g in groups:
+            self.add_param_group(g)
+
+    @property
+    def _name(self) -> str:
+        return type(self).__name__
+
+    def __repr__(self) -> str:
+        lines = [f"{self._name} ("]
+        for i, g in enumerate(self.param_groups):
+            lines.append(f"Parameter Group {i}")
+            lines += [f"    {k}: {v}" for k, v in sorted(g.items()) if k != "params"]
+        return "\n".join(lines) + "\n)"
+
+    def _ordered(self, params: Iterable[Any]) -> list[Any]:
+        if isinstance(params, (set, frozenset)):
+            raise TypeError(f"{self._name}: parameters must be an ordered sequence (a set has no "
+                            f"stable order, so state could not be matched on reload)")
+        return list(params)
+
+    def add_param_group(self, param_group: dict[str, Any]) -> None:
+        """Add a group of parameters with its own hyper-parameters."""
+        if not isinstance(param_group, dict) or "params" not in param_group:
+            raise TypeError(f"{self._name}: a parameter group must be a dict with a 'params' "
+                            f"entry, got {type(param_group).__name__}")
+        params = param_group["params"]
+        params = [params] if isinstance(params, al.Tensor) else self._ordered(params)
+        seen = {id(p) for g in self.param_groups for p in g["params"]}
+        for i, p in enumerate(params):
+            if not isinstance(p, al.Tensor):
+                raise TypeError(f"{self._name}: can only optimise Tensors, but parameter {i} of "
+                                f"group {len(self.param_groups)} is a {type(p).__name__}")
+            if not p.is_leaf:
+                raise ValueError(f"{self._name}: can only optimise leaf Tensors; parameter {i} "
+                                 f"(shape {p.shape}) was produced by op {p.op!r}")
+            if p.dtype.kind != "f":
+                raise TypeError(f"{self._name}: parameter {i} has dtype {p.dtype}; expected floating")
+            if id(p) in seen:
+                raise ValueError(f"{self._name}: parameter {i} (shape {p.shape}) appears more than "
+                                 f"once across the parameter groups")
+            seen.add(id(p))
+        group = {**self.defaults, **{k: v for k, v in param_group.items() if k != "params"}}
+        self._validate(group)
+        group["params"] = params
+        self.param_groups.append(group)
+
+    def _validate(self, group: dict[str, Any]) -> None:
+        """Raise a clear error for an invalid hyper-parameter (subclasses extend)."""
+        self._check(group, "lr", lambda v: v >= 0, ">= 0")
+
+    def _check(self, group: dict[str, Any], key: str, ok: Callable[[Any], bool], expect: str) -> None:
+        v = group[key]
+        try:
+            good = bool(ok(v))
+        except TypeError:
+            good = False
+        if not good:
+            raise ValueError(f"{self._name}: invalid {key} {v!r}; expected {expect}")
+
+    def _check_betas(self, group: dict[str, Any]) -> None:
+        betas = group["betas"]
+        if not (isinstance(betas, (tuple, list)) and len(betas) == 2
+                and all(isinstance(b, (int, float)) and 0.0 <= b < 1.0 for b in betas)):
+            raise ValueError(f"{self._name}: invalid betas {betas!r}; expected two numbers in [0, 1)")
+
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        """Reset the gradient of every parameter (to None, or to zeros)."""
+        for g in self.param_groups:
+            for p in g["params"]:
+                if set_to_none or p.grad is None:
+                    p.grad = None
+                else:
+                    p.grad = np.zeros_like(np.asarray(p.grad))
+
+    def step(self, closure: Callable[[], Any] | None = None) -> Any:
+        """Update every parameter that has a gradient; returns ``closure()`` if given
+        (a function that recomputes the loss, calling backward)."""
+        loss = None
+        if closure is not None:
+            with al.enable_grad():
+                loss = closure()
+        with al.no_grad():
+            for group in self.param_groups:
+                for p in group["params"]:
+                    g = p.grad
+                    if g is None:
+                        continue
+                    if isinstance(g, al.Tensor):  # a create_graph gradient: use its values
+                        g = g.data
+                    if g.shape != p.shape:
+                        raise ValueError(f"{self._name}.step: a parameter of shape {p.shape} has a "
+                                         f"gradient of shape {g.shape}")
+                    if g.dtype != p.dtype:
+                        g = g.astype(p.dtype)
+                    self._update(p, g, self.state.setdefault(p, {}), group)
+        return loss
+
+    def _update(self, p: al.Tensor, grad: np.ndarray, state: dict[str, Any],
+                group: dict[str, Any]) -> None:
+        raise NotImplementedError(f"{self._name} must implement _update()")
+
+    # ---- state --------------------------------------------------------------
+    def state_dict(self) -> dict[str, Any]:
+        """``{'state': {index: {...}}, 'param_groups': [{..., 'params': [index, ...]}]}``
+        with parameters numbered in group order, as in PyTorch; arrays are copies."""
+        index: dict[int, int] = {}
+        groups = []
+        for g in self.param_groups:
+            ids = []
+            for p in g["params"]:
+                index.setdefault(id(p), len(index))
+                ids.append(index[id(p)])
+            groups.append({**{k: v for k, v in g.items() if k != "params"}, "params": ids})
+        state = {index[id(p)]: {k: (v.copy() if isinstance(v, np.ndarray) else v)
+                                for k, v in s.items()}
+                 for p, s in self.state.items() if id(p) in index}
+        return {"state": state, "param_groups": groups}
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        """Restore hyper-parameters and state saved by :meth:`state_dict`.
+
+        Everything is checked first (group count, parameter counts, hyper-parameter
+        names, state names, each array's shape and dtype against its parameter); all
+        problems are reported in one ``ValueError`` and nothing is changed.
+        """
+        problems: list[str] = []
+        if not isinstance(state_dict, dict) or set(state_dict) != {"state", "param_groups"}:
+            keys = sorted(map(str, state_dict)) if isinstance(state_dict, dict) else type(state_dict).__name__
+            raise ValueError(f"{self._name}.load_state_dict: expected a dict with keys 'param_groups' "
+                             f"and 'state', got {keys}")
+        saved_groups = state_dict["param_groups"]
+        if len(saved_groups) != len(self.param_groups):
+            raise ValueError(f"{self._name}.load_state_dict: the state has {len(saved_groups)} "
+                             f"parameter groups, this optimiser has {len(self.param_groups)}")
+        by_index: dict[Any, al.Tensor] = {}
+        for gi, (g, sg) in enumerate(zip(self.param_groups, saved_groups)):
+            if len(sg.get("params", ())) != len(g["params"]):
+                problems.append(f"group {gi}: {len(sg.get('params', ()))} parameters saved, "
+                                f"{len(g['params'])} here")
+                continue
+            mine, theirs = set(g) - {"params"}, set(sg) - {"params"}
+            if mine - theirs:
+                problems.append(f"group {gi}: missing hyper-parameters {sorted(mine - theirs)}")
+            if theirs - mine:
+                problems.append(f"group {gi}: unexpected hyper-parameters {sorted(theirs - mine)}")
+            by_index.update(zip(sg["params"], g["params"]))
+        new_state: dict[al.Tensor, dict[str, Any]] = {}
+        for idx, s in state_dict["state"].items():
+            p = by_index.get(idx)
+            if p is None:
+                problems.append(f"state for parameter {idx!r}, which no group lists")
+                continue
+            unknown = sorted(set(s) - set(self.state_keys))
+            if unknown:
+                problems.append(f"parameter {idx}: unexpected state {unknown} for {self._name} "
+                                f"(expected some of {list(self.state_keys)})")
+            entry = {}
+            for k, v in s.items():
+                if isinstance(v, (np.ndarray, al.Tensor)):
+                    arr = v.data if isinstance(v, al.Tensor) else v
+                    if arr.shape != p.shape or arr.dtype != p.dtype:
+                        problems.append(f"parameter {idx} state {k!r}: expected shape {p.shape} dtype "
+                                        f"{p.dtype}, got shape {arr.shape} dtype {arr.dtype}")
+                    v = arr.copy()
+                entry[k] = v
+            new_state[p] = entry
+        if problems:
+            raise ValueError(f"{self._name}.load_state_dict: the state does not match this "
+                             f"optimiser:\n  " + "\n  ".join(problems))
+        for g, sg in zip(self.param_groups, saved_groups):
+            g.update({k: v for k, v in sg.items() if k != "params"})
+        self.state = new_state
+
+
+def hyper(group: dict[str, Any], *keys: str) -> list[float]:
+    """The named hyper-parameters as Python floats (weak scalars: never promote float32)."""
+    return [float(group[k]) for k in keys]
+
+
+__all__ = ["Optimizer", "hyper"]

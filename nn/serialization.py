@@ -1,0 +1,185 @@
+"""``save`` and ``load``: checkpoints as ``.npz`` files, written atomically, never pickled.
+
+A checkpoint is any nesting of dicts (str or int keys), lists and tuples whose
+leaves are arrays (or Tensors), Python numbers, strings, bools or None: a model's
+``state_dict()``, an optimiser's, a scheduler's, or a dict of all of them. Each
+array is one ``.npy`` entry of the zip; the structure, every array's shape and
+dtype and the format version are a JSON document stored as a uint8 array under
+``__meta__``. Loading reads with ``allow_pickle=False``, so it never executes code.
+
+The file is written to a temporary file in the same directory, flushed, fsynced
+and renamed over the target (``os.replace``, atomic on POSIX and Windows): a crash
+mid-save leaves the previous checkpoint intact.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+import autograd_lite as al
+
+__all__ = ["save", "load", "CheckpointError"]
+
+FORMAT = "autograd_lite.nn.checkpoint"
+VERSION = 1
+_META = "__meta__"
+
+
+class CheckpointError(ValueError):
+    """A file that is not a valid checkpoint (corrupt, truncated, or not ours)."""
+
+
+def _encode(obj: Any, path: str, arrays: dict[str, np.ndarray]) -> Any:
+    """The JSON description of ``obj``; arrays are moved into ``arrays``."""
+    if isinstance(obj, al.Tensor):
+        obj = obj.data
+    if isinstance(obj, (np.ndarray, np.generic)):
+        arr = np.asarray(obj)
+        if arr.dtype.hasobject or arr.dtype.kind not in "biufc":
+            raise TypeError(f"save: {path or 'the object'} is an array of dtype {arr.dtype}; only "
+                            f"numeric and bool arrays can be saved (no pickled objects)")
+        key = path or "value"
+        while key in arrays or key == _META:  # e.g. keys 1 and "1" in one dict
+            key += "_"
+        arrays[key] = arr
+        return {"array": key, "shape": list(arr.shape), "dtype": arr.dtype.str}
+    if obj is None or isinstance(obj, (bool, int, float, str)):
+        return {"value": obj}
+    if isinstance(obj, dict):
+        items = []
+        for k, v in obj.items():
+            if not isinstance(k, (str, int)) or isinstance(k, bool):
+                raise TypeError(f"save: dict keys must be str or int, got {k!r} at {path or 'top level'}")
+            items.append([k, _encode(v, f"{path}/{k}" if path else str(k), arrays)])
+        return {"dict": items}
+    if isinstance(obj, (list, tuple)):
+        kind = "list" if isinstance(obj, list) else "tuple"
+        return {kind: [_encode(v, f"{path}/{i}" if path else str(i), arrays)
+                       for i, v in enumerate(obj)]}
+    raise TypeError(f"save: cannot save a {type(obj).__name__} at {path or 'top level'}; expected "
+                    f"arrays, Tensors, numbers, strings, None, and dicts/lists/tuples of them")
+
+
+def save(obj: Any, path: str | os.PathLike) -> None:
+    """Write ``obj`` (e.g. ``{'model': model.state_dict(), 'optim': opt.state_dict()}``)
+    to ``path`` as an ``.npz`` file, atomically (see the module docstring)."""
+    arrays: dict[str, np.ndarray] = {}
+    tree = _encode(obj, "", arrays)
+    meta = json.dumps({"format": FORMAT, "version": VERSION, "tree": tree})
+    arrays[_META] = np.frombuffer(meta.encode("utf-8"), dtype=np.uint8)
+    target = Path(path)
+    directory = target.parent if str(target.parent) else Path(".")
+    fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{target.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            _write_npz(f, arrays)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, target)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+    _fsync_dir(directory)
+
+
+def _write_npz(f: Any, arrays: dict[str, np.ndarray]) -> None:
+    """The one place that writes the zip (tests make it fail midway)."""
+    np.savez(f, **arrays)
+
+
+def _fsync_dir(directory: Path) -> None:
+    # Makes the rename itself durable; not possible on every platform, and the
+    # file is already complete either way, so a failure here is not an error.
+    try:
+        fd = os.open(directory, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def _decode(node: Any, arrays: Any, used: set[str]) -> Any:
+    if not isinstance(node, dict) or len(node) == 0:
+        raise ValueError(f"malformed metadata entry {node!r}")
+    if "array" in node:
+        key = node["array"]
+        if key not in arrays.files:
+            raise ValueError(f"the metadata names an array {key!r} that the file does not contain")
+        try:
+            arr = arrays[key]  # reads the entry; zipfile checks its CRC-32
+        except ValueError as e:  # e.g. an object array, refused without pickle
+            raise ValueError(f"array {key!r}: {e}") from None
+        if list(arr.shape) != node["shape"] or arr.dtype.str != node["dtype"]:
+            raise ValueError(f"array {key!r} has shape {arr.shape} dtype {arr.dtype.str}, but the "
+                             f"metadata says shape {tuple(node['shape'])} dtype {node['dtype']}")
+        used.add(key)
+        return arr
+    if "value" in node:
+        return node["value"]
+    if "dict" in node:
+        return {k: _decode(v, arrays, used) for k, v in node["dict"]}
+    if "list" in node:
+        return [_decode(v, arrays, used) for v in node["list"]]
+    if "tuple" in node:
+        return tuple(_decode(v, arrays, used) for v in node["tuple"])
+    raise ValueError(f"unknown metadata entry {sorted(node)}")
+
+
+def load(path: str | os.PathLike) -> Any:
+    """Read a checkpoint written by :func:`save`; arrays come back as ndarrays.
+
+    Raises :class:`CheckpointError` (naming the path) if the file is not a valid
+    checkpoint: not a zip, truncated, a failed CRC check, missing or malformed
+    metadata, arrays that disagree with it, or pickled objects.
+    """
+    path = os.fspath(path)
+    if not os.path.exists(path):
+        raise FileNotFoundError(f"load: no such file: {path!r}")
+    try:
+        # One handle that we close ourselves: np.load leaks its own when the zip is bad.
+        with open(path, "rb") as f:
+            magic = f.read(4)
+            # Checked first so that NumPy never gets to treat other bytes as a pickle.
+            if magic != b"PK\x03\x04":
+                raise ValueError("the file is empty" if not magic else
+                                 f"it is not an .npz (zip) archive: it starts with {magic!r}")
+            f.seek(0)
+            return _read(f)
+    except (ValueError, OSError, EOFError, KeyError, TypeError, zipfile.BadZipFile) as e:
+        raise CheckpointError(f"load: {path!r} is not a valid nn checkpoint: {e}") from e
+
+
+def _read(f: Any) -> Any:
+    """The object stored in the open .npz file ``f``; ValueError if it is not valid."""
+    with np.load(f, allow_pickle=False) as arrays:
+        if _META not in arrays.files:
+            raise ValueError(f"it has no {_META!r} entry (not written by nn.save)")
+        try:
+            meta = json.loads(arrays[_META].tobytes().decode("utf-8"))
+        except (UnicodeDecodeError, json.JSONDecodeError) as e:
+            raise ValueError(f"its metadata is not valid JSON: {e}") from None
+        if not isinstance(meta, dict) or meta.get("format") != FORMAT:
+            raise ValueError(f"its metadata does not declare format {FORMAT!r}")
+        if meta.get("version") != VERSION:
+            raise ValueError(f"it has format version {meta.get('version')!r}; this version of "
+                             f"nn reads version {VERSION}")
+        used: set[str] = set()
+        obj = _decode(meta.get("tree"), arrays, used)
+        extra = set(arrays.files) - used - {_META}
+        if extra:
+            raise ValueError(f"it contains arrays the metadata does not describe: {sorted(extra)}")
+        return obj

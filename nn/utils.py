@@ -1,0 +1,73 @@
+"""Gradient clipping: ``clip_grad_norm_`` and ``clip_grad_value_`` (as in ``torch.nn.utils``)."""
+
+from __future__ import annotations
+
+import math
+from typing import Iterable
+
+import numpy as np
+
+import autograd_lite as al
+
+__all__ = ["clip_grad_norm_", "clip_grad_value_"]
+
+
+def _with_grads(parameters: al.Tensor | Iterable[al.Tensor], fn: str) -> list[al.Tensor]:
+    params = [parameters] if isinstance(parameters, al.Tensor) else list(parameters)
+    for p in params:
+        if not isinstance(p, al.Tensor):
+            raise TypeError(f"{fn}: expected Tensors, got a {type(p).__name__}")
+    return [p for p in params if p.grad is not None]
+
+
+def _scale_grad(p: al.Tensor, coef: float) -> None:
+    if isinstance(p.grad, al.Tensor):  # a create_graph gradient: keep its graph valid
+        p.grad = p.grad * coef
+    else:
+        p.grad *= coef
+
+
+def clip_grad_norm_(parameters: al.Tensor | Iterable[al.Tensor], max_norm: float,
+                    norm_type: float = 2.0, error_if_nonfinite: bool = False) -> float:
+    """Scale all gradients together, in place, so that their joint ``norm_type``-norm
+    (the norm of the vector of every gradient element) is at most ``max_norm``.
+
+    The scale is ``max_norm / (total_norm + 1e-6)``, applied only when it is below 1.
+    Returns the total norm *before* clipping. ``norm_type`` may be ``inf``.
+    """
+    if max_norm < 0:
+        raise ValueError(f"clip_grad_norm_: max_norm must be >= 0, got {max_norm}")
+    if norm_type <= 0:
+        raise ValueError(f"clip_grad_norm_: norm_type must be > 0 (or inf), got {norm_type}")
+    params = _with_grads(parameters, "clip_grad_norm_")
+    if not params:
+        return 0.0
+    grads = [np.asarray(p.grad.data if isinstance(p.grad, al.Tensor) else p.grad) for p in params]
+    norm_type = float(norm_type)
+    if math.isinf(norm_type):
+        total = max(float(np.max(np.abs(g))) if g.size else 0.0 for g in grads)
+    else:
+        # Each gradient's norm first, then the norm of those norms: the same number,
+        # without concatenating every gradient into one array.
+        norms = [float(np.linalg.norm(g.ravel(), ord=norm_type)) if g.size else 0.0 for g in grads]
+        total = float(np.linalg.norm(np.asarray(norms), ord=norm_type))
+    if error_if_nonfinite and not math.isfinite(total):
+        raise RuntimeError(f"clip_grad_norm_: the total norm of order {norm_type} of the gradients "
+                           f"is {total}; pass error_if_nonfinite=False to clip anyway")
+    coef = float(max_norm) / (total + 1e-6)
+    if coef < 1.0:
+        for p in params:
+            _scale_grad(p, coef)
+    return total
+
+
+def clip_grad_value_(parameters: al.Tensor | Iterable[al.Tensor], clip_value: float) -> None:
+    """Clip every gradient element into ``[-clip_value, clip_value]``, in place."""
+    if clip_value < 0:
+        raise ValueError(f"clip_grad_value_: clip_value must be >= 0, got {clip_value}")
+    c = float(clip_value)
+    for p in _with_grads(parameters, "clip_grad_value_"):
+        if isinstance(p.grad, al.Tensor):
+            p.grad = al.clip(p.grad, -c, c)
+        else:
+            np.clip(p.grad, -c, c, out=p.grad)

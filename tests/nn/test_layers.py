@@ -1,0 +1,223 @@
+"""Layers: Linear, Dropout, BatchNorm1d, LayerNorm, Flatten, Identity."""
+
+import math
+
+import numpy as np
+import pytest
+
+import autograd_lite as al
+import nn
+import nn.functional as F
+from gradcheck_helpers import check_grad, leaf, needs_diamond_fix
+
+rng = np.random.default_rng(0)
+
+
+# ---- Linear -----------------------------------------------------------------
+def test_linear_computes_x_wt_plus_b():
+    lin = nn.Linear(3, 2)
+    assert lin.weight.shape == (2, 3) and lin.bias.shape == (2,)
+    x = rng.standard_normal((5, 3)).astype(np.float32)
+    y = lin(x)
+    np.testing.assert_allclose(y.data, x @ lin.weight.data.T + lin.bias.data, rtol=1e-6)
+    assert y.dtype == np.float32
+    batched = rng.standard_normal((2, 4, 3)).astype(np.float32)   # leading batch axes
+    assert lin(batched).shape == (2, 4, 2)
+    assert nn.Linear(3, 2, bias=False).bias is None
+
+
+def test_linear_init_is_uniform_in_one_over_sqrt_fan_in_and_seeded():
+    nn.manual_seed(0)
+    a = nn.Linear(400, 50)
+    bound = 1 / math.sqrt(400)
+    for p in (a.weight.data, a.bias.data):
+        assert p.min() >= -bound and p.max() <= bound
+    # Var of U(-b, b) is b**2 / 3
+    assert abs(a.weight.data.var() - bound ** 2 / 3) < 0.05 * bound ** 2 / 3
+    nn.manual_seed(0)
+    np.testing.assert_array_equal(nn.Linear(400, 50).weight.data, a.weight.data)
+    g1 = nn.Linear(4, 4, generator=np.random.default_rng(3)).weight.data
+    g2 = nn.Linear(4, 4, generator=np.random.default_rng(3)).weight.data
+    np.testing.assert_array_equal(g1, g2)
+
+
+def test_linear_gradients():
+    lin = nn.Linear(3, 4).double()
+    x = leaf(rng.standard_normal((5, 3)))
+    check_grad(lambda: lin(x), [x, lin.weight, lin.bias])
+
+
+def test_linear_errors_name_the_layer_and_shapes():
+    with pytest.raises(ValueError, match=r"Linear\(in_features=3, out_features=2\): expected input "
+                                         r"whose last dimension is 3, got shape \(4, 5\)"):
+        nn.Linear(3, 2)(np.zeros((4, 5), np.float32))
+    with pytest.raises(ValueError, match="in_features must be a positive int"):
+        nn.Linear(0, 2)
+    with pytest.raises(ValueError, match=r"linear: bias must have shape \(2,\)"):
+        F.linear(np.zeros((1, 3)), np.zeros((2, 3)), np.zeros(3))
+
+
+# ---- Dropout ----------------------------------------------------------------
+def test_dropout_keep_rate_and_scaling():
+    p = 0.3
+    x = np.ones(200_000, np.float32)
+    y = nn.Dropout(p, generator=np.random.default_rng(1))(x).data
+    kept = y != 0
+    n = x.size
+    # Binomial(n, 1-p): within 5 standard deviations
+    assert abs(kept.mean() - (1 - p)) < 5 * math.sqrt(p * (1 - p) / n)
+    np.testing.assert_allclose(y[kept], 1 / (1 - p), rtol=1e-6)       # inverted scaling
+    assert abs(y.mean() - 1.0) < 5 * math.sqrt(p / (1 - p) / n)       # expectation preserved
+    assert y.dtype == np.float32
+
+
+def test_dropout_is_identity_in_eval_and_for_p0_and_zero_for_p1():
+    x = al.Tensor(rng.standard_normal(10).astype(np.float32))
+    d = nn.Dropout(0.5).eval()
+    assert d(x) is x
+    assert F.dropout(x, 0.0) is x
+    assert not F.dropout(x, 1.0).data.any()
+    with pytest.raises(ValueError, match="dropout: probability p must be in"):
+        F.dropout(x, 1.5)
+    with pytest.raises(ValueError, match="Dropout: probability p must be in"):
+        nn.Dropout(-0.1)
+
+
+def test_dropout_gradient_uses_the_same_mask():
+    x = leaf(rng.standard_normal((4, 5)))
+
+    def f():
+        return F.dropout(x, 0.4, generator=np.random.default_rng(7))
+
+    check_grad(f, [x])
+    x.grad = None
+    f().backward(np.ones((4, 5)))
+    mask = f().data != 0
+    np.testing.assert_allclose(x.grad, np.ones((4, 5)) * mask / 0.6)
+
+
+# ---- BatchNorm1d ------------------------------------------------------------
+def _bn_ref(x, mean, var, w, b, eps):
+    return (x - np.asarray(mean)) / np.sqrt(np.asarray(var) + eps) * np.asarray(w) + np.asarray(b)
+
+
+def test_batchnorm_train_normalises_with_batch_stats_and_updates_running_stats():
+    bn = nn.BatchNorm1d(3, momentum=0.2)
+    x = (rng.standard_normal((8, 3)) * [1, 5, 0.1] + [2, -3, 0]).astype(np.float32)
+    y = bn(x).data
+    np.testing.assert_allclose(y.mean(0), 0, atol=1e-5)
+    v = x.var(0)
+    np.testing.assert_allclose(y.var(0), v / (v + 1e-5), rtol=1e-4)  # biased batch variance
+    np.testing.assert_allclose(bn.running_mean.data, 0.8 * 0 + 0.2 * x.mean(0), rtol=1e-5)
+    np.testing.assert_allclose(bn.running_var.data, 0.8 * 1 + 0.2 * x.var(0, ddof=1), rtol=1e-5)
+    assert bn.num_batches_tracked.item() == 1
+
+
+def test_batchnorm_eval_uses_running_stats_and_does_not_update_them():
+    bn = nn.BatchNorm1d(2).double()
+    with al.no_grad():
+        bn.running_mean.copy_(np.array([1.0, -2.0]))
+        bn.running_var.copy_(np.array([4.0, 0.25]))
+        bn.weight.copy_(np.array([2.0, 3.0]))
+        bn.bias.copy_(np.array([0.5, -0.5]))
+    bn.eval()
+    x = rng.standard_normal((5, 2))
+    np.testing.assert_allclose(bn(x).data, _bn_ref(x, [1, -2], [4, 0.25], [2, 3], [0.5, -0.5], 1e-5))
+    np.testing.assert_array_equal(bn.running_mean.data, [1.0, -2.0])
+    assert bn.num_batches_tracked.item() == 0
+    # train and eval differ on the same batch
+    assert not np.allclose(bn.train()(x).data, bn.eval()(x).data)
+
+
+def test_batchnorm_3d_input_cumulative_momentum_and_no_tracking():
+    x = rng.standard_normal((4, 2, 6))
+    bn = nn.BatchNorm1d(2, momentum=None).double()
+    bn(x)
+    x2 = rng.standard_normal((4, 2, 6))
+    y = bn(x2).data
+    np.testing.assert_allclose(y.mean(axis=(0, 2)), 0, atol=1e-12)
+    # cumulative average of the two batches' means
+    np.testing.assert_allclose(bn.running_mean.data, (x.mean((0, 2)) + x2.mean((0, 2))) / 2)
+    free = nn.BatchNorm1d(2, track_running_stats=False, affine=False).double().eval()
+    assert free.running_mean is None and list(free.state_dict()) == []
+    np.testing.assert_allclose(free(x).data.mean(axis=(0, 2)), 0, atol=1e-12)   # batch stats in eval
+
+
+@pytest.mark.parametrize("training", [True, False])
+def test_batchnorm_gradients(training):
+    bn = nn.BatchNorm1d(3).double()
+    with al.no_grad():
+        bn.weight.copy_(rng.standard_normal(3))
+        bn.bias.copy_(rng.standard_normal(3))
+        bn.running_var.copy_(rng.uniform(0.5, 2, 3))
+    bn.train(training)
+    x = leaf(rng.standard_normal((6, 3)))
+    check_grad(lambda: bn(x), [x, bn.weight, bn.bias])
+    x3 = leaf(rng.standard_normal((3, 3, 2)))
+    check_grad(lambda: bn(x3), [x3, bn.weight, bn.bias])
+
+
+def test_batchnorm_errors():
+    with pytest.raises(ValueError, match=r"BatchNorm1d\(3\): expected input of shape \(N, 3\) or "
+                                         r"\(N, 3, L\), got \(4, 2\)"):
+        nn.BatchNorm1d(3)(np.zeros((4, 2), np.float32))
+    with pytest.raises(ValueError, match="more than 1 value per channel"):
+        nn.BatchNorm1d(3)(np.zeros((1, 3), np.float32))
+    with pytest.raises(ValueError, match="momentum must be in"):
+        nn.BatchNorm1d(3, momentum=2.0)
+    with pytest.raises(ValueError, match="running_mean and running_var are needed"):
+        F.batch_norm(np.zeros((2, 3)), None, None)
+
+
+# ---- LayerNorm --------------------------------------------------------------
+def test_layernorm_matches_numpy_and_gradients():
+    ln = nn.LayerNorm((2, 3)).double()
+    with al.no_grad():
+        ln.weight.copy_(rng.standard_normal((2, 3)))
+        ln.bias.copy_(rng.standard_normal((2, 3)))
+    x = rng.standard_normal((4, 2, 3))
+    mean = x.mean(axis=(1, 2), keepdims=True)
+    var = x.var(axis=(1, 2), keepdims=True)
+    ref = (x - mean) / np.sqrt(var + 1e-5) * ln.weight.data + ln.bias.data
+    np.testing.assert_allclose(ln(x).data, ref, rtol=1e-10)
+    xt = leaf(x)
+    check_grad(lambda: ln(xt), [xt, ln.weight, ln.bias])
+
+
+def test_layernorm_errors_and_options():
+    with pytest.raises(ValueError, match=r"layer_norm: input of shape \(4, 5\) does not end with "
+                                         r"normalized_shape \(3,\)"):
+        nn.LayerNorm(3)(np.zeros((4, 5), np.float32))
+    with pytest.raises(ValueError, match="normalized_shape must be a positive int"):
+        nn.LayerNorm(0)
+    assert nn.LayerNorm(4, bias=False).bias is None
+    assert list(nn.LayerNorm(4, elementwise_affine=False).parameters()) == []
+
+
+# ---- Flatten / Identity -----------------------------------------------------
+def test_flatten_and_identity():
+    x = al.Tensor(rng.standard_normal((2, 3, 4, 5)))
+    assert nn.Flatten()(x).shape == (2, 60)
+    assert nn.Flatten(0, 1)(x).shape == (6, 4, 5)
+    assert nn.Flatten(1, 2)(x).shape == (2, 12, 5)
+    assert nn.Flatten()(al.Tensor(np.zeros((0, 3, 2)))).shape == (0, 6)
+    with pytest.raises(ValueError, match=r"Flatten\(start_dim=3, end_dim=1\): invalid"):
+        nn.Flatten(3, 1)(x)
+    assert nn.Identity(1, foo=2)(x) is x
+    xg = leaf(rng.standard_normal((2, 3, 2)))
+    check_grad(lambda: nn.Flatten()(xg), [xg])
+
+
+# ---- layers fed by other layers (non-leaf inputs) -----------------------------
+@needs_diamond_fix
+@pytest.mark.parametrize("training", [True, False])
+def test_gradients_through_a_stack_of_layers(training):
+    nn.manual_seed(5)
+    model = nn.Sequential(nn.Linear(3, 4), nn.BatchNorm1d(4), nn.Tanh(), nn.Linear(4, 4),
+                          nn.LayerNorm(4), nn.PReLU(4), nn.Linear(4, 2)).double()
+    model.train(training)
+    with al.no_grad():
+        model[1].running_var.copy_(rng.uniform(0.5, 2, 4))
+        model[4].weight.copy_(rng.standard_normal(4))
+    x = leaf(rng.standard_normal((5, 3)))
+    check_grad(lambda: model(x), [x, *model.parameters()], full_max=20)

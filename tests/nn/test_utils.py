@@ -1,0 +1,81 @@
+"""Gradient clipping: clip_grad_norm_ and clip_grad_value_."""
+
+import math
+
+import numpy as np
+import pytest
+
+import autograd_lite as al
+import nn
+
+
+def _params(*grads, dtype=np.float64):
+    ps = []
+    for g in grads:
+        p = nn.Parameter(np.zeros(np.shape(g), dtype))
+        p.grad = np.array(g, dtype)
+        ps.append(p)
+    return ps
+
+
+def test_clip_grad_norm_scales_all_gradients_together():
+    ps = _params([3.0, 0.0], [[4.0]])                    # joint 2-norm 5
+    total = nn.utils.clip_grad_norm_(ps, max_norm=1.0)
+    assert total == pytest.approx(5.0)
+    np.testing.assert_allclose(ps[0].grad, [3 / (5 + 1e-6), 0], rtol=1e-9)
+    np.testing.assert_allclose(ps[1].grad, [[4 / (5 + 1e-6)]], rtol=1e-9)
+    joint = math.sqrt(sum(float((p.grad ** 2).sum()) for p in ps))
+    assert joint == pytest.approx(1.0, rel=1e-5)
+
+
+def test_clip_grad_norm_leaves_small_gradients_and_supports_other_norms():
+    ps = _params([0.3, -0.4])
+    assert nn.clip_grad_norm_(ps, 1.0) == pytest.approx(0.5)
+    np.testing.assert_array_equal(ps[0].grad, [0.3, -0.4])
+    ps = _params([1.0, -6.0], [2.0])
+    assert nn.clip_grad_norm_(ps, 3.0, norm_type=float("inf")) == 6.0
+    np.testing.assert_allclose(ps[0].grad, np.array([1.0, -6.0]) * 3 / (6 + 1e-6))
+    ps = _params([1.0, -2.0], [3.0])
+    assert nn.clip_grad_norm_(ps, 100.0, norm_type=1) == pytest.approx(6.0)
+
+
+def test_clip_grad_norm_keeps_float32_and_skips_missing_grads():
+    ps = _params([30.0, 40.0], dtype=np.float32)
+    ps.append(nn.Parameter(np.zeros(2, np.float32)))     # no grad
+    buf = ps[0].grad
+    nn.clip_grad_norm_(ps, 5.0)
+    assert ps[0].grad is buf and buf.dtype == np.float32  # in place
+    np.testing.assert_allclose(buf, [3.0, 4.0], rtol=1e-5)
+    assert ps[1].grad is None
+    assert nn.clip_grad_norm_([nn.Parameter(np.zeros(1))], 1.0) == 0.0
+
+
+def test_clip_grad_norm_nonfinite_and_errors():
+    ps = _params([np.inf, 1.0])
+    with pytest.raises(RuntimeError, match="total norm of order 2.0 of the gradients is inf"):
+        nn.clip_grad_norm_(ps, 1.0, error_if_nonfinite=True)
+    with pytest.raises(ValueError, match="max_norm must be >= 0"):
+        nn.clip_grad_norm_(ps, -1.0)
+    with pytest.raises(TypeError, match="clip_grad_norm_: expected Tensors, got a ndarray"):
+        nn.clip_grad_norm_([np.zeros(2)], 1.0)
+
+
+def test_clip_grad_value_clamps_elements():
+    ps = _params([-3.0, 0.5, 2.0])
+    nn.utils.clip_grad_value_(ps, 1.0)
+    np.testing.assert_array_equal(ps[0].grad, [-1.0, 0.5, 1.0])
+    p = ps[0]
+    nn.clip_grad_value_(p, 0.25)                          # a single tensor works too
+    np.testing.assert_array_equal(p.grad, [-0.25, 0.25, 0.25])
+    with pytest.raises(ValueError, match="clip_value must be >= 0"):
+        nn.clip_grad_value_(p, -1)
+
+
+def test_clipping_create_graph_gradients_keeps_them_differentiable():
+    p = nn.Parameter(np.array([3.0, 4.0]))
+    (p * p).sum().backward(create_graph=True)             # p.grad = 2p, a Tensor with a graph
+    nn.clip_grad_norm_([p], 1.0)
+    assert isinstance(p.grad, al.Tensor)
+    np.testing.assert_allclose(p.grad.data, np.array([6.0, 8.0]) / (10 + 1e-6))
+    nn.clip_grad_value_([p], 0.5)
+    np.testing.assert_allclose(p.grad.data, [0.5, 0.5], rtol=1e-5)
