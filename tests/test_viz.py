@@ -396,6 +396,7 @@ def _stack_depth():
 
 def test_100k_node_chain_without_recursion_in_linear_time():
     small, big = _chain(10_000), _chain(100_000)
+    al.viz.draw(_chain(2)).source  # import graphviz first: imports need stack, the chain must not
     limit = sys.getrecursionlimit()
     sys.setrecursionlimit(_stack_depth() + 50)  # any recursion over the chain would fail
     try:
