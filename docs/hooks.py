@@ -78,6 +78,7 @@ PICTURES: list[Callable[[Path], None]] = [
     draw_mlp,                       # graphs.md
     run_page("quickstart.md"),
     run_page("debugging.md"),
+    run_page("optimizers.md"),
 ]
 
 
