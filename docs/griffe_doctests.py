@@ -4,7 +4,9 @@ In Markdown a line starting with ``>>>`` is a nested blockquote, and an output
 line like ``['w', 'sum']`` looks like a reference link (which the strict build
 rejects). NumPy-style ``Examples`` sections are already parsed as code by
 griffe; everywhere else, this wraps each doctest session (its ``>>>``/``...``
-lines and the output up to the next blank line) in a ``pycon`` fence.
+lines and the output up to the next blank line) in a ``pycon`` fence. It also
+turns reST's ``VJP::`` into ``VJP:`` and Sphinx roles (``:func:`draw```) into
+code spans.
 
 The docstrings themselves are unchanged: ``python -m pytest --doctest-modules``
 and ``tests/test_docs.py`` run them as written.
@@ -12,9 +14,19 @@ and ``tests/test_docs.py`` run them as written.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import griffe
+
+# Sphinx cross-reference roles (:func:`draw`, :class:`~autograd_lite.Tensor`).
+_ROLE = re.compile(r":(?:py:)?(?:class|func|meth|mod|attr|data|exc|obj):`~?([^`]+)`")
+
+
+def sphinx_roles(text: str) -> str:
+    """``:func:`x``` as ```x```: Markdown has no roles, and a guessed cross-reference
+    that does not resolve would fail the strict build."""
+    return _ROLE.sub(lambda m: f"`{m.group(1)}`", text)
 
 
 def fence_doctests(text: str) -> str:
@@ -62,13 +74,15 @@ def literal_markers(text: str) -> str:
 
 
 class FenceDoctests(griffe.Extension):
-    """Fence bare doctest sessions, and turn ``VJP::`` into ``VJP:``, in every docstring."""
+    """In every docstring: fence bare doctest sessions, turn ``VJP::`` into ``VJP:``,
+    and show Sphinx roles as code."""
 
     def on_instance(self, *, obj: griffe.Object, **kwargs: Any) -> None:
         doc = obj.docstring
         if doc is None:
             return
         value = literal_markers(doc.value) if "::" in doc.value else doc.value
+        value = sphinx_roles(value)
         if ">>>" in value:
             value = fence_doctests(value)
         doc.value = value
