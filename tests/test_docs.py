@@ -67,7 +67,11 @@ def test_page_examples_run(page: Path, monkeypatch: pytest.MonkeyPatch, tmp_path
     monkeypatch.setenv("MPLBACKEND", "Agg")
     monkeypatch.syspath_prepend(str(ROOT))
     import autograd_lite as al
+    import nn.rng
 
+    # Pages seed nn's global generator and may change the default dtype: put both
+    # back so that the rest of the suite sees what it would have seen without them.
+    monkeypatch.setattr(nn.rng, "_generator", nn.rng._generator)
     dtype = al.get_default_dtype()
     try:
         result = doctest.testfile(str(page), module_relative=False, optionflags=FLAGS,
