@@ -57,9 +57,11 @@ def check_op(op: type[Op] | Callable[..., Any], reference: Callable[..., Any] | 
         Overrides the number of examples of the hypothesis settings.
     settings
         A ``hypothesis.settings`` to run under instead of the current profile. Every
-        setting is respected except two: the per-example ``deadline`` is off (a
+        setting is respected except three: the per-example ``deadline`` is off (a
         numerical Jacobian's cost grows with the input size and says nothing about
-        the op), and ``report_multiple_bugs`` is off (one report, not a group).
+        the op); ``report_multiple_bugs`` is off (one report, not a group); and
+        the ``explain`` phase is skipped (it would point into the checker, not the
+        op, at a cost of seconds per failure).
     second_order
         Check second derivatives; defaults to ``op.differentiable_twice``.
     fast, eps, atol, rtol
@@ -98,17 +100,25 @@ def check_op(op: type[Op] | Callable[..., Any], reference: Callable[..., Any] | 
     twice = op.differentiable_twice if second_order is None else second_order
 
     def run(sample: Any, seed: int) -> None:
-        _check_sample(sample, seed, reference, twice, dict(fast=fast, eps=eps, atol=atol, rtol=rtol))
+        _check_sample(sample, seed, reference, twice,
+                      dict(fast=fast, eps=eps, atol=atol, rtol=rtol))
 
     run.__name__ = run.__qualname__ = f"check_op_{op.name}"
     test = hypothesis.given(sample=op_samples(op, domain=domain, params=params),
                  seed=st.integers(0, 2**32 - 1))(run)
-    # One report, the smallest failing call, rather than an ExceptionGroup when
-    # gradcheck and gradgradcheck fail on different calls.
-    overrides: dict[str, Any] = {"deadline": None, "report_multiple_bugs": False}
+    parent = settings if settings is not None else hypothesis.settings.default
+    overrides: dict[str, Any] = {
+        "deadline": None,
+        # One report, the smallest failing call, rather than an ExceptionGroup when
+        # gradcheck and gradgradcheck fail on different calls.
+        "report_multiple_bugs": False,
+        # The explain phase would name lines inside the checker, not in the op,
+        # and costs seconds on every failure.
+        "phases": [p for p in parent.phases if p is not hypothesis.Phase.explain],
+    }
     if max_examples is not None:
         overrides["max_examples"] = max_examples
-    hypothesis.settings(settings, **overrides)(test)()
+    hypothesis.settings(parent, **overrides)(test)()
 
 
 def _check_sample(sample: Any, seed: int, reference: Callable[..., Any] | None, twice: bool,
