@@ -71,8 +71,8 @@ def check_op(op: type[Op] | Callable[..., Any], reference: Callable[..., Any] | 
     Raises
     ------
     GradcheckError
-        on the first (shrunk) failing call, with the report; hypothesis prints the
-        falsifying example above it.
+        on the smallest failing call hypothesis finds, with the report (and
+        hypothesis's falsifying example and replay line attached as notes).
     ValueError
         when the op lacks metadata the checker needs (see
         :func:`~autograd_lite.testing.missing_metadata`).
@@ -105,7 +105,7 @@ def check_op(op: type[Op] | Callable[..., Any], reference: Callable[..., Any] | 
 
     run.__name__ = run.__qualname__ = f"check_op_{op.name}"
     test = hypothesis.given(sample=op_samples(op, domain=domain, params=params),
-                 seed=st.integers(0, 2**32 - 1))(run)
+                            seed=st.integers(0, 2**32 - 1))(run)
     parent = settings if settings is not None else hypothesis.settings.default
     overrides: dict[str, Any] = {
         "deadline": None,
