@@ -175,7 +175,8 @@ def _compare_forward(out: np.ndarray, want: np.ndarray) -> str | None:
         return None
     w = np.unravel_index(int(np.argmax(over)), out.shape)
     return (f"forward differs from the reference at {int(bad.sum())} of {out.size} elements; "
-            f"worst element {tuple(map(int, w))}: op {float(out[w])!r}, reference {float(want[w])!r}")
+            f"worst element {tuple(map(int, w))}: op {float(out[w])!r}, "
+            f"reference {float(want[w])!r}")
 
 
 def _vjp_purity(op: type[Op], xs: list[np.ndarray], params: dict[str, Any], out: np.ndarray,
