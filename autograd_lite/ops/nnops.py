@@ -74,6 +74,15 @@ class CrossEntropy(Op):
     nondiff = (1,)
     params = {"reduction": ("mean", "sum", "none")}
 
+    @classmethod
+    def sample_inputs(cls, draw):
+        params = draw.params()
+        # The mean over no rows is NaN, so 'mean' gets at least one row.
+        n = draw.integers(1 if params.get("reduction") == "mean" else 0, 5)
+        c = draw.integers(1, 5)
+        labels = np.array([draw.integers(0, c - 1) for _ in range(n)], dtype=np.int64)
+        return [(n, c), labels], params
+
     @staticmethod
     def _check(logits, labels):
         if logits.ndim != 2:
@@ -129,6 +138,12 @@ class Linear(Op):
     """
     name, arity = "linear", 3
     kind = "custom"
+
+    @classmethod
+    def sample_inputs(cls, draw):
+        lead = draw.shape(min_dims=0, max_dims=2, max_side=3)  # the batch axes
+        n_in, n_out = draw.integers(1, 4), draw.integers(1, 4)
+        return [lead + (n_in,), (n_out, n_in), (n_out,)], draw.params()
 
     @staticmethod
     def forward(x, weight, bias):
