@@ -38,5 +38,5 @@ __all__ = [
     "grad", "value_and_grad", "gradients", "function", "unbroadcast",
     "set_default_dtype", "get_default_dtype", "GraphFreedError", "InplaceModificationError",
     "flatten", "ravel", "split", "absolute", "amax", "amin", "viz", "detect_anomaly", "AnomalyError",
-    "testing", *sorted(OP_FUNCTIONS),
+    "testing", "ops", *sorted(OP_FUNCTIONS),
 ]
