@@ -58,7 +58,8 @@ def test_max_and_min_ties_share_the_gradient_evenly(reduce):
     share = np.array([[0.5, 0.5, 0.0], [1 / 3, 1 / 3, 1 / 3], [0.0, 1.0, 0.0]])
     np.testing.assert_allclose(dx, g[:, None] * share, rtol=1e-15)
     # Over all elements: each of the maxima gets an equal part of g.
-    g, (dx,) = vjp(reduce, np.array([1.0, 5.0, 5.0, 5.0] if reduce is al.max else [1.0, -5.0, -5.0, -5.0]))
+    sign = 1.0 if reduce is al.max else -1.0
+    g, (dx,) = vjp(reduce, sign * np.array([1.0, 5.0, 5.0, 5.0]))
     np.testing.assert_allclose(dx, g * np.array([0.0, 1 / 3, 1 / 3, 1 / 3]), rtol=1e-15)
 
 
@@ -79,7 +80,7 @@ def test_maximum_and_minimum_ties_split_the_gradient(pair):
     np.testing.assert_array_equal(dy, g * (1 - x_wins))
     # Broadcast: a scalar tying with some of y's elements collects half of each tie.
     g, (dx, dy) = vjp(pair, np.array(2.0), np.array([2.0, 2.0, 1.0, 3.0]))
-    x_wins = np.array([0.5, 0.5, 1.0, 0.0]) if pair is al.maximum else np.array([0.5, 0.5, 0.0, 1.0])
+    x_wins = np.array([0.5, 0.5, 1.0, 0.0] if pair is al.maximum else [0.5, 0.5, 0.0, 1.0])
     np.testing.assert_allclose(dx, np.sum(g * x_wins), rtol=1e-14)
     np.testing.assert_array_equal(dy, g * (1 - x_wins))
 

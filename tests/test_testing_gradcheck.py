@@ -125,7 +125,8 @@ def test_repeated_backward_is_checked(scratch):
         dx = g * out
         out *= 2.0  # corrupts the saved output the next backward reads
         return (dx,)
-    Exp = type("Exp", (al.Op.registry["exp"],), {"name": "exp_under_test", "vjp": staticmethod(vjp)})
+    Exp = type("Exp", (al.Op.registry["exp"],),
+               {"name": "exp_under_test", "vjp": staticmethod(vjp)})
     with pytest.raises(GradcheckError, match=r"\] repeated backward: .*input 0"):
         gradcheck(al.function(Exp), X)
 

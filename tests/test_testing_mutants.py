@@ -204,14 +204,15 @@ def _reported_shapes(report: str) -> list[tuple[int, ...]]:
 
 
 def test_failures_shrink_to_minimal_shapes(scratch):
+    # First-order checks only: the shrinking, not the second derivative, is under test.
     # The bug needs one negative element: hypothesis shrinks to a single one.
     with pytest.raises(GradcheckError) as report:
-        check_op(_wrong_for_negative_inputs())
+        check_op(_wrong_for_negative_inputs(), second_order=False)
     (shape,) = _reported_shapes(str(report.value))
     assert np.prod(shape) == 1
     # It needs an off-diagonal element in dx, so an x of two elements (as a (1, 2)
     # matrix, or a (2,) vector against a batch of matrices).
     with pytest.raises(GradcheckError) as report:
-        check_op(_wrong_off_diagonal())
+        check_op(_wrong_off_diagonal(), second_order=False)
     x_shape, _ = _reported_shapes(str(report.value))
     assert np.prod(x_shape) == 2

@@ -18,7 +18,7 @@ from typing import Any, Callable, ClassVar, Protocol, Sequence, TypeVar
 
 import numpy as np
 
-T = TypeVar("T")
+_T = TypeVar("_T")
 
 #: Domains an input can declare; the testing toolkit maps each to a strategy.
 #: ``real``: any finite value; ``positive``: > 0; ``nonzero``: away from 0;
@@ -47,10 +47,10 @@ class Sampler(Protocol):
     def booleans(self) -> bool:
         """True or False."""
 
-    def sampled_from(self, values: Sequence[T]) -> T:
+    def sampled_from(self, values: Sequence[_T]) -> _T:
         """One of ``values``."""
 
-    def permutation(self, values: Sequence[T]) -> list[T]:
+    def permutation(self, values: Sequence[_T]) -> list[_T]:
         """``values`` in some order."""
 
     def shape(self, *, min_dims: int = 0, max_dims: int = 3, min_side: int = 0,

@@ -139,6 +139,12 @@ class Linear(Op):
     name, arity = "linear", 3
     kind = "custom"
 
+    @classmethod
+    def sample_inputs(cls, draw):
+        lead = draw.shape(min_dims=0, max_dims=2, max_side=3)  # the batch axes
+        n_in, n_out = draw.integers(1, 4), draw.integers(1, 4)
+        return [lead + (n_in,), (n_out, n_in), (n_out,)], draw.params()
+
     @staticmethod
     def forward(x, weight, bias):
         if weight.ndim != 2 or bias.shape != weight.shape[:1] or x.ndim == 0 or x.shape[-1] != weight.shape[1]:

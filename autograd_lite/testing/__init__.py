@@ -20,10 +20,10 @@ from typing import Any
 from .numerical import GradcheckError, GradcheckWarning, gradcheck, gradgradcheck
 from .opcheck import check_op
 from .registry import temporary_registry
-from .samples import missing_metadata, sample_inputs_for
+from .samples import missing_metadata
 
 __all__ = ["GradcheckError", "GradcheckWarning", "check_op", "gradcheck", "gradgradcheck",
-           "missing_metadata", "sample_inputs_for", "strategies", "temporary_registry"]
+           "missing_metadata", "strategies", "temporary_registry"]
 
 
 def __getattr__(name: str) -> Any:

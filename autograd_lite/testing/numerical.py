@@ -21,7 +21,7 @@ giving the same answer, and no input or cotangent mutated.
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Callable, Sequence
 
 import numpy as np
@@ -51,7 +51,7 @@ class _Case:
     values: list[Any]          # what fn receives (differentiated ones as float64 arrays)
     diff: list[int]            # positions that are differentiated
     wrap: list[bool]           # positions given as Tensors, so passed as Tensors
-    snapshots: list[Any] = field(default_factory=list)
+    snapshots: list[Any]       # copies of values, to detect writes into them
 
     @classmethod
     def of(cls, inputs: Sequence[Any], caller: str) -> _Case:
@@ -76,7 +76,8 @@ class _Case:
         snaps = [v.copy() if isinstance(v, np.ndarray) else v for v in values]
         return cls(values, diff, wrap, snaps)
 
-    def call(self, fn: Fn, values: Sequence[Any], record: bool) -> tuple[list[Tensor], list[Tensor]]:
+    def call(self, fn: Fn, values: Sequence[Any],
+             record: bool) -> tuple[list[Tensor], list[Tensor]]:
         """Run ``fn``; returns (the differentiated leaves, the outputs as a list)."""
         args, leaves = [], []
         for i, v in enumerate(values):
@@ -169,7 +170,8 @@ def _check(fn: Fn, case: _Case, *, eps: float, atol: float, rtol: float, fast: b
                                 f"{g.shape} and dtype {g.dtype}")
     if not failures:
         assert grads is not None
-        failures += _numerical(case, fn, xs, grads, us, rng, eps, atol, rtol, fast, record_numerical)
+        failures += _numerical(case, fn, xs, grads, us, rng, eps, atol, rtol, fast,
+                               record_numerical)
         failures += _zero_and_linear(outs, leaves, case.diff, xs, grads, us, rng)
         again = _vjp(outs, leaves, us)
         for i, x, g, g2 in zip(case.diff, xs, grads, again):
@@ -199,7 +201,8 @@ def _check(fn: Fn, case: _Case, *, eps: float, atol: float, rtol: float, fast: b
     lines += [f"  graph (inputs to outputs): {_graph_names(outs)}",
               f"  inputs: {given}",
               f"  outputs: {', '.join(f'{o.shape} {o.dtype}' for o in outs)}",
-              f"  cotangent u: standard normal (seed {seed}); mode: {mode}; atol={atol}, rtol={rtol}"]
+              f"  cotangent u: standard normal (seed {seed}); mode: {mode}; "
+              f"atol={atol}, rtol={rtol}"]
     lines += [f"[{n}] {msg}" for n, msg in enumerate(failures, 1)]
     return "\n".join(lines)
 
@@ -260,18 +263,22 @@ def _zero_and_linear(outs: list[Tensor], leaves: list[Tensor], diff: list[int],
                 f"zero cotangent: {_where(i, x)}: backward with a zero cotangent gave a nonzero "
                 f"gradient (max |dx| {_fmt(np.nanmax(np.abs(z)))}); a VJP must be linear in g: "
                 f"does it forget to multiply by g?")
-    # VJP(a u + b w) == a VJP(u) + b VJP(w), up to rounding relative to the terms.
+    # VJP(a u + b w) == a VJP(u) + b VJP(w), up to rounding relative to the terms
+    # (the cotangents count too: a VJP like softmax's can cancel to ~0).
     a, b = rng.uniform(-2, 2, size=2)
     ws = [rng.standard_normal(u.shape) for u in us]
     combined = _vjp(outs, leaves, [a * u + b * w for u, w in zip(us, ws)])
+    u_max, w_max = (max((np.max(np.abs(c), initial=0.0) for c in cs), default=0.0)
+                    for cs in (us, ws))
     for i, x, g, gw, gc in zip(diff, xs, grads, _vjp(outs, leaves, ws), combined):
-        scale = (abs(a) * (np.max(np.abs(g), initial=0) + max(np.max(np.abs(u), initial=0) for u in us))
-                 + abs(b) * (np.max(np.abs(gw), initial=0) + max(np.max(np.abs(w), initial=0) for w in ws)))
+        scale = (abs(a) * (np.max(np.abs(g), initial=0.0) + u_max)
+                 + abs(b) * (np.max(np.abs(gw), initial=0.0) + w_max))
         err = np.abs(gc - (a * g + b * gw))
         if not np.all(err <= 1e-9 * scale):
             failures.append(
-                f"linearity: {_where(i, x)}: VJP(a u + b w) != a VJP(u) + b VJP(w) for a={_fmt(a)}, "
-                f"b={_fmt(b)} (max difference {_fmt(np.nanmax(err))}); a VJP must be linear in g")
+                f"linearity: {_where(i, x)}: VJP(a u + b w) != a VJP(u) + b VJP(w) for "
+                f"a={_fmt(a)}, b={_fmt(b)} (max difference {_fmt(np.nanmax(err))}); a VJP must "
+                f"be linear in g")
     return failures
 
 
@@ -365,7 +372,8 @@ def gradgradcheck(fn: Fn, *inputs: Any, eps: float = 1e-6, atol: float = 1e-5,
             gs = gradients([o for o, _ in live], wrt, [w for _, w in live], create_graph=True)
         return [Tensor(np.zeros(t.shape, t.dtype)) if g is None else g for g, t in zip(gs, wrt)]
 
-    about = f"checking the derivative of the VJP x -> J(x)^T w, w standard normal (seed [{seed}, 1])"
+    about = (f"checking the derivative of the VJP x -> J(x)^T w, w standard normal "
+             f"(seed [{seed}, 1])")
     report = _check(vjp_fn, case, eps=eps, atol=atol, rtol=rtol, fast=fast, seed=seed,
                     record_numerical=True, caller="gradgradcheck", about=about)
     if report is not None and raise_exception:

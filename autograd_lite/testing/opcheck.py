@@ -13,7 +13,7 @@ import numpy as np
 
 from ..ops.base import Op
 from ..tensor import Tensor
-from .numerical import GradcheckError, gradcheck, gradgradcheck
+from .numerical import GradcheckError, _mismatch, gradcheck, gradgradcheck
 from .samples import missing_metadata
 
 #: A reference forward must agree with the op's to this precision.
@@ -57,9 +57,11 @@ def check_op(op: type[Op] | Callable[..., Any], reference: Callable[..., Any] | 
         Overrides the number of examples of the hypothesis settings.
     settings
         A ``hypothesis.settings`` to run under instead of the current profile. Every
-        setting is respected except two: the per-example ``deadline`` is off (a
+        setting is respected except three: the per-example ``deadline`` is off (a
         numerical Jacobian's cost grows with the input size and says nothing about
-        the op), and ``report_multiple_bugs`` is off (one report, not a group).
+        the op); ``report_multiple_bugs`` is off (one report, not a group); and
+        the ``explain`` phase is skipped (it would point into the checker, not the
+        op, at a cost of seconds per failure).
     second_order
         Check second derivatives; defaults to ``op.differentiable_twice``.
     fast, eps, atol, rtol
@@ -69,8 +71,8 @@ def check_op(op: type[Op] | Callable[..., Any], reference: Callable[..., Any] | 
     Raises
     ------
     GradcheckError
-        on the first (shrunk) failing call, with the report; hypothesis prints the
-        falsifying example above it.
+        on the smallest failing call hypothesis finds, with the report (and
+        hypothesis's falsifying example and replay line attached as notes).
     ValueError
         when the op lacks metadata the checker needs (see
         :func:`~autograd_lite.testing.missing_metadata`).
@@ -98,17 +100,25 @@ def check_op(op: type[Op] | Callable[..., Any], reference: Callable[..., Any] | 
     twice = op.differentiable_twice if second_order is None else second_order
 
     def run(sample: Any, seed: int) -> None:
-        _check_sample(sample, seed, reference, twice, dict(fast=fast, eps=eps, atol=atol, rtol=rtol))
+        _check_sample(sample, seed, reference, twice,
+                      dict(fast=fast, eps=eps, atol=atol, rtol=rtol))
 
     run.__name__ = run.__qualname__ = f"check_op_{op.name}"
     test = hypothesis.given(sample=op_samples(op, domain=domain, params=params),
-                 seed=st.integers(0, 2**32 - 1))(run)
-    # One report, the smallest failing call, rather than an ExceptionGroup when
-    # gradcheck and gradgradcheck fail on different calls.
-    overrides: dict[str, Any] = {"deadline": None, "report_multiple_bugs": False}
+                            seed=st.integers(0, 2**32 - 1))(run)
+    parent = settings if settings is not None else hypothesis.settings.default
+    overrides: dict[str, Any] = {
+        "deadline": None,
+        # One report, the smallest failing call, rather than an ExceptionGroup when
+        # gradcheck and gradgradcheck fail on different calls.
+        "report_multiple_bugs": False,
+        # The explain phase would name lines inside the checker, not in the op,
+        # and costs seconds on every failure.
+        "phases": [p for p in parent.phases if p is not hypothesis.Phase.explain],
+    }
     if max_examples is not None:
         overrides["max_examples"] = max_examples
-    hypothesis.settings(settings, **overrides)(test)()
+    hypothesis.settings(parent, **overrides)(test)()
 
 
 def _check_sample(sample: Any, seed: int, reference: Callable[..., Any] | None, twice: bool,
@@ -159,14 +169,14 @@ def _check_sample(sample: Any, seed: int, reference: Callable[..., Any] | None, 
 def _compare_forward(out: np.ndarray, want: np.ndarray) -> str | None:
     if out.shape != want.shape:
         return f"forward has shape {out.shape}, the reference {want.shape}"
-    with np.errstate(invalid="ignore"):
-        err = np.abs(out - want) - (FORWARD_ATOL + FORWARD_RTOL * np.abs(want))
-    bad = (err > 0) | (np.isnan(out) != np.isnan(want))
+    with np.errstate(invalid="ignore"):  # the op's output is finite; a reference's may not be
+        bad, over = _mismatch(out, want, FORWARD_ATOL, FORWARD_RTOL)
     if not bad.any():
         return None
-    w = np.unravel_index(int(np.argmax(np.where(np.isnan(err), np.inf, err))), out.shape)
+    w = np.unravel_index(int(np.argmax(over)), out.shape)
     return (f"forward differs from the reference at {int(bad.sum())} of {out.size} elements; "
-            f"worst element {tuple(map(int, w))}: op {out[w]!r}, reference {want[w]!r}")
+            f"worst element {tuple(map(int, w))}: op {float(out[w])!r}, "
+            f"reference {float(want[w])!r}")
 
 
 def _vjp_purity(op: type[Op], xs: list[np.ndarray], params: dict[str, Any], out: np.ndarray,

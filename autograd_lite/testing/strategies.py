@@ -158,7 +158,8 @@ def broadcastable_shapes(n: int, *, min_dims: int = 0, max_dims: int = 3, min_si
 
 
 def matmul_shapes(*, max_batch_dims: int = 2, min_side: int = 0,
-                  max_side: int = MAX_SIDE) -> st.SearchStrategy[tuple[tuple[int, ...], ...]]:
+                  max_side: int = MAX_SIDE
+                  ) -> st.SearchStrategy[tuple[tuple[int, ...], tuple[int, ...]]]:
     """Pairs of shapes ``np.matmul`` accepts: 1-D or 2-D cores, broadcast batch axes."""
     return hnp.mutually_broadcastable_shapes(
         signature="(m?,n),(n,p?)->(m?,p?)", max_dims=max_batch_dims, min_side=min_side,
