@@ -42,9 +42,6 @@ NOT_DOCTESTS = {
     "nn.md": "script",
     # Run as one script, its report compared, by tests/test_testing_docs.py.
     "adding-an-op.md": "tests/test_testing_docs.py",
-    # Not run anywhere yet: render_script() needs a train.py and the anomaly
-    # snippet raises on purpose. Reported for conversion to doctests.
-    "graphs.md": None,
 }
 
 
