@@ -9,7 +9,6 @@ reference counting the moment the last output Tensor goes away.
 from __future__ import annotations
 
 import functools
-from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, Callable, Iterator, Sequence
 
 import numpy as np
@@ -76,21 +75,27 @@ class Node:
         return f"<Node {self.op.name} {self.shape} {self.dtype}>"
 
 
-@contextmanager
-def scope(owner: Any) -> Iterator[None]:
+class scope:
     """Tag every node recorded inside with ``owner`` (innermost last in ``node.scope``).
 
     ``nn.Module.__call__`` enters its module's scope, which is how the graph renderer
     groups a model's nodes into one cluster per module without the engine knowing
-    about modules.
+    about modules. A class rather than a generator: every module call enters one.
     """
-    global _scope
-    prev = _scope
-    _scope = prev + (owner,)
-    try:
-        yield
-    finally:
-        _scope = prev
+
+    __slots__ = ("owner", "prev")
+
+    def __init__(self, owner: Any) -> None:
+        self.owner = owner
+
+    def __enter__(self) -> None:
+        global _scope
+        self.prev = _scope
+        _scope = _scope + (self.owner,)
+
+    def __exit__(self, *exc: Any) -> None:
+        global _scope
+        _scope = self.prev
 
 
 def is_grad_enabled() -> bool:
