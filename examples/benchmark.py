@@ -19,11 +19,14 @@ from __future__ import annotations
 
 import argparse
 import gc
+import json
 import os
 import resource
 import statistics
+import subprocess
+import sys
 import time
-from typing import Callable
+from typing import Any, Callable
 
 import numpy as np
 
@@ -209,6 +212,15 @@ def check_float32() -> list[str]:
     return bad
 
 
+def isolated(name: str, *args: Any) -> Any:
+    """Run one benchmark function in a fresh interpreter: peak RSS is per process,
+    and the cyclic GC's cost depends on everything else alive in the heap."""
+    code = (f"import json, runpy; b = runpy.run_path({__file__!r}); "
+            f"print(json.dumps(b[{name!r}](*{list(args)!r})))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
 def main(argv: list[str] | None = None) -> dict[str, object]:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--quick", action="store_true", help="tiny sizes: check it runs, ignore the figures")
@@ -222,12 +234,12 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
         print(f"MNIST step, batch {batch:3d}: NumPy {r['numpy_ms']:.3f} ms, engine {r['engine_ms']:.3f} ms, "
               f"ratio {r['ratio']:.3f} (min {r['ratio_min']:.3f}, max {r['ratio_max']:.3f})")
 
-    r = bench_per_op(200 if q else 10_000, repeats=3 if q else 9)
+    r = isolated("bench_per_op", 200 if q else 10_000, 3 if q else 9)
     results["per_op"] = r
     print(f"per op (16,) float32 chain: forward {r['forward_us']:.2f} us + backward {r['backward_us']:.2f} us "
           f"= {r['total_us']:.2f} us (min {r['total_min']:.2f}, max {r['total_max']:.2f})")
 
-    chain = bench_deep_chain([1000, 4000] if q else [250_000, 1_000_000])
+    chain = isolated("bench_deep_chain", [1000, 4000] if q else [250_000, 1_000_000])
     results["deep_chain"] = chain
     for c in chain:
         print(f"backward over {c['ops']:>9,d} ops: {c['backward_s']:.2f} s; graph {c['graph_mb']:.0f} MB, "
@@ -236,10 +248,10 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
     print(f"  time ratio {b['backward_s'] / a['backward_s']:.2f} for {b['ops'] / a['ops']:.0f}x the ops (linear = "
           f"{b['ops'] / a['ops']:.0f})")
 
-    m = bench_memory(20, 60) if q else bench_memory(200, 2000)
+    m = isolated("bench_memory", *((20, 60) if q else (200, 2000)))
     results["memory"] = m
-    print(f"training loop peak RSS: {m['peak_mb_a']:.1f} MB after the first steps, {m['peak_mb_b']:.1f} MB after "
-          f"ten times more ({100 * m['growth']:+.1f}%)")
+    print(f"training loop peak RSS: {m['peak_mb_a']:.1f} MB after {20 if q else 200} steps, {m['peak_mb_b']:.1f} MB "
+          f"after {60 if q else 2000} ({100 * m['growth']:+.1f}%)")
 
     bad = check_float32()
     results["float32_violations"] = bad
