@@ -114,6 +114,11 @@ def _norm(a: np.ndarray) -> float:
     return math.sqrt(float(np.dot(flat, flat)))
 
 
+def _round(x: float) -> str:
+    # Three significant digits without needless exponents: 4.99999 -> 5, 1000 -> 1000.
+    return f"{float(f'{x:.3g}'):g}"
+
+
 def _fmt(x: float | None) -> str:
     return "-" if x is None else f"{x:.2e}"
 
@@ -316,8 +321,8 @@ class Monitor:
         prior = [r for r in hist[:-1] if math.isfinite(r.loss)]
         nonfinite_w = [name for name, params in self.layers
                        if not all(np.isfinite(p.data).all() for p in params)]
-        lr_text = f" (lr={lr:g})" if lr is not None else ""
-        advice = (f"Try a learning rate 10x smaller{f' (--lr {lr / 10:g})' if lr else ''}, "
+        lr_text = f" (lr={_round(lr)})" if lr is not None else ""
+        advice = (f"Try a learning rate 10x smaller{f' (--lr {_round(lr / 10)})' if lr else ''}, "
                   f"or clip the gradient norm (nn.clip_grad_norm_).")
         if not prior:
             what = (f"the weights of {', '.join(nonfinite_w)} are not finite" if nonfinite_w
@@ -341,10 +346,11 @@ class Monitor:
 
         lines = [head]
         n = len(prior)
+        span = "step" if n == 1 else f"{n} steps"
         if lr_high:
             why = []
             if loss_rose:
-                why.append(f"over the last {n} steps the loss rose from {lowest:.3g} to "
+                why.append(f"over the last {span} the loss rose from {lowest:.3g} to "
                            f"{latest:.3g}")
             if max_ratio > _RATIO_HIGH:
                 why.append(f"updates changed the weights by up to {max_ratio:.2g}x their size "
@@ -355,7 +361,7 @@ class Monitor:
             lines.append(f"{'This shows as e' if lr_high else 'Likely cause: e'}xploding "
                          f"gradients in layer {worst + 1} ({name}): its gradient norm grew from "
                          f"{first.grad_norms[worst]:.3g} to {last.grad_norms[worst]:.3g} "
-                         f"(x{growth[worst]:.3g}) over the last {n} steps.")
+                         f"(x{growth[worst]:.3g}) over the last {span}.")
         if nonfinite_w:
             lines.append(f"The weights of {', '.join(nonfinite_w)} are no longer finite; the "
                          f"last good checkpoint is the one to restart from.")
@@ -364,6 +370,6 @@ class Monitor:
             cause = "lr_too_high" if lr_high else "exploding_gradients"
             return Divergence(cause, name if exploding else None, "\n".join(lines))
         lines.append(f"No sign of a too-high learning rate or exploding gradients in the last "
-                     f"{n} steps (largest update/weight {max_ratio:.2g}); check the inputs and "
+                     f"{span} (largest update/weight {max_ratio:.2g}); check the inputs and "
                      f"labels of this batch for extreme values.")
         return Divergence("unknown", None, "\n".join(lines))
