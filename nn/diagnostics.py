@@ -330,8 +330,10 @@ class Monitor:
             return Divergence("unknown", None, f"{head}\nIt happened on the first step watched: "
                               f"{what}. Check the data scale and the initialisation.")
 
-        # Exploding gradients: the layer whose gradient norm grew most over the history.
-        first, last = prior[0], prior[-1]
+        # Exploding gradients: the layer whose gradient norm grew most over the history,
+        # up to the bad step itself when its gradients are still finite.
+        series = prior + [hist[-1]] if all(map(math.isfinite, hist[-1].grad_norms)) else prior
+        first, last = series[0], series[-1]
         growth = [(b / a if a > 0 else math.inf if b > 0 else 1.0)
                   for a, b in zip(first.grad_norms, last.grad_norms)]
         worst = int(np.argmax(growth))
@@ -339,13 +341,13 @@ class Monitor:
         exploding = growth[worst] >= _GROWTH
         ratios = [max(r.update_ratios) for r in prior if r.update_ratios]
         max_ratio = max(ratios, default=0.0)
-        latest = bad if math.isfinite(bad) else last.loss
+        latest = bad if math.isfinite(bad) else prior[-1].loss
         lowest = min(r.loss for r in prior)
         loss_rose = latest > 1.5 * lowest
         lr_high = max_ratio > _RATIO_HIGH or (loss_rose and exploding)
 
         lines = [head]
-        n = len(prior)
+        n = len(series) - 1 if len(series) > 1 else 1
         span = "step" if n == 1 else f"{n} steps"
         if lr_high:
             why = []

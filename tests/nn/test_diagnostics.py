@@ -216,3 +216,20 @@ def test_bad_arguments():
         Monitor(two_layer_net(4), history=1)
     with pytest.raises(RuntimeError, match="call before_step"):
         Monitor(two_layer_net(4)).after_step()
+
+
+def test_the_exploded_step_own_gradients_count_when_finite():
+    net = two_layer_net(8, seed=0)
+    mon = Monitor(net)
+    for k in range(4):
+        for name, p in net.named_parameters():
+            grow = 100.0 if (k == 3 and name.startswith("fc1")) else 1.0
+            p.grad = np.full(p.shape, 1e-3 * grow, np.float32)
+        mon.before_step(2.3 if k < 3 else 40.0)
+        if k < 3:
+            mon.after_step()
+    assert mon.diverged()
+    d = mon.explain_divergence(lr=0.5)
+    assert d.layer == "fc1" and "layer 1 (fc1)" in d.message and "x100" in d.message
+    assert d.cause == "lr_too_high"  # the loss rose with the gradients
+    assert "exploded to 40" in d.message
