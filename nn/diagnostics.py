@@ -322,8 +322,7 @@ class Monitor:
         nonfinite_w = [name for name, params in self.layers
                        if not all(np.isfinite(p.data).all() for p in params)]
         lr_text = f" (lr={_round(lr)})" if lr is not None else ""
-        advice = (f"Try a learning rate 10x smaller{f' (--lr {_round(lr / 10)})' if lr else ''}, "
-                  f"or clip the gradient norm (nn.clip_grad_norm_).")
+        smaller = f"a learning rate 10x smaller{f' ({_round(lr / 10)})' if lr else ''}"
         if not prior:
             what = (f"the weights of {', '.join(nonfinite_w)} are not finite" if nonfinite_w
                     else "the weights are finite, so the inputs or labels overflow the forward pass")
@@ -367,8 +366,12 @@ class Monitor:
         if nonfinite_w:
             lines.append(f"The weights of {', '.join(nonfinite_w)} are no longer finite; the "
                          f"last good checkpoint is the one to restart from.")
+        if lr_high:
+            lines.append(f"Try {smaller}. Clipping the gradient norm (nn.clip_grad_norm_) "
+                         f"guards against rare spikes but does not make a too-high rate work.")
+        elif exploding:
+            lines.append(f"Clip the gradient norm (nn.clip_grad_norm_), or try {smaller}.")
         if lr_high or exploding:
-            lines.append(advice)
             cause = "lr_too_high" if lr_high else "exploding_gradients"
             return Divergence(cause, name if exploding else None, "\n".join(lines))
         lines.append(f"No sign of a too-high learning rate or exploding gradients in the last "

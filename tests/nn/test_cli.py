@@ -285,7 +285,7 @@ def test_exploding_loss_under_diagnose(data, tmp_path, capsys):
     assert rc == 1
     err = capsys.readouterr().err
     assert "The loss exploded to" in err and "learning rate is too high (lr=50)" in err
-    assert "--lr 5" in err
+    assert "Try a learning rate 10x smaller (5)." in err
 
 
 def test_diagnose_reports_layers_and_dead_relus(data, tmp_path, capsys):

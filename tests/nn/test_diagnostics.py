@@ -134,7 +134,7 @@ def test_too_high_learning_rate_is_named_as_the_cause():
     assert d.cause == "lr_too_high"
     assert "The loss exploded to" in d.message and "at epoch 1, step 9" in d.message
     assert "learning rate is too high (lr=1000)" in d.message
-    assert "--lr 100" in d.message
+    assert "10x smaller (100)" in d.message
 
 
 @pytest.mark.filterwarnings("ignore:overflow:RuntimeWarning", "ignore:invalid:RuntimeWarning")
@@ -233,3 +233,19 @@ def test_the_exploded_step_own_gradients_count_when_finite():
     assert d.layer == "fc1" and "layer 1 (fc1)" in d.message and "x100" in d.message
     assert d.cause == "lr_too_high"  # the loss rose with the gradients
     assert "exploded to 40" in d.message
+
+
+def test_advice_follows_the_cause():
+    net = two_layer_net(8, seed=0)
+    mon = Monitor(net)
+    for k in range(5):
+        for name, p in net.named_parameters():
+            p.grad = np.full(p.shape, 1e-3 * 10.0 ** k if name == "fc1.weight" else 1e-3,
+                             np.float32)
+        mon.before_step(2.3)
+        mon.after_step()
+    mon.before_step(float("nan"))
+    d = mon.explain_divergence(lr=0.5)
+    assert d.cause == "exploding_gradients"
+    assert "Clip the gradient norm (nn.clip_grad_norm_), or try a learning rate 10x smaller " \
+           "(0.05)." in d.message
