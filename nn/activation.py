@@ -9,6 +9,7 @@ import numpy as np
 import autograd_lite as al
 
 from . import functional as F
+from ._checks import check_int
 from .module import Module, Parameter
 
 
@@ -53,9 +54,7 @@ class PReLU(Module):
 
     def __init__(self, num_parameters: int = 1, init: float = 0.25, dtype: Any = None) -> None:
         super().__init__()
-        if isinstance(num_parameters, bool) or not isinstance(num_parameters, int) or num_parameters < 1:
-            raise ValueError(f"PReLU: num_parameters must be a positive int, got {num_parameters!r}")
-        self.num_parameters = num_parameters
+        self.num_parameters = check_int(num_parameters, "num_parameters", "PReLU")
         self.weight = Parameter(np.full(num_parameters, init, np.dtype(dtype or al.get_default_dtype())))
 
     def forward(self, input: Any) -> al.Tensor:

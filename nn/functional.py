@@ -20,6 +20,9 @@ from .rng import get_generator
 
 Tensor = al.Tensor
 _REDUCTIONS = ("mean", "sum", "none")
+# Engines from ccb1c57 on have a fused dense-layer op (one node, weight gradient in
+# the weight's layout); older ones get the same function from matmul and add.
+_fused_linear = getattr(al, "linear", None)
 
 __all__ = [
     # layers
@@ -94,13 +97,14 @@ def linear(input: Any, weight: Any, bias: Any = None) -> Tensor:
     if x.ndim == 0 or x.shape[-1] != w.shape[1]:
         raise ValueError(f"linear: input of shape {x.shape} does not match weight of shape "
                          f"{w.shape}: the input's last dimension must be in_features={w.shape[1]}")
-    y = x @ w.T
-    if bias is not None:
-        if np.shape(_data(bias)) != (w.shape[0],):
-            raise ValueError(f"linear: bias must have shape ({w.shape[0]},) for weight of shape "
-                             f"{w.shape}, got {np.shape(_data(bias))}")
-        y = y + bias
-    return y
+    if bias is None:
+        return x @ w.T
+    if np.shape(_data(bias)) != (w.shape[0],):
+        raise ValueError(f"linear: bias must have shape ({w.shape[0]},) for weight of shape "
+                         f"{w.shape}, got {np.shape(_data(bias))}")
+    if _fused_linear is not None:
+        return _fused_linear(x, w, bias)
+    return x @ w.T + bias
 
 
 def dropout(input: Any, p: float = 0.5, training: bool = True,

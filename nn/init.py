@@ -59,8 +59,8 @@ def calculate_fan_in_and_fan_out(tensor: Any) -> tuple[int, int]:
 def _fill(tensor: Any, values: Any, fn: str) -> Any:
     arr = tensor.data if isinstance(tensor, al.Tensor) else tensor
     if not isinstance(arr, np.ndarray) or arr.dtype.kind != "f":
-        raise TypeError(f"{fn}: expected a floating Tensor or ndarray, got "
-                        f"{type(tensor).__name__}{' of dtype ' + str(arr.dtype) if isinstance(arr, np.ndarray) else ''}")
+        raise TypeError(f"{fn}: expected a floating Tensor or ndarray, got {type(tensor).__name__} "
+                        f"of dtype {getattr(arr, 'dtype', None)}")
     if isinstance(tensor, al.Tensor):
         with al.no_grad():
             tensor.copy_(values)

@@ -11,13 +11,8 @@ import autograd_lite as al
 
 from . import functional as F
 from . import init
+from ._checks import check_int
 from .module import Module, Parameter
-
-
-def _positive_int(value: Any, what: str, layer: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value <= 0:
-        raise ValueError(f"{layer}: {what} must be a positive int, got {value!r}")
-    return int(value)
 
 
 class Identity(Module):
@@ -51,8 +46,8 @@ class Linear(Module):
     def __init__(self, in_features: int, out_features: int, bias: bool = True, dtype: Any = None,
                  generator: np.random.Generator | None = None) -> None:
         super().__init__()
-        self.in_features = _positive_int(in_features, "in_features", "Linear")
-        self.out_features = _positive_int(out_features, "out_features", "Linear")
+        self.in_features = check_int(in_features, "in_features", "Linear")
+        self.out_features = check_int(out_features, "out_features", "Linear")
         dt = np.dtype(dtype or al.get_default_dtype())
         self.weight = Parameter(np.empty((self.out_features, self.in_features), dt))
         init.kaiming_uniform_(self.weight, a=math.sqrt(5), generator=generator)
@@ -106,7 +101,7 @@ class BatchNorm1d(Module):
     def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1,
                  affine: bool = True, track_running_stats: bool = True, dtype: Any = None) -> None:
         super().__init__()
-        self.num_features = _positive_int(num_features, "num_features", "BatchNorm1d")
+        self.num_features = check_int(num_features, "num_features", "BatchNorm1d")
         if eps <= 0:
             raise ValueError(f"BatchNorm1d: eps must be > 0, got {eps}")
         if momentum is not None and not 0.0 <= momentum <= 1.0:

@@ -8,6 +8,7 @@ import numpy as np
 
 import autograd_lite as al
 
+from ._checks import check_int
 from .activation import ACTIVATIONS
 from .layers import Dropout, Linear
 from .module import Module, Parameter, Sequential
@@ -31,11 +32,10 @@ class Perceptron(Module):
 
     def __init__(self, n_inputs: int, lr: float = 1.0, dtype: Any = None) -> None:
         super().__init__()
-        if isinstance(n_inputs, bool) or not isinstance(n_inputs, int) or n_inputs < 1:
-            raise ValueError(f"Perceptron: n_inputs must be a positive int, got {n_inputs!r}")
+        self.n_inputs = check_int(n_inputs, "n_inputs", "Perceptron")
         if not lr > 0:
             raise ValueError(f"Perceptron: lr must be > 0, got {lr!r}")
-        self.n_inputs, self.lr = n_inputs, float(lr)
+        self.lr = float(lr)
         dt = np.dtype(dtype or al.get_default_dtype())
         self.weight = Parameter(np.zeros(n_inputs, dt), requires_grad=False)
         self.bias = Parameter(np.zeros(1, dt), requires_grad=False)

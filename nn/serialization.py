@@ -112,7 +112,7 @@ def _fsync_dir(directory: Path) -> None:
         os.close(fd)
 
 
-def _decode(node: Any, arrays: Any, path: str, used: set[str]) -> Any:
+def _decode(node: Any, arrays: Any, used: set[str]) -> Any:
     if not isinstance(node, dict) or len(node) == 0:
         raise ValueError(f"malformed metadata entry {node!r}")
     if "array" in node:
@@ -131,11 +131,11 @@ def _decode(node: Any, arrays: Any, path: str, used: set[str]) -> Any:
     if "value" in node:
         return node["value"]
     if "dict" in node:
-        return {k: _decode(v, arrays, f"{path}/{k}", used) for k, v in node["dict"]}
+        return {k: _decode(v, arrays, used) for k, v in node["dict"]}
     if "list" in node:
-        return [_decode(v, arrays, path, used) for v in node["list"]]
+        return [_decode(v, arrays, used) for v in node["list"]]
     if "tuple" in node:
-        return tuple(_decode(v, arrays, path, used) for v in node["tuple"])
+        return tuple(_decode(v, arrays, used) for v in node["tuple"])
     raise ValueError(f"unknown metadata entry {sorted(node)}")
 
 
@@ -150,31 +150,36 @@ def load(path: str | os.PathLike) -> Any:
     if not os.path.exists(path):
         raise FileNotFoundError(f"load: no such file: {path!r}")
     try:
+        # One handle that we close ourselves: np.load leaks its own when the zip is bad.
         with open(path, "rb") as f:
             magic = f.read(4)
-        # Checked first so that NumPy never gets to treat other bytes as a pickle.
-        if magic != b"PK\x03\x04":
-            raise ValueError("the file is empty" if not magic else
-                             f"it is not an .npz (zip) archive: it starts with {magic!r}")
-        with np.load(path, allow_pickle=False) as arrays:
-            if _META not in arrays.files:
-                raise ValueError(f"it has no {_META!r} entry (not written by nn.save)")
-            try:
-                meta = json.loads(arrays[_META].tobytes().decode("utf-8"))
-            except (UnicodeDecodeError, json.JSONDecodeError) as e:
-                raise ValueError(f"its metadata is not valid JSON: {e}") from None
-            if not isinstance(meta, dict) or meta.get("format") != FORMAT:
-                raise ValueError(f"its metadata does not declare format {FORMAT!r}")
-            if meta.get("version") != VERSION:
-                raise ValueError(f"it has format version {meta.get('version')!r}; this version of "
-                                 f"nn reads version {VERSION}")
-            used: set[str] = set()
-            obj = _decode(meta.get("tree"), arrays, "", used)
-            extra = set(arrays.files) - used - {_META}
-            if extra:
-                raise ValueError(f"it contains arrays the metadata does not describe: {sorted(extra)}")
-            return obj
-    except CheckpointError:
-        raise
+            # Checked first so that NumPy never gets to treat other bytes as a pickle.
+            if magic != b"PK\x03\x04":
+                raise ValueError("the file is empty" if not magic else
+                                 f"it is not an .npz (zip) archive: it starts with {magic!r}")
+            f.seek(0)
+            return _read(f)
     except (ValueError, OSError, EOFError, KeyError, TypeError, zipfile.BadZipFile) as e:
         raise CheckpointError(f"load: {path!r} is not a valid nn checkpoint: {e}") from e
+
+
+def _read(f: Any) -> Any:
+    """The object stored in the open .npz file ``f``; ValueError if it is not valid."""
+    with np.load(f, allow_pickle=False) as arrays:
+        if _META not in arrays.files:
+            raise ValueError(f"it has no {_META!r} entry (not written by nn.save)")
+        try:
+            meta = json.loads(arrays[_META].tobytes().decode("utf-8"))
+        except (UnicodeDecodeError, json.JSONDecodeError) as e:
+            raise ValueError(f"its metadata is not valid JSON: {e}") from None
+        if not isinstance(meta, dict) or meta.get("format") != FORMAT:
+            raise ValueError(f"its metadata does not declare format {FORMAT!r}")
+        if meta.get("version") != VERSION:
+            raise ValueError(f"it has format version {meta.get('version')!r}; this version of "
+                             f"nn reads version {VERSION}")
+        used: set[str] = set()
+        obj = _decode(meta.get("tree"), arrays, used)
+        extra = set(arrays.files) - used - {_META}
+        if extra:
+            raise ValueError(f"it contains arrays the metadata does not describe: {sorted(extra)}")
+        return obj

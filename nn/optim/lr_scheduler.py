@@ -15,6 +15,7 @@ import bisect
 import math
 from typing import Any, Callable, Sequence
 
+from .._checks import check_int
 from .optimizer import Optimizer
 
 __all__ = ["LRScheduler", "LambdaLR", "StepLR", "MultiStepLR", "ExponentialLR", "LinearLR",
@@ -94,9 +95,8 @@ class StepLR(LRScheduler):
     """``lr = initial_lr * gamma ** (epoch // step_size)``."""
 
     def __init__(self, optimizer: Optimizer, step_size: int, gamma: float = 0.1) -> None:
-        if isinstance(step_size, bool) or not isinstance(step_size, int) or step_size < 1:
-            raise ValueError(f"StepLR: step_size must be a positive int, got {step_size!r}")
-        self.step_size, self.gamma = step_size, float(gamma)
+        self.step_size = check_int(step_size, "step_size", "StepLR")
+        self.gamma = float(gamma)
         super().__init__(optimizer)
 
     def lr_at(self, epoch: float) -> list[float]:
@@ -137,10 +137,8 @@ class LinearLR(LRScheduler):
         if not 0 < start_factor <= 1 or not 0 <= end_factor <= 1:
             raise ValueError(f"LinearLR: need 0 < start_factor <= 1 and 0 <= end_factor <= 1, got "
                              f"{start_factor}, {end_factor}")
-        if isinstance(total_iters, bool) or not isinstance(total_iters, int) or total_iters < 1:
-            raise ValueError(f"LinearLR: total_iters must be a positive int, got {total_iters!r}")
         self.start_factor, self.end_factor = float(start_factor), float(end_factor)
-        self.total_iters = total_iters
+        self.total_iters = check_int(total_iters, "total_iters", "LinearLR")
         super().__init__(optimizer)
 
     def lr_at(self, epoch: float) -> list[float]:
@@ -176,11 +174,9 @@ class CosineAnnealingWarmRestarts(LRScheduler):
     ``step(epoch)`` accepts a fractional epoch (e.g. ``epoch + i / batches``)."""
 
     def __init__(self, optimizer: Optimizer, T_0: int, T_mult: int = 1, eta_min: float = 0.0) -> None:
-        if isinstance(T_0, bool) or not isinstance(T_0, int) or T_0 < 1:
-            raise ValueError(f"CosineAnnealingWarmRestarts: T_0 must be a positive int, got {T_0!r}")
-        if isinstance(T_mult, bool) or not isinstance(T_mult, int) or T_mult < 1:
-            raise ValueError(f"CosineAnnealingWarmRestarts: T_mult must be an int >= 1, got {T_mult!r}")
-        self.T_0, self.T_mult, self.eta_min = T_0, T_mult, float(eta_min)
+        self.T_0 = check_int(T_0, "T_0", "CosineAnnealingWarmRestarts")
+        self.T_mult = check_int(T_mult, "T_mult", "CosineAnnealingWarmRestarts")
+        self.eta_min = float(eta_min)
         super().__init__(optimizer)
 
     def _period(self, epoch: float) -> tuple[float, float]:
@@ -231,8 +227,7 @@ class OneCycleLR(LRScheduler):
             if epochs is None or steps_per_epoch is None:
                 raise ValueError("OneCycleLR: give total_steps, or both epochs and steps_per_epoch")
             total_steps = epochs * steps_per_epoch
-        if isinstance(total_steps, bool) or not isinstance(total_steps, int) or total_steps < 2:
-            raise ValueError(f"OneCycleLR: total_steps must be an int >= 2, got {total_steps!r}")
+        total_steps = check_int(total_steps, "total_steps", "OneCycleLR", minimum=2)
         if not 0 < pct_start < 1:
             raise ValueError(f"OneCycleLR: pct_start must be in (0, 1), got {pct_start}")
         if anneal_strategy not in ("cos", "linear"):
@@ -319,10 +314,14 @@ class SequentialLR(LRScheduler):
             raise ValueError(f"SequentialLR: expected len(schedulers) - 1 milestones; got "
                              f"{len(schedulers)} schedulers and {len(milestones)} milestones")
         for s in schedulers:
-            if not isinstance(s, LRScheduler) or isinstance(s, (ReduceLROnPlateau, SequentialLR)) \
+            if not isinstance(s, LRScheduler) or isinstance(s, SequentialLR) \
                     or s.optimizer is not optimizer:
                 raise ValueError("SequentialLR: every scheduler must be a closed-form scheduler "
                                  "(not ReduceLROnPlateau) of this same optimiser")
+            if isinstance(s, OneCycleLR):
+                # Its momentum cycling happens in its own step(), which SequentialLR
+                # does not call; and it has its own warm-up anyway.
+                raise ValueError("SequentialLR: OneCycleLR already warms up and anneals; use it alone")
         if list(milestones) != sorted(milestones) or any(m < 1 for m in milestones):
             raise ValueError(f"SequentialLR: milestones must be increasing positive ints, got "
                              f"{list(milestones)}")

@@ -41,6 +41,33 @@ def _nonneg(opt: Optimizer, group: dict[str, Any], *keys: str) -> None:
         opt._check(group, k, lambda v: v >= 0, ">= 0")
 
 
+def _weight_decay(p: al.Tensor, g: np.ndarray, lr: float, wd: float, decoupled: bool) -> np.ndarray:
+    """Decoupled decay shrinks ``p`` in place (``p -= lr * wd * p``); coupled decay is
+    added to the gradient (a new array: ``.grad`` itself is never written)."""
+    if wd and decoupled:
+        p.mul_(1.0 - lr * wd)
+    elif wd:
+        g = g + wd * p.data
+    return g
+
+
+def _adam_denom(v: np.ndarray, b2: float, t: int, eps: float) -> np.ndarray:
+    """``sqrt(v / (1 - b2**t)) + eps`` as one new array."""
+    denom = np.sqrt(v)
+    denom *= 1.0 / math.sqrt(1.0 - b2 ** t)
+    denom += eps
+    return denom
+
+
+class _AdamFamily(Optimizer):
+    """Shared checks of the optimisers with ``betas``, ``eps`` and ``weight_decay``."""
+
+    def _validate(self, group: dict[str, Any]) -> None:
+        super()._validate(group)
+        _nonneg(self, group, "eps", "weight_decay")
+        self._check_betas(group)
+
+
 class SGD(Optimizer):
     """Stochastic gradient descent with momentum, dampening, Nesterov and weight decay.
 
@@ -68,8 +95,7 @@ class SGD(Optimizer):
 
     def _update(self, p: al.Tensor, g: np.ndarray, state: dict[str, Any], group: dict[str, Any]) -> None:
         lr, mu, damp, wd = hyper(group, "lr", "momentum", "dampening", "weight_decay")
-        if wd:
-            g = g + wd * p.data
+        g = _weight_decay(p, g, lr, wd, decoupled=False)
         if mu:
             buf = state.get("momentum_buffer")
             if buf is None:
@@ -109,8 +135,7 @@ class Adagrad(Optimizer):
                                          "initial_accumulator_value", "eps")
         total = _state_array(state, "sum", p, acc0)
         t = _step(state)
-        if wd:
-            g = g + wd * p.data
+        g = _weight_decay(p, g, lr, wd, decoupled=False)
         total += g * g
         denom = np.sqrt(total)
         denom += eps
@@ -147,8 +172,7 @@ class RMSprop(Optimizer):
     def _update(self, p: al.Tensor, g: np.ndarray, state: dict[str, Any], group: dict[str, Any]) -> None:
         lr, alpha, eps, wd, mu = hyper(group, "lr", "alpha", "eps", "weight_decay", "momentum")
         _step(state)
-        if wd:
-            g = g + wd * p.data
+        g = _weight_decay(p, g, lr, wd, decoupled=False)
         v = _ema_(_state_array(state, "square_avg", p), g * g, alpha)
         if group["centered"]:
             g_avg = _ema_(_state_array(state, "grad_avg", p), g, alpha)
@@ -168,7 +192,7 @@ class RMSprop(Optimizer):
             p.sub_(upd)
 
 
-class Adam(Optimizer):
+class Adam(_AdamFamily):
     """Adam (Kingma & Ba, 2015), with AMSGrad (Reddi et al., 2018).
 
     ::
@@ -189,27 +213,16 @@ class Adam(Optimizer):
         super().__init__(params, dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
                                       amsgrad=amsgrad))
 
-    def _validate(self, group: dict[str, Any]) -> None:
-        super()._validate(group)
-        _nonneg(self, group, "eps", "weight_decay")
-        self._check_betas(group)
-
     def _update(self, p: al.Tensor, g: np.ndarray, state: dict[str, Any], group: dict[str, Any]) -> None:
         lr, eps, wd = hyper(group, "lr", "eps", "weight_decay")
         b1, b2 = (float(b) for b in group["betas"])
         t = _step(state)
-        if wd and self._decoupled:
-            p.mul_(1.0 - lr * wd)
-        elif wd:
-            g = g + wd * p.data
+        g = _weight_decay(p, g, lr, wd, self._decoupled)
         m = _ema_(_state_array(state, "exp_avg", p), g, b1)
         v = _ema_(_state_array(state, "exp_avg_sq", p), g * g, b2)
         if group["amsgrad"]:
             v = np.maximum(_state_array(state, "max_exp_avg_sq", p), v, out=state["max_exp_avg_sq"])
-        denom = np.sqrt(v)
-        denom *= 1.0 / math.sqrt(1.0 - b2 ** t)
-        denom += eps
-        upd = m / denom
+        upd = m / _adam_denom(v, b2, t, eps)
         upd *= lr / (1.0 - b1 ** t)
         p.sub_(upd)
 
@@ -227,7 +240,7 @@ class AdamW(Adam):
         super().__init__(params, lr, betas, eps, weight_decay, amsgrad)
 
 
-class NAdam(Optimizer):
+class NAdam(_AdamFamily):
     """Adam with Nesterov momentum (Dozat, 2016), as documented by PyTorch.
 
     ::
@@ -251,25 +264,19 @@ class NAdam(Optimizer):
 
     def _validate(self, group: dict[str, Any]) -> None:
         super()._validate(group)
-        _nonneg(self, group, "eps", "weight_decay", "momentum_decay")
-        self._check_betas(group)
+        _nonneg(self, group, "momentum_decay")
 
     def _update(self, p: al.Tensor, g: np.ndarray, state: dict[str, Any], group: dict[str, Any]) -> None:
         lr, eps, wd, psi = hyper(group, "lr", "eps", "weight_decay", "momentum_decay")
         b1, b2 = (float(b) for b in group["betas"])
         t = _step(state)
-        if wd and group["decoupled_weight_decay"]:
-            p.mul_(1.0 - lr * wd)
-        elif wd:
-            g = g + wd * p.data
+        g = _weight_decay(p, g, lr, wd, group["decoupled_weight_decay"])
         mu = b1 * (1.0 - 0.5 * 0.96 ** (t * psi))
         mu_next = b1 * (1.0 - 0.5 * 0.96 ** ((t + 1) * psi))
         prod = state["mu_product"] = state.get("mu_product", 1.0) * mu
         m = _ema_(_state_array(state, "exp_avg", p), g, b1)
         v = _ema_(_state_array(state, "exp_avg_sq", p), g * g, b2)
-        denom = np.sqrt(v)
-        denom *= 1.0 / math.sqrt(1.0 - b2 ** t)
-        denom += eps
+        denom = _adam_denom(v, b2, t, eps)
         upd = g * (lr * (1.0 - mu) / (1.0 - prod))
         upd += m * (lr * mu_next / (1.0 - prod * mu_next))
         upd /= denom
@@ -306,13 +313,12 @@ class Lion(Optimizer):
         m = _state_array(state, "exp_avg", p)
         c = m * b1
         c += (1.0 - b1) * g
-        if wd:
-            p.mul_(1.0 - lr * wd)
+        _weight_decay(p, g, lr, wd, decoupled=True)
         p.add_(np.sign(c), alpha=-lr)
         _ema_(m, g, b2)
 
 
-class AdaBelief(Optimizer):
+class AdaBelief(_AdamFamily):
     """AdaBelief (Zhuang et al., 2020, Algorithm 2): Adam whose second moment
     tracks the gradient's deviation from its running mean (the "belief").
 
@@ -332,27 +338,16 @@ class AdaBelief(Optimizer):
         super().__init__(params, dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
                                       decoupled_weight_decay=decoupled_weight_decay))
 
-    def _validate(self, group: dict[str, Any]) -> None:
-        super()._validate(group)
-        _nonneg(self, group, "eps", "weight_decay")
-        self._check_betas(group)
-
     def _update(self, p: al.Tensor, g: np.ndarray, state: dict[str, Any], group: dict[str, Any]) -> None:
         lr, eps, wd = hyper(group, "lr", "eps", "weight_decay")
         b1, b2 = (float(b) for b in group["betas"])
         t = _step(state)
-        if wd and group["decoupled_weight_decay"]:
-            p.mul_(1.0 - lr * wd)
-        elif wd:
-            g = g + wd * p.data
+        g = _weight_decay(p, g, lr, wd, group["decoupled_weight_decay"])
         m = _ema_(_state_array(state, "exp_avg", p), g, b1)
         dev = g - m
         dev *= dev
         s = _ema_(_state_array(state, "exp_avg_var", p), dev, b2)
         s += eps
-        denom = np.sqrt(s)
-        denom *= 1.0 / math.sqrt(1.0 - b2 ** t)
-        denom += eps
-        upd = m / denom
+        upd = m / _adam_denom(s, b2, t, eps)
         upd *= lr / (1.0 - b1 ** t)
         p.sub_(upd)

@@ -1,7 +1,5 @@
 """Losses: values against NumPy formulas for every reduction, gradients, extremes, errors."""
 
-import math
-
 import numpy as np
 import pytest
 

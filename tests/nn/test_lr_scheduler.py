@@ -180,5 +180,10 @@ def test_scheduler_errors():
     opt = _opt()
     with pytest.raises(ValueError, match="SequentialLR: expected len\\(schedulers\\) - 1 milestones"):
         S.SequentialLR(opt, [S.StepLR(opt, 2)], milestones=[3])
+    with pytest.raises(ValueError, match="every scheduler must be a closed-form scheduler"):
+        S.SequentialLR(opt, [S.StepLR(opt, 2), S.ReduceLROnPlateau(opt)], milestones=[3])
+    sgd = _opt(momentum=0.9)
+    with pytest.raises(ValueError, match="OneCycleLR already warms up and anneals; use it alone"):
+        S.SequentialLR(sgd, [S.LinearLR(sgd), S.OneCycleLR(sgd, 1.0, total_steps=10)], milestones=[3])
     with pytest.raises(ValueError, match="CosineAnnealingWarmRestarts: T_0 must be a positive int"):
         S.CosineAnnealingWarmRestarts(opt, T_0=0)

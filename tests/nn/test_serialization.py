@@ -4,7 +4,6 @@ import io
 import json
 import math
 import os
-import zipfile
 
 import numpy as np
 import pytest
