@@ -64,8 +64,8 @@ if TYPE_CHECKING:
     import graphviz
 
 __all__ = ["GradStats", "GradRecord", "record", "Graph", "DrawnNode", "DrawnEdge", "Cluster",
-           "draw", "to_dot", "render", "render_script", "mlp_example", "GraphvizNotFoundError",
-           "STATUS_COLORS", "FORMATS"]
+           "draw", "to_dot", "render", "render_script", "mlp_example", "render_example",
+           "GraphvizNotFoundError", "STATUS_COLORS", "FORMATS"]
 
 #: Fill colour for each gradient status (``None``: no gradient known).
 STATUS_COLORS: dict[str | None, str] = {
@@ -498,7 +498,7 @@ class _Box:
         self.outputs: dict[Node, None] = {}  # ordered set
         self.root = False
 
-    def node(self, stats_of: Any, vanishing: float, exploding: float) -> DrawnNode:
+    def node(self, stats_of: Any) -> DrawnNode:
         label = [self.title, f"{self.ops} op{'s' * (self.ops != 1)}"
                  + (f", {len(self.params)} param{'s' * (len(self.params) != 1)}" if self.params else "")]
         label += [f"→ {_fmt_shape(o.shape, o.dtype)}" for o in list(self.outputs)[:3]]
@@ -692,7 +692,7 @@ def draw(*roots: Tensor, params: Any = None, grads: GradRecord | None = None,
         if r._node is None and r not in disp:
             add_leaf(r)
 
-    nodes = [it.node(stats_of, vanishing, exploding) if isinstance(it, _Box) else it for it in items]
+    nodes = [it.node(stats_of) if isinstance(it, _Box) else it for it in items]
     return Graph(nodes, edges, clusters, vanishing, exploding)
 
 
@@ -840,3 +840,25 @@ def mlp_example(batch_size: int = 32, hidden: int = 64, *, seed: int = 0,
         logits = h @ w["W2"] + w["b2"]
     loss = OP_FUNCTIONS["cross_entropy"](logits, yt)
     return loss, {"x": xt, "y": yt, **w, "loss": loss}
+
+
+def render_example(out_path: str | os.PathLike, format: str | None = None, *,
+                   backward: bool = True, batch_size: int = 32, hidden: int = 64, seed: int = 0,
+                   x: Any = None, y: Any = None, **draw_kwargs: Any) -> Path:
+    """Render the two-layer network of :func:`mlp_example`, after one backward pass
+    unless ``backward=False``: what ``autograd-lite graph`` draws without a script.
+
+    ``x``/``y`` (e.g. a real MNIST batch) replace the random batch; ``**draw_kwargs``
+    are ``collapse``, ``vanishing`` and ``exploding`` (see :func:`draw`).
+
+    Returns
+    -------
+    pathlib.Path
+        The file written.
+    """
+    loss, named = mlp_example(batch_size, hidden, seed=seed, x=x, y=y)
+    rec = None
+    if backward:
+        with record() as rec:
+            loss.backward()
+    return render(loss, out_path, format, params=named, grads=rec, **draw_kwargs)

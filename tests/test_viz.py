@@ -526,3 +526,30 @@ def test_missing_graphviz_python_package(monkeypatch):
     monkeypatch.setitem(sys.modules, "graphviz", None)  # makes `import graphviz` fail
     with pytest.raises(GraphvizNotFoundError, match="pip install graphviz"):
         graph.to_dot()
+
+
+def test_example_script_draws_before_and_after_backward(tmp_path, capsys):
+    import runpy
+    from pathlib import Path
+    example = Path(__file__).resolve().parents[1] / "examples" / "draw_graph.py"
+    main = runpy.run_path(str(example))["main"]
+    written = main([str(tmp_path / "img"), "--batch-size", "4", "--hidden", "8"])
+    assert [p.name for p in written] == ["mlp-forward.svg", "mlp-backward.svg", "mlp-collapsed.svg"]
+    texts = [{t.text for t in ET.parse(p).getroot().iter() if t.tag.endswith("text")} for p in written]
+    assert "W1" in texts[0] and not any(t and t.startswith("grad norm") for t in texts[0])
+    assert any(t and t.startswith("grad norm") for t in texts[1])
+    assert "fc1" in texts[2] and "matmul" not in texts[2]
+    assert capsys.readouterr().out.split() == [str(p) for p in written]
+
+
+def test_render_example_with_and_without_backward(tmp_path):
+    rng = np.random.default_rng(5)
+    x, y = rng.random((3, 784)).astype(np.float32), rng.integers(0, 10, 3)
+    after = parse_dot(al.viz.render_example(tmp_path / "a.dot", x=x, y=y, hidden=8).read_text())
+    (xid,) = by_first_line(after, "x")
+    assert after["nodes"][xid]["lines"][1] == shape_str((3, 784))  # the batch given, not a random one
+    (w1,) = by_first_line(after, "W1")
+    assert after["nodes"][w1]["lines"][1] == shape_str((784, 8))
+    assert after["nodes"][w1]["fillcolor"] == STATUS_COLORS["ok"]
+    before = al.viz.render_example(tmp_path / "b.dot", backward=False, collapse=0).read_text()
+    assert "grad norm" not in before and "box3d" in before
