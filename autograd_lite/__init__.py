@@ -20,6 +20,7 @@ from .functions import (OP_FUNCTIONS, flatten, function, ones, ones_like, split,
                         zeros_like)
 from .ops.base import Op
 from .tensor import Tensor, get_default_dtype, set_default_dtype
+from . import testing  # gradcheck, check_op, ...; imports hypothesis only when used
 from . import viz  # graph drawing; imports graphviz only when DOT is built
 from .anomaly import AnomalyError, detect_anomaly
 
@@ -37,5 +38,5 @@ __all__ = [
     "grad", "value_and_grad", "gradients", "function", "unbroadcast",
     "set_default_dtype", "get_default_dtype", "GraphFreedError", "InplaceModificationError",
     "flatten", "ravel", "split", "absolute", "amax", "amin", "viz", "detect_anomaly", "AnomalyError",
-    *sorted(OP_FUNCTIONS),
+    "testing", "ops", *sorted(OP_FUNCTIONS),
 ]

@@ -5,6 +5,17 @@ from __future__ import annotations
 from typing import Any
 
 
+def summed_axes(grad_shape: tuple[int, ...], shape: tuple[int, ...]) -> tuple[int, ...] | None:
+    """Axes of ``grad_shape`` that summing down to ``shape`` reduces: the leading axes
+    ``shape`` lacks and its size-1 axes that were stretched. ``()`` if none; ``None``
+    if ``shape`` does not broadcast to ``grad_shape``."""
+    lead = len(grad_shape) - len(shape)
+    if lead < 0 or any(n != 1 and n != m for n, m in zip(shape, grad_shape[lead:])):
+        return None
+    return tuple(range(lead)) + tuple(
+        lead + i for i, n in enumerate(shape) if n == 1 and grad_shape[lead + i] != 1)
+
+
 def unbroadcast(grad: Any, shape: tuple[int, ...], op: str = "?") -> Any:
     """Sum ``grad`` down to ``shape``: the VJP of ``np.broadcast_to(x, grad.shape)``.
 
@@ -15,9 +26,8 @@ def unbroadcast(grad: Any, shape: tuple[int, ...], op: str = "?") -> Any:
     gshape = grad.shape
     if gshape == shape:
         return grad
-    lead = len(gshape) - len(shape)
-    if lead < 0 or any(n != 1 and n != m for n, m in zip(shape, gshape[lead:])):
+    axes = summed_axes(gshape, shape)
+    if axes is None:
         raise ValueError(f"{op}: its VJP returned a gradient of shape {gshape}, which cannot be "
                          f"summed down to the input's shape {shape}")
-    stretched = tuple(lead + i for i, n in enumerate(shape) if n == 1 and gshape[lead + i] != 1)
-    return grad.sum(axis=tuple(range(lead)) + stretched, keepdims=True).reshape(shape)
+    return grad.sum(axis=axes, keepdims=True).reshape(shape)

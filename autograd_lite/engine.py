@@ -9,8 +9,7 @@ reference counting the moment the last output Tensor goes away.
 from __future__ import annotations
 
 import functools
-from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any, Callable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Sequence
 
 import numpy as np
 
@@ -76,21 +75,27 @@ class Node:
         return f"<Node {self.op.name} {self.shape} {self.dtype}>"
 
 
-@contextmanager
-def scope(owner: Any) -> Iterator[None]:
+class scope:
     """Tag every node recorded inside with ``owner`` (innermost last in ``node.scope``).
 
     ``nn.Module.__call__`` enters its module's scope, which is how the graph renderer
     groups a model's nodes into one cluster per module without the engine knowing
-    about modules.
+    about modules. A class rather than a generator: every module call enters one.
     """
-    global _scope
-    prev = _scope
-    _scope = prev + (owner,)
-    try:
-        yield
-    finally:
-        _scope = prev
+
+    __slots__ = ("owner", "prev")
+
+    def __init__(self, owner: Any) -> None:
+        self.owner = owner
+
+    def __enter__(self) -> None:
+        global _scope
+        self.prev = _scope
+        _scope = _scope + (self.owner,)
+
+    def __exit__(self, *exc: Any) -> None:
+        global _scope
+        _scope = self.prev
 
 
 def is_grad_enabled() -> bool:
@@ -253,12 +258,17 @@ class InplaceModificationError(RuntimeError):
     """An array saved for backward was modified in place after it was saved."""
 
 
+def _created(node: Node) -> str:
+    # Under anomaly mode every node knows the user's line that created it.
+    return "" if node.where is None else f"\n  the op was created at:\n{node.where.format()}"
+
+
 def _freed(node: Node) -> GraphFreedError:
     return GraphFreedError(
         f"backward: trying to backpropagate through '{node.op.name}' (output shape "
         f"{node.shape}) a second time, but its saved arrays were freed by the first "
         f"backward. Call backward(retain_graph=True) the first time if you need to "
-        f"backpropagate through the same graph twice.")
+        f"backpropagate through the same graph twice." + _created(node))
 
 
 def _modified(node: Node, i: int) -> InplaceModificationError:
@@ -266,7 +276,7 @@ def _modified(node: Node, i: int) -> InplaceModificationError:
     return InplaceModificationError(
         f"backward: input {i} of '{node.op.name}' (shape {t.shape}, dtype {t.dtype}) was "
         f"modified in place after it was saved for backward; the gradient would be wrong. "
-        f"Use an out-of-place op, or modify a copy.")
+        f"Use an out-of-place op, or modify a copy." + _created(node))
 
 
 def _root_buffer(a: np.ndarray) -> int:
@@ -334,7 +344,7 @@ def run_backward(roots: Sequence[Tensor], grads: Sequence[Any], *, retain_graph:
                     dxs = op.vjp(g, out, *inputs, **node.params)
             except Exception as e:
                 raise RuntimeError(f"backward: the VJP of '{op.name}' failed for output shape "
-                                   f"{node.shape}: {type(e).__name__}: {e}") from e
+                                   f"{node.shape}: {type(e).__name__}: {e}" + _created(node)) from e
             if backward_hooks:
                 for hook in backward_hooks:
                     hook(node, g, dxs)

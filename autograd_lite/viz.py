@@ -56,6 +56,7 @@ from typing import TYPE_CHECKING, Any, Iterable, Mapping, Sequence
 import numpy as np
 
 from . import engine
+from .broadcasting import summed_axes
 from .engine import Node, toposort
 from .ops.linalg import Matmul
 from .tensor import Tensor
@@ -146,16 +147,6 @@ class GradStats:
         return out
 
 
-def _summed_axes(grad_shape: tuple[int, ...], shape: tuple[int, ...]) -> tuple[int, ...] | None:
-    """Axes of ``grad_shape`` that summing down to ``shape`` reduces (as ``unbroadcast``
-    does), ``()`` if none, ``None`` if ``shape`` does not broadcast to ``grad_shape``."""
-    lead = len(grad_shape) - len(shape)
-    if lead < 0 or any(n != 1 and n != m for n, m in zip(shape, grad_shape[lead:])):
-        return None
-    return tuple(range(lead)) + tuple(
-        lead + i for i, n in enumerate(shape) if n == 1 and grad_shape[lead + i] != 1)
-
-
 def _static_summed(node: Node, i: int) -> tuple[int, ...] | None:
     """Broadcast axes of input ``i`` known from shapes alone: the VJP of an
     elementwise op returns the output's shape, that of matmul the batch shape
@@ -173,7 +164,7 @@ def _static_summed(node: Node, i: int) -> tuple[int, ...] | None:
             return None
     else:
         return None
-    return _summed_axes(gshape, p.shape) or None
+    return summed_axes(gshape, p.shape) or None
 
 
 class GradRecord:
@@ -200,7 +191,7 @@ class GradRecord:
         summed = {}
         for i, (p, dx) in enumerate(zip(node.parents, dxs)):
             if dx is not None and dx.shape != p.shape:
-                axes = _summed_axes(dx.shape, p.shape)
+                axes = summed_axes(dx.shape, p.shape)
                 if axes:
                     summed[i] = axes
         self._seen[node] = (GradStats.from_array(g), summed)

@@ -22,7 +22,9 @@ from .rng import manual_seed
 from .serialization import CheckpointError, load, save
 from .utils import clip_grad_norm_, clip_grad_value_
 
-# --- integrator: datasets / data exports (nn.datasets, nn.data) go here ---
+from . import data, datasets
+from .data import DataLoader, one_hot
+from .datasets import Checksum, DatasetError, MNISTData, Split, load_mnist, read_idx, to_float
 
 __all__ = [
     "functional", "init", "optim", "utils", "manual_seed", "save", "load", "CheckpointError",
@@ -39,4 +41,7 @@ __all__ = [
     "KLDivLoss", "FocalLoss", "ContrastiveLoss", "TripletMarginLoss", "DiceLoss",
     # models and utilities
     "Perceptron", "MLP", "clip_grad_norm_", "clip_grad_value_",
+    # data
+    "data", "datasets", "DataLoader", "one_hot", "load_mnist", "read_idx", "to_float",
+    "DatasetError", "Checksum", "MNISTData", "Split",
 ]

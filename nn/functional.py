@@ -20,9 +20,6 @@ from .rng import get_generator
 
 Tensor = al.Tensor
 _REDUCTIONS = ("mean", "sum", "none")
-# Engines from ccb1c57 on have a fused dense-layer op (one node, weight gradient in
-# the weight's layout); older ones get the same function from matmul and add.
-_fused_linear = getattr(al, "linear", None)
 
 __all__ = [
     # layers
@@ -102,9 +99,8 @@ def linear(input: Any, weight: Any, bias: Any = None) -> Tensor:
     if np.shape(_data(bias)) != (w.shape[0],):
         raise ValueError(f"linear: bias must have shape ({w.shape[0]},) for weight of shape "
                          f"{w.shape}, got {np.shape(_data(bias))}")
-    if _fused_linear is not None:
-        return _fused_linear(x, w, bias)
-    return x @ w.T + bias
+    # One fused node, whose weight gradient comes out in the weight's layout.
+    return al.linear(x, w, bias)
 
 
 def dropout(input: Any, p: float = 0.5, training: bool = True,

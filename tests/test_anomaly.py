@@ -149,3 +149,32 @@ def test_op_made_by_library_code_only(monkeypatch):
     with al.detect_anomaly(), pytest.raises(al.AnomalyError, match="library code only") as info:
         al.log(al.tensor([-1.0]))
     assert info.value.where.frames == () and str(info.value.where) == "<unknown>"
+
+
+def test_a_failing_vjp_under_anomaly_mode_names_the_users_line():
+    class FailingVjp(al.Op):
+        """``out = x``.
+
+        Notes
+        -----
+        VJP::
+
+            dx = g
+        """
+        name = "test_failing_vjp_anomaly"
+
+        @staticmethod
+        def forward(x):
+            return x.copy()
+
+        @staticmethod
+        def vjp(g, out, x):
+            raise ArithmeticError("bad")
+
+    try:
+        with al.detect_anomaly():
+            y = FailingVjp.apply(al.Tensor([1.0], requires_grad=True))  # the line to name
+            with pytest.raises(RuntimeError, match=r"(?s)failed.*bad.*created at.*test_anomaly.py"):
+                y.sum().backward()
+    finally:
+        del al.Op.registry["test_failing_vjp_anomaly"]

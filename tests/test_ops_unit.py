@@ -75,7 +75,7 @@ def _float32_inputs(op: type[Op]):
     r = np.random.default_rng(0)
     f = lambda *s: (r.random(s) + 0.5).astype(np.float32)  # noqa: E731
     special = {
-        "matmul": ([f(2, 3), f(3, 4)], {}), "reshape": ([f(2, 3)], {"shape": (3, 2)}),
+        "matmul": ([f(2, 3), f(3, 4)], {}), "linear": ([f(2, 3), f(4, 3), f(4)], {}), "reshape": ([f(2, 3)], {"shape": (3, 2)}),
         "broadcast_to": ([f(3)], {"shape": (2, 3)}), "squeeze": ([f(1, 3)], {}),
         "expand_dims": ([f(3)], {"axis": 0}), "concatenate": ([f(2), f(3)], {}),
         "stack": ([f(2), f(2)], {}), "pad": ([f(2)], {"pad_width": 1}),
@@ -105,3 +105,14 @@ def test_float32_stays_float32_through_every_vjp(op, monkeypatch):
     assert out.dtype == np.float32
     out.backward(np.ones(out.shape, np.float32))
     assert seen and all(dt == np.float32 for dts in seen for dt in dts), f"{op.name}: VJP gave {seen}"
+
+
+def test_linear_weight_gradient_has_the_weights_layout():
+    x = Tensor(np.ones((5, 3), np.float32))
+    w = Tensor(np.ones((4, 3), np.float32), requires_grad=True)
+    b = Tensor(np.zeros(4, np.float32), requires_grad=True)
+    al.linear(x, w, b).sum().backward()
+    assert w.grad.flags.c_contiguous and w.grad.shape == (4, 3)
+    np.testing.assert_allclose(w.grad, 5.0)
+    with pytest.raises(ValueError, match=r"linear: expected x of shape \(\.\.\., in\).*x \(5, 2\)"):
+        al.linear(Tensor(np.ones((5, 2))), w, b)

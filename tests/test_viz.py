@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 
 import autograd_lite as al
+from autograd_lite.broadcasting import summed_axes
 from autograd_lite import engine
 from autograd_lite.viz import STATUS_COLORS, GradStats, GraphvizNotFoundError
 
@@ -287,7 +288,7 @@ def test_broadcast_marks_from_shapes_agree_with_the_engine(case):
         assert axes
     # Summing the engine's gradient over the marked axes is exactly its unbroadcast.
     for (dx_shape, p_shape) in seen.values():
-        axes = al.viz._summed_axes(dx_shape, p_shape)
+        axes = summed_axes(dx_shape, p_shape)
         dx = rng.standard_normal(dx_shape)
         np.testing.assert_allclose(dx.sum(axis=axes, keepdims=True).reshape(p_shape),
                                    al.unbroadcast(dx, p_shape))
@@ -395,6 +396,7 @@ def _stack_depth():
 
 def test_100k_node_chain_without_recursion_in_linear_time():
     small, big = _chain(10_000), _chain(100_000)
+    al.viz.draw(_chain(2)).source  # import graphviz first: imports need stack, the chain must not
     limit = sys.getrecursionlimit()
     sys.setrecursionlimit(_stack_depth() + 50)  # any recursion over the chain would fail
     try:

@@ -14,9 +14,11 @@ gradients).
 from __future__ import annotations
 
 import inspect
-from typing import Any, Callable, ClassVar
+from typing import Any, Callable, ClassVar, Protocol, Sequence, TypeVar
 
 import numpy as np
+
+_T = TypeVar("_T")
 
 #: Domains an input can declare; the testing toolkit maps each to a strategy.
 #: ``real``: any finite value; ``positive``: > 0; ``nonzero``: away from 0;
@@ -25,8 +27,56 @@ import numpy as np
 #: max and maximum); ``bool``: a boolean condition; ``labels``: class indices.
 DOMAINS = ("real", "positive", "nonzero", "smooth", "unit", "distinct", "bool", "labels")
 
-#: Kinds tell the property tests how to draw shapes for an op's inputs.
+#: Kinds tell the property tests how to draw shapes for an op's inputs. The first
+#: three have a default way (``autograd_lite.testing.samples``); an op of the other
+#: kinds must say how in its own ``sample_inputs``.
 KINDS = ("elementwise", "reduction", "matmul", "shape", "index", "custom")
+
+
+class Sampler(Protocol):
+    """What an op's ``sample_inputs`` may draw from (see :attr:`Op.sample_inputs`).
+
+    A small, hypothesis-free vocabulary, so that ops never import hypothesis. The
+    testing toolkit passes an implementation backed by hypothesis, so every choice
+    made through it shrinks when a property fails.
+    """
+
+    def integers(self, min_value: int, max_value: int) -> int:
+        """An int in the closed interval ``[min_value, max_value]``."""
+
+    def booleans(self) -> bool:
+        """True or False."""
+
+    def sampled_from(self, values: Sequence[_T]) -> _T:
+        """One of ``values``."""
+
+    def permutation(self, values: Sequence[_T]) -> list[_T]:
+        """``values`` in some order."""
+
+    def shape(self, *, min_dims: int = 0, max_dims: int = 3, min_side: int = 0,
+              max_side: int = 4) -> tuple[int, ...]:
+        """An array shape."""
+
+    def broadcastable_shapes(self, n: int, *, min_dims: int = 0, max_dims: int = 3,
+                             min_side: int = 0, max_side: int = 4) -> list[tuple[int, ...]]:
+        """``n`` shapes that broadcast together."""
+
+    def matmul_shapes(self) -> tuple[tuple[int, ...], tuple[int, ...]]:
+        """Two shapes ``np.matmul`` accepts: 1-D or 2-D cores, broadcast batch axes."""
+
+    def axes(self, ndim: int, *, single: bool = False, allow_none: bool = True,
+             allow_empty: bool = True) -> int | tuple[int, ...] | None:
+        """An ``axis`` argument valid for ``ndim`` dimensions: None, an int (maybe
+        negative) or a tuple of distinct ints; only an int when ``single``."""
+
+    def index(self, shape: tuple[int, ...], kind: str = "any") -> Any:
+        """An index into an array of ``shape``: ``kind`` is ``"basic"`` (ints,
+        slices, None, Ellipsis), ``"advanced"`` (integer arrays, with repeats, or a
+        boolean mask) or ``"any"``."""
+
+    def params(self) -> dict[str, Any]:
+        """One value for every entry of the op's ``params`` (or the overrides the
+        checker was given)."""
 
 
 class Op:
@@ -52,6 +102,15 @@ class Op:
         property tests), ``kinks`` (points where the derivative jumps),
         ``nondiff`` (indices of inputs that never get a gradient, e.g. a condition),
         ``differentiable_twice`` (False when the VJP is not itself differentiable).
+    ``sample_inputs(draw) -> (inputs, params)``
+        optional classmethod telling the property tests how to draw one valid call,
+        from a :class:`Sampler` ``draw``: ``inputs`` has one entry per input, a
+        shape (values are then drawn from the input's ``domain``) or a ready array
+        (e.g. class labels that must index the logits); ``params`` the keyword
+        arguments. Required for kinds ``shape``, ``index`` and ``custom``, whose
+        valid calls only the op knows (a reshape's target shape, an index); ops of
+        the other kinds may declare one to narrow the default (e.g. max of a
+        non-empty selection).
     """
 
     name: ClassVar[str]
@@ -62,6 +121,7 @@ class Op:
     kinks: ClassVar[tuple[float, ...]] = ()
     nondiff: ClassVar[tuple[int, ...]] = ()
     differentiable_twice: ClassVar[bool] = True
+    sample_inputs: ClassVar[Callable[[Sampler], tuple[list[Any], dict[str, Any]]] | None] = None
 
     registry: ClassVar[dict[str, type[Op]]] = {}
     # Filled in by __init_subclass__ from the signatures, so the hot path never inspects.

@@ -32,6 +32,11 @@ class GetItem(Op):
     name = "getitem"
     kind = "index"
 
+    @classmethod
+    def sample_inputs(cls, draw):
+        shape = draw.shape(min_side=1)
+        return [shape], {"index": draw.index(shape)}
+
     @staticmethod
     def forward(x, index=None):
         return x[index]
@@ -52,6 +57,13 @@ class ScatterAdd(Op):
     """
     name = "scatter_add"
     kind = "index"
+
+    @classmethod
+    def sample_inputs(cls, draw):
+        shape = draw.shape(min_side=1)
+        index = draw.index(shape)
+        selected = np.empty(shape)[index].shape  # the shape x[index] has
+        return [selected], {"index": index, "shape": shape}
 
     @staticmethod
     def forward(g, index=None, shape=None):

@@ -19,6 +19,16 @@ class _Reduction(Op):
     params = {"keepdims": (False, True)}
 
 
+def _sample_reducing_at_least(cls, draw, n, **shape_kw):
+    """One call of reduction ``cls`` in which every reduced axis has ``n`` or more
+    elements (a shape drawn freely, then its reduced sides widened)."""
+    shape = draw.shape(**shape_kw)
+    axis = draw.axes(len(shape), allow_empty=n < 2)
+    reduced = normalize_axis(axis, len(shape), cls.name)
+    shape = tuple(max(side, n) if i in reduced else side for i, side in enumerate(shape))
+    return [shape], {**draw.params(), "axis": axis}
+
+
 class Sum(_Reduction):
     """``out = sum(x, axis)``.
 
@@ -65,6 +75,11 @@ class Mean(_Reduction):
 
 class _Extremum(_Reduction):
     domain = ("distinct",)
+
+    @classmethod
+    def sample_inputs(cls, draw):
+        # NumPy has no max of nothing (it raises): reduced axes are never empty.
+        return _sample_reducing_at_least(cls, draw, 1, max_dims=4)
 
     @classmethod
     def _vjp(cls, g, out, x, axis, keepdims):
@@ -160,6 +175,13 @@ class Std(_Reduction):
     """
     name = "std"
     params = {"keepdims": (False, True), "ddof": (0, 1)}
+    # Where all reduced values are equal std has no slope (sqrt at 0): reduce two
+    # or more values, all distinct.
+    domain = ("distinct",)
+
+    @classmethod
+    def sample_inputs(cls, draw):
+        return _sample_reducing_at_least(cls, draw, 2, min_dims=1, max_side=3)
 
     @staticmethod
     def forward(x, axis=None, ddof=0, keepdims=False):

@@ -23,6 +23,17 @@ class Reshape(_ShapeOp):
     """
     name = "reshape"
 
+    @classmethod
+    def sample_inputs(cls, draw):
+        # No size-0 inputs: there a -1 entry is ambiguous and NumPy refuses it.
+        shape = draw.shape(min_side=1)
+        new = draw.permutation(shape)
+        if new and draw.booleans():
+            new[draw.integers(0, len(new) - 1)] = -1
+        if draw.booleans():
+            new.append(1)
+        return [shape], {"shape": tuple(new)}
+
     @staticmethod
     def forward(x, shape=None):
         try:
@@ -47,6 +58,15 @@ class Transpose(_ShapeOp):
     """
     name = "transpose"
 
+    @classmethod
+    def sample_inputs(cls, draw):
+        shape = draw.shape()
+        axes = None
+        if draw.booleans():  # an explicit permutation, some axes maybe negative
+            axes = tuple(a - len(shape) if draw.booleans() else a
+                         for a in draw.permutation(range(len(shape))))
+        return [shape], {"axes": axes}
+
     @staticmethod
     def forward(x, axes=None):
         return np.transpose(x, axes)
@@ -68,6 +88,12 @@ class Swapaxes(_ShapeOp):
     """
     name = "swapaxes"
 
+    @classmethod
+    def sample_inputs(cls, draw):
+        shape = draw.shape(min_dims=1)
+        return [shape], {"axis1": draw.axes(len(shape), single=True),
+                         "axis2": draw.axes(len(shape), single=True)}
+
     @staticmethod
     def forward(x, axis1=0, axis2=1):
         return np.swapaxes(x, axis1, axis2)
@@ -87,6 +113,11 @@ class BroadcastTo(_ShapeOp):
         dx = g      (summed over the broadcast axes by the engine's unbroadcast)
     """
     name = "broadcast_to"
+
+    @classmethod
+    def sample_inputs(cls, draw):
+        shape, other = draw.broadcastable_shapes(2)
+        return [shape], {"shape": np.broadcast_shapes(shape, other)}
 
     @staticmethod
     def forward(x, shape=None):
@@ -112,6 +143,16 @@ class Squeeze(_ShapeOp):
     """
     name = "squeeze"
 
+    @classmethod
+    def sample_inputs(cls, draw):
+        shape = draw.shape(max_dims=4, min_side=1, max_side=2)  # sides of 1 are common
+        ones = [i for i, n in enumerate(shape) if n == 1]
+        axis = None
+        if ones and draw.booleans():  # some of the size-1 axes, maybe negative
+            axis = tuple(i - len(shape) if draw.booleans() else i
+                         for i in draw.permutation(ones)[:draw.integers(0, len(ones))])
+        return [shape], {"axis": axis}
+
     @staticmethod
     def forward(x, axis=None):
         return np.squeeze(x, axis)
@@ -131,6 +172,11 @@ class ExpandDims(_ShapeOp):
         dx = reshape(g, x.shape)
     """
     name = "expand_dims"
+
+    @classmethod
+    def sample_inputs(cls, draw):
+        shape = draw.shape()
+        return [shape], {"axis": draw.integers(-len(shape) - 1, len(shape))}
 
     @staticmethod
     def forward(x, axis=0):
@@ -152,6 +198,16 @@ class Concatenate(_ShapeOp):
     """
     name, arity = "concatenate", None
     domain = ("real",)
+
+    @classmethod
+    def sample_inputs(cls, draw):
+        base = list(draw.shape(min_dims=1))
+        axis = draw.axes(len(base), single=True)
+        shapes = []
+        for _ in range(draw.integers(1, 3)):  # the inputs differ only along axis
+            base[axis] = draw.integers(0, 4)
+            shapes.append(tuple(base))
+        return shapes, {"axis": axis}
 
     @staticmethod
     def forward(*xs, axis=0):
@@ -182,6 +238,11 @@ class Stack(_ShapeOp):
     name, arity = "stack", None
     domain = ("real",)
 
+    @classmethod
+    def sample_inputs(cls, draw):
+        shape = draw.shape()
+        return [shape] * draw.integers(1, 3), {"axis": draw.integers(-len(shape) - 1, len(shape))}
+
     @staticmethod
     def forward(*xs, axis=0):
         if not xs:
@@ -211,7 +272,21 @@ class Pad(_ShapeOp):
     The padding constants are not inputs, so they get no gradient.
     """
     name = "pad"
-    params = {"pad_width": (1, ((1, 0),)), "constant_values": (0.0, 1.5)}
+    params = {"constant_values": (0.0, 1.5)}
+
+    @classmethod
+    def sample_inputs(cls, draw):
+        shape = draw.shape(max_side=3)
+        # NumPy's three spellings: one width for every side, one (before, after)
+        # pair for every axis, or a pair per axis.
+        form = draw.sampled_from(["int", "pair", "per axis"] if shape else ["int"])
+        if form == "int":
+            widths = draw.integers(0, 2)
+        elif form == "pair":
+            widths = ((draw.integers(0, 2), draw.integers(0, 2)),)
+        else:
+            widths = tuple((draw.integers(0, 2), draw.integers(0, 2)) for _ in shape)
+        return [shape], {**draw.params(), "pad_width": widths}
 
     @staticmethod
     def forward(x, pad_width=0, mode="constant", constant_values=0):

@@ -14,7 +14,6 @@ from __future__ import annotations
 from typing import Callable, Sequence
 
 import numpy as np
-import pytest
 
 import autograd_lite as al
 
@@ -73,21 +72,3 @@ def leaf(x: np.ndarray | Sequence[float]) -> al.Tensor:
     """A float64 leaf that requires grad."""
     return al.Tensor(np.array(x, dtype=np.float64), requires_grad=True)
 
-
-def _engine_drops_diamond_grads() -> bool:
-    """True on an engine whose toposort marks nodes visited when pushed, which
-    orders ``f(a)`` after ``a`` in ``a + f(a)`` (a non-leaf) and so loses f's share
-    of a's cotangent. Fixed on main by c6c35b3 ("Fix toposort on diamonds")."""
-    x = al.Tensor(np.ones(1), requires_grad=True)
-    a = x * 1.0
-    (a + al.exp(a)).backward(np.ones(1))
-    return not np.isclose(x.grad[0], 1.0 + np.e)
-
-
-#: Tests that differentiate through a non-leaf used twice fail on such an engine.
-#: strict: on the buggy engine each marked test must really fail (it exercises the
-#: bug); on a fixed engine the mark is off and the test runs normally.
-needs_diamond_fix = pytest.mark.xfail(
-    _engine_drops_diamond_grads(), strict=True,
-    reason="engine bug in this branch's base: toposort drops cotangents on diamonds "
-           "(a + f(a) with a non-leaf); fixed on main in c6c35b3")

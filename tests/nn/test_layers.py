@@ -8,7 +8,7 @@ import pytest
 import autograd_lite as al
 import nn
 import nn.functional as F
-from gradcheck_helpers import check_grad, leaf, needs_diamond_fix
+from gradcheck_helpers import check_grad, leaf
 
 rng = np.random.default_rng(0)
 
@@ -209,7 +209,6 @@ def test_flatten_and_identity():
 
 
 # ---- layers fed by other layers (non-leaf inputs) -----------------------------
-@needs_diamond_fix
 @pytest.mark.parametrize("training", [True, False])
 def test_gradients_through_a_stack_of_layers(training):
     nn.manual_seed(5)

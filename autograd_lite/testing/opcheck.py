@@ -1,0 +1,205 @@
+"""``check_op``: property-test an op, built-in or user-declared, in one call.
+
+hypothesis is imported inside :func:`check_op`, so importing this module (and
+``autograd_lite.testing``) never needs it.
+"""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any, Callable, Mapping, Sequence
+
+import numpy as np
+
+from ..ops.base import Op
+from ..tensor import Tensor
+from .numerical import GradcheckError, _mismatch, gradcheck, gradgradcheck
+from .samples import missing_metadata
+
+#: A reference forward must agree with the op's to this precision.
+FORWARD_RTOL, FORWARD_ATOL = 1e-7, 1e-10
+
+
+def check_op(op: type[Op] | Callable[..., Any], reference: Callable[..., Any] | None = None, *,
+             domain: str | Sequence[str] | None = None,
+             params: Mapping[str, Sequence[Any]] | None = None,
+             max_examples: int | None = None, settings: Any = None,
+             second_order: bool | None = None, fast: bool = False, eps: float = 1e-6,
+             atol: float = 1e-5, rtol: float = 1e-3) -> None:
+    """Property-test ``op`` on calls hypothesis draws from its metadata.
+
+    For each drawn call (shapes from the op's ``sample_inputs`` or its kind's
+    default, broadcasting, 0-d and size-0 included; values from its ``domain``):
+
+    * the forward equals ``reference`` (when given) in shape and value;
+    * the VJP, called directly, returns one entry per input and modifies neither
+      its cotangent, the output nor the inputs;
+    * :func:`gradcheck`: the VJP matches central differences in float64 under a
+      random cotangent; gradient shapes and dtypes; zero cotangent; linearity;
+      repeated backward;
+    * :func:`gradgradcheck` (fast mode) when the op is differentiable twice.
+
+    Calls where the forward is not finite (outside the function's domain, e.g. the
+    mean of nothing) are skipped with ``hypothesis.assume``.
+
+    Parameters
+    ----------
+    op
+        An :class:`~autograd_lite.Op` subclass, or its public function
+        (``al.function(MyOp)``).
+    reference
+        Optional NumPy implementation, called as ``reference(*arrays, **params)``.
+    domain
+        Overrides ``op.domain`` (one name, or one per input).
+    params
+        Overrides ``op.params``: sample values per keyword.
+    max_examples
+        Overrides the number of examples of the hypothesis settings.
+    settings
+        A ``hypothesis.settings`` to run under instead of the current profile. Every
+        setting is respected except three: the per-example ``deadline`` is off (a
+        numerical Jacobian's cost grows with the input size and says nothing about
+        the op); ``report_multiple_bugs`` is off (one report, not a group); and
+        the ``explain`` phase is skipped (it would point into the checker, not the
+        op, at a cost of seconds per failure).
+    second_order
+        Check second derivatives; defaults to ``op.differentiable_twice``.
+    fast, eps, atol, rtol
+        Passed to :func:`gradcheck` (``fast=False``: full Jacobian, so a failure
+        names the worst element).
+
+    Raises
+    ------
+    GradcheckError
+        on the smallest failing call hypothesis finds, with the report (and
+        hypothesis's falsifying example and replay line attached as notes).
+    ValueError
+        when the op lacks metadata the checker needs (see
+        :func:`~autograd_lite.testing.missing_metadata`).
+
+    Examples
+    --------
+    In a pytest file::
+
+        from autograd_lite.testing import check_op
+
+        def test_cube():
+            check_op(Cube, reference=lambda x: x ** 3)
+    """
+    op = getattr(op, "op", op)
+    if not (isinstance(op, type) and issubclass(op, Op)):
+        raise TypeError(f"check_op: expected an Op subclass or its function, got {op!r}")
+    problems = missing_metadata(op, domain=domain, params=params)
+    if problems:
+        raise ValueError(f"check_op: cannot check op {op.name!r}:\n- " + "\n- ".join(problems))
+    import hypothesis
+    from hypothesis import strategies as st
+
+    from .strategies import op_samples
+
+    twice = op.differentiable_twice if second_order is None else second_order
+
+    def run(sample: Any, seed: int) -> None:
+        _check_sample(sample, seed, reference, twice,
+                      dict(fast=fast, eps=eps, atol=atol, rtol=rtol))
+
+    run.__name__ = run.__qualname__ = f"check_op_{op.name}"
+    test = hypothesis.given(sample=op_samples(op, domain=domain, params=params),
+                            seed=st.integers(0, 2**32 - 1))(run)
+    parent = settings if settings is not None else hypothesis.settings.default
+    overrides: dict[str, Any] = {
+        "deadline": None,
+        # One report, the smallest failing call, rather than an ExceptionGroup when
+        # gradcheck and gradgradcheck fail on different calls.
+        "report_multiple_bugs": False,
+        # The explain phase would name lines inside the checker, not in the op,
+        # and costs seconds on every failure.
+        "phases": [p for p in parent.phases if p is not hypothesis.Phase.explain],
+    }
+    if max_examples is not None:
+        overrides["max_examples"] = max_examples
+    hypothesis.settings(parent, **overrides)(test)()
+
+
+def _check_sample(sample: Any, seed: int, reference: Callable[..., Any] | None, twice: bool,
+                  tolerances: dict[str, Any]) -> None:
+    from hypothesis import assume
+
+    op, xs, params = sample.op, sample.inputs, sample.params
+    header = f"check_op({op.name}) on {sample.describe()}"
+    if sum(x.size for x in xs) <= 24:  # small, as shrunk examples are: show the values
+        header += f"\n  input values: {sample.values()}"
+
+    def fail(problem: str) -> GradcheckError:
+        return GradcheckError(f"{header}\n{problem}")
+
+    try:
+        # Probing the domain: NaN from the mean of nothing is an answer, not news.
+        with np.errstate(all="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            out = np.asarray(op.forward(*xs, **params))
+    except Exception as e:
+        raise fail(f"forward raised {type(e).__name__}: {e}; the call was drawn from the op's "
+                   f"metadata, so either the op or its sample_inputs/domain/params is wrong") from e
+    assume(out.dtype.kind != "f" or bool(np.all(np.isfinite(out))))
+
+    diff = [i for i, x in enumerate(xs) if x.dtype.kind == "f" and i not in op.nondiff]
+    problem = None
+    if reference is not None:
+        problem = _compare_forward(out, np.asarray(reference(*xs, **params)))
+    problem = problem or _vjp_purity(op, xs, params, out, diff, seed)
+    if problem:
+        raise fail(problem)
+    if not diff:
+        return
+    # Checked inputs as float arrays; the others as constants of their own dtype.
+    args = [x if i in diff or x.dtype.kind != "f" else Tensor(x) for i, x in enumerate(xs)]
+
+    def fn(*ts: Any) -> Tensor:
+        return op.apply(list(ts), **params) if op.arity is None else op.apply(*ts, **params)
+
+    try:
+        gradcheck(fn, *args, seed=seed, **tolerances)
+        if twice:
+            gradgradcheck(fn, *args, seed=seed, **{**tolerances, "fast": True})
+    except GradcheckError as e:
+        raise fail(str(e)) from None
+
+
+def _compare_forward(out: np.ndarray, want: np.ndarray) -> str | None:
+    if out.shape != want.shape:
+        return f"forward has shape {out.shape}, the reference {want.shape}"
+    with np.errstate(invalid="ignore"):  # the op's output is finite; a reference's may not be
+        bad, over = _mismatch(out, want, FORWARD_ATOL, FORWARD_RTOL)
+    if not bad.any():
+        return None
+    w = np.unravel_index(int(np.argmax(over)), out.shape)
+    return (f"forward differs from the reference at {int(bad.sum())} of {out.size} elements; "
+            f"worst element {tuple(map(int, w))}: op {float(out[w])!r}, "
+            f"reference {float(want[w])!r}")
+
+
+def _vjp_purity(op: type[Op], xs: list[np.ndarray], params: dict[str, Any], out: np.ndarray,
+                diff: list[int], seed: int) -> str | None:
+    """Call the VJP on plain arrays: one entry per input, nothing modified in place.
+
+    Through the engine a VJP's cotangent can be shared (``add`` hands the same
+    ``g`` to both inputs), so a VJP that writes into it corrupts another gradient.
+    """
+    g = np.random.default_rng(seed).standard_normal(out.shape)
+    before = [a.copy() for a in (g, out, *xs)]
+    extra = {"needs": tuple(i in diff for i in range(len(xs)))} if op._wants_needs else {}
+    try:
+        dxs = op.vjp(g, out, *xs, **params, **extra)
+    except Exception as e:
+        return f"the VJP raised {type(e).__name__}: {e}"
+    if not isinstance(dxs, tuple) or len(dxs) != len(xs):
+        got = f" of length {len(dxs)}" if isinstance(dxs, (tuple, list)) else ""
+        return (f"vjp must return a tuple with one entry per input ({len(xs)}), "
+                f"got {type(dxs).__name__}{got}")
+    names = ["the cotangent g", "the output"] + [f"input {i}" for i in range(len(xs))]
+    for name, a, b in zip(names, (g, out, *xs), before):
+        if not np.array_equal(a, b, equal_nan=True):
+            return (f"the VJP modified {name} in place; a VJP must not write into its "
+                    f"arguments (the engine may share them)")
+    return None

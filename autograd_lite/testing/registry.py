@@ -1,0 +1,36 @@
+"""Scoped op registration, for tests that define throwaway ops."""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from typing import Iterator
+
+from ..functions import OP_FUNCTIONS
+from ..ops.base import Op
+
+
+@contextmanager
+def temporary_registry() -> Iterator[None]:
+    """Ops defined inside the block are unregistered when it exits.
+
+    Defining an :class:`~autograd_lite.Op` subclass registers it for the whole
+    process, and a suite that covers every registered op would then pick up a
+    test's deliberately wrong (mutant) op. Define such ops inside this block::
+
+        with temporary_registry():
+            class Wrong(al.Op):
+                name = "wrong"
+                ...
+            check_op(Wrong)
+
+    The registry and the table behind ``al.function`` are restored as they were,
+    so a name used inside can be used again afterwards.
+    """
+    ops, functions = dict(Op.registry), dict(OP_FUNCTIONS)
+    try:
+        yield
+    finally:
+        Op.registry.clear()
+        Op.registry.update(ops)
+        OP_FUNCTIONS.clear()
+        OP_FUNCTIONS.update(functions)
