@@ -45,6 +45,7 @@ _RATIO_WARN = 1e-2   # large: flagged in the report
 _RATIO_LOW = 1e-5    # small: learning barely moves the weights
 _GROWTH = 10.0       # gradient norm growth over the history that counts as exploding
 _BLOWUP = 10.0       # a loss this many times its first value has diverged
+_INPUT_PEAK = 100.0  # inputs beyond this are probably unscaled (e.g. raw pixel values)
 
 
 @dataclass(frozen=True)
@@ -312,12 +313,19 @@ class Monitor:
                     f"first value {self.first_loss:.4g}.")
         else:
             head = f"The loss became {bad}{at}."
+        scale_hint = None
         if inputs is not None:
             x = np.asarray(getattr(inputs, "data", inputs))
             if x.dtype.kind in "fc" and not np.isfinite(x).all():
                 n = int(x.size - np.count_nonzero(np.isfinite(x)))
                 return Divergence("bad_input", None, f"{head}\nLikely cause: the input batch "
                                   f"contains {n} NaN/inf values; clean the data before training.")
+            peak = float(np.abs(x).max()) if x.size else 0.0
+            if peak > _INPUT_PEAK:
+                # Gradients of the first layer scale with the inputs (dW1 = dZ1^T X).
+                scale_hint = (f"The inputs reach |x| = {peak:.3g}; if that is not intended "
+                              f"(pixels in 0..255 instead of 0..1?), scale them: the first "
+                              f"layer's gradients grow with the inputs.")
         prior = [r for r in hist[:-1] if math.isfinite(r.loss)]
         nonfinite_w = [name for name, params in self.layers
                        if not all(np.isfinite(p.data).all() for p in params)]
@@ -363,6 +371,8 @@ class Monitor:
                          f"gradients in layer {worst + 1} ({name}): its gradient norm grew from "
                          f"{first.grad_norms[worst]:.3g} to {last.grad_norms[worst]:.3g} "
                          f"(x{growth[worst]:.3g}) over the last {span}.")
+        if scale_hint:
+            lines.append(scale_hint)
         if nonfinite_w:
             lines.append(f"The weights of {', '.join(nonfinite_w)} are no longer finite; the "
                          f"last good checkpoint is the one to restart from.")

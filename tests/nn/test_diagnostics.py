@@ -249,3 +249,16 @@ def test_advice_follows_the_cause():
     assert d.cause == "exploding_gradients"
     assert "Clip the gradient norm (nn.clip_grad_norm_), or try a learning rate 10x smaller " \
            "(0.05)." in d.message
+
+
+def test_unscaled_inputs_are_pointed_out():
+    net = two_layer_net(16, seed=0)
+    x, y = _data(64)
+    mon = Monitor(net)
+    for _ in range(5):
+        _step(net, mon, x * 255, y, lr=0.1)
+        if mon.diverged():
+            break
+    assert mon.diverged()
+    assert "The inputs reach |x| = 255" in mon.explain_divergence(lr=0.1, inputs=x * 255).message
+    assert "The inputs reach" not in mon.explain_divergence(lr=0.1, inputs=x).message
