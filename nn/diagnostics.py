@@ -333,7 +333,8 @@ class Monitor:
         smaller = f"a learning rate 10x smaller{f' ({_round(lr / 10)})' if lr else ''}"
         if not prior:
             what = (f"the weights of {', '.join(nonfinite_w)} are not finite" if nonfinite_w
-                    else "the weights are finite, so the inputs or labels overflow the forward pass")
+                    else "the weights are finite, so the inputs or labels overflow the forward "
+                    "pass")
             return Divergence("unknown", None, f"{head}\nIt happened on the first step watched: "
                               f"{what}. Check the data scale and the initialisation.")
 

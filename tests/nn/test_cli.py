@@ -4,7 +4,6 @@ learning curve, --resume, --seed, Ctrl-C, divergence), data errors, and ``graph`
 from __future__ import annotations
 
 import functools
-import math
 from pathlib import Path
 
 import numpy as np
@@ -82,6 +81,7 @@ def test_top_level_help_and_missing_command(capsys):
     (["mnist", "--hidden", "0"], "expected a positive integer, got 0"),
     (["mnist", "--optimizer", "lbfgs"], "invalid choice: 'lbfgs'"),
     (["mnist", "--seed", "x"], "expected an integer seed, got 'x'"),
+    (["mnist", "--epochs", "0"], "expected a positive integer, got 0"),
 ])
 def test_bad_options_are_rejected_by_name(argv, message, capsys):
     with pytest.raises(SystemExit) as exc:
@@ -316,6 +316,9 @@ def test_graph_of_the_network(tmp_path, capsys):
     assert cli.main(["graph", "-o", str(tmp_path / "sub" / "net"), "--format", "dot"]) == 0
     dot = (tmp_path / "sub" / "net.dot").read_text()
     assert dot.startswith("digraph") and "fc2: Linear" in dot and "grad norm" in dot
+    assert cli.main(["graph", "-o", str(tmp_path / "fwd.dot"), "--no-backward"]) == 0
+    forward = (tmp_path / "fwd.dot").read_text()
+    assert "fc2: Linear" in forward and "grad norm" not in forward
 
 
 def test_graph_of_a_tensor_in_a_script(tmp_path, capsys):
