@@ -336,6 +336,9 @@ def run_mnist(args: argparse.Namespace) -> int:
     out = Path(args.out)
     state = _resume_state(args, out)
     _fill_defaults(args)
+    if not state and (out / CHECKPOINT).exists() and not args.overwrite:
+        raise _Stop(f"{out / CHECKPOINT} already exists: pass --resume to continue that run, "
+                    f"--overwrite to replace it with a new one, or --out DIR to start elsewhere")
     if state and state["epoch"] >= args.epochs:
         raise _Stop(f"--resume: the checkpoint has already trained {state['epoch']} epochs; "
                     f"pass --epochs N with N > {state['epoch']} to train further", status=0)
@@ -556,6 +559,9 @@ def build_parser() -> argparse.ArgumentParser:
                              "[default: %(default)s]")
     length.add_argument("--resume", nargs="?", const="auto", metavar="CHECKPOINT",
                         help=f"continue from a checkpoint [default path: OUT/{CHECKPOINT}]")
+    length.add_argument("--overwrite", action="store_true",
+                        help="start a new run even if OUT already holds a checkpoint (which "
+                             "is replaced after the first epoch)")
     length.add_argument("--diagnose", action="store_true",
                         help="after each epoch show per-layer gradient norms, update/weight "
                              "ratios and dead ReLUs; if the loss turns NaN or inf or explodes "

@@ -202,6 +202,18 @@ def test_resume_refuses_other_settings_and_finished_runs(data, tmp_path, capsys)
     assert "already trained 1 epochs" in capsys.readouterr().err
 
 
+def test_a_new_run_does_not_replace_a_checkpoint_unless_asked(data, tmp_path, capsys):
+    out = tmp_path / "run"
+    assert cli.main(_tiny(data, out, "--seed", "1")) == 0
+    before = (out / cli.CHECKPOINT).read_bytes()
+    capsys.readouterr()
+    assert cli.main(_tiny(data, out, "--seed", "2")) == 2
+    assert "already exists: pass --resume" in capsys.readouterr().err
+    assert (out / cli.CHECKPOINT).read_bytes() == before
+    assert cli.main(_tiny(data, out, "--seed", "2", "--overwrite")) == 0
+    assert load(out / cli.CHECKPOINT)["config"]["seed"] == 2
+
+
 def test_resume_without_or_with_a_broken_checkpoint(data, tmp_path, capsys):
     assert cli.main(_tiny(data, tmp_path / "none", "--resume")) == 2
     assert "--resume: no checkpoint at" in capsys.readouterr().err
