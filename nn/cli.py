@@ -107,6 +107,10 @@ def make_scheduler(name: str, optimizer: optim.Optimizer,
     return optim.lr_scheduler.LambdaLR(optimizer, factor)
 
 
+def _n(count: int, noun: str) -> str:
+    return f"{count} {noun}{'s' * (count != 1)}"
+
+
 def _epoch_seed(seed: int, epoch: int) -> int:
     # Each epoch's shuffle depends only on (seed, epoch), so a resumed run visits the
     # batches in the same order as an uninterrupted one.
@@ -340,7 +344,7 @@ def run_mnist(args: argparse.Namespace) -> int:
         raise _Stop(f"{out / CHECKPOINT} already exists: pass --resume to continue that run, "
                     f"--overwrite to replace it with a new one, or --out DIR to start elsewhere")
     if state and state["epoch"] >= args.epochs:
-        raise _Stop(f"--resume: the checkpoint has already trained {state['epoch']} epochs; "
+        raise _Stop(f"--resume: the checkpoint has already trained {_n(state['epoch'], 'epoch')}; "
                     f"pass --epochs N with N > {state['epoch']} to train further", status=0)
     X, y, X_test, y_test = _load_data(args)
     try:
@@ -356,7 +360,7 @@ def run_mnist(args: argparse.Namespace) -> int:
           f"{args.optimizer} lr {args.lr:g}"
           f"{f' weight decay {args.weight_decay:g}' if args.weight_decay else ''}, "
           f"{args.schedule} schedule, batch {args.batch_size}, seed {args.seed}, "
-          f"{args.epochs} epochs -> {out}", flush=True)
+          f"{_n(args.epochs, 'epoch')} -> {out}", flush=True)
     if run.monitor:
         run.monitor.open()
     try:
@@ -403,7 +407,7 @@ def run_mnist(args: argparse.Namespace) -> int:
             run.monitor.close()
     h = run.history
     best = int(np.argmax(h["test_acc"]))
-    print(f"Done: test accuracy {100 * h['test_acc'][-1]:.2f}% after {args.epochs} epochs "
+    print(f"Done: test accuracy {100 * h['test_acc'][-1]:.2f}% after {_n(args.epochs, 'epoch')} "
           f"(best {100 * h['test_acc'][best]:.2f}% at epoch {best + 1}), "
           f"{np.mean(h['seconds']):.1f} s per epoch of training.\nCheckpoint: {ckpt}"
           + (f"\nLearning curve: {curve}" if curve else

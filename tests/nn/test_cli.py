@@ -199,7 +199,7 @@ def test_resume_refuses_other_settings_and_finished_runs(data, tmp_path, capsys)
     err = capsys.readouterr().err
     assert "--hidden 32 (the checkpoint has 16)" in err and "different --out" in err
     assert cli.main(_tiny(data, out, "--resume")) == 0  # --epochs 1: already done
-    assert "already trained 1 epochs" in capsys.readouterr().err
+    assert "already trained 1 epoch; pass --epochs N with N > 1" in capsys.readouterr().err
 
 
 def test_a_new_run_does_not_replace_a_checkpoint_unless_asked(data, tmp_path, capsys):
