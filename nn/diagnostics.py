@@ -45,6 +45,7 @@ _RATIO_WARN = 1e-2   # large: flagged in the report
 _RATIO_LOW = 1e-5    # small: learning barely moves the weights
 _GROWTH = 10.0       # gradient norm growth over the history that counts as exploding
 _BLOWUP = 10.0       # a loss this many times its first value has diverged
+_INPUT_PEAK = 100.0  # inputs beyond this are probably unscaled (e.g. raw pixel values)
 
 
 @dataclass(frozen=True)
@@ -112,6 +113,11 @@ def _norm(a: np.ndarray) -> float:
     # float64 accumulation: a float32 sum of squares overflows long before the weights do.
     flat = a.reshape(-1).astype(np.float64, copy=False)
     return math.sqrt(float(np.dot(flat, flat)))
+
+
+def _round(x: float) -> str:
+    # Three significant digits without needless exponents: 4.99999 -> 5, 1000 -> 1000.
+    return f"{float(f'{x:.3g}'):g}"
 
 
 def _fmt(x: float | None) -> str:
@@ -307,26 +313,35 @@ class Monitor:
                     f"first value {self.first_loss:.4g}.")
         else:
             head = f"The loss became {bad}{at}."
+        scale_hint = None
         if inputs is not None:
             x = np.asarray(getattr(inputs, "data", inputs))
             if x.dtype.kind in "fc" and not np.isfinite(x).all():
                 n = int(x.size - np.count_nonzero(np.isfinite(x)))
                 return Divergence("bad_input", None, f"{head}\nLikely cause: the input batch "
                                   f"contains {n} NaN/inf values; clean the data before training.")
+            peak = float(np.abs(x).max()) if x.size else 0.0
+            if peak > _INPUT_PEAK:
+                # Gradients of the first layer scale with the inputs (dW1 = dZ1^T X).
+                scale_hint = (f"The inputs reach |x| = {peak:.3g}; if that is not intended "
+                              f"(pixels in 0..255 instead of 0..1?), scale them: the first "
+                              f"layer's gradients grow with the inputs.")
         prior = [r for r in hist[:-1] if math.isfinite(r.loss)]
         nonfinite_w = [name for name, params in self.layers
                        if not all(np.isfinite(p.data).all() for p in params)]
-        lr_text = f" (lr={lr:g})" if lr is not None else ""
-        advice = (f"Try a learning rate 10x smaller{f' (--lr {lr / 10:g})' if lr else ''}, "
-                  f"or clip the gradient norm (nn.clip_grad_norm_).")
+        lr_text = f" (lr={_round(lr)})" if lr is not None else ""
+        smaller = f"a learning rate 10x smaller{f' ({_round(lr / 10)})' if lr else ''}"
         if not prior:
             what = (f"the weights of {', '.join(nonfinite_w)} are not finite" if nonfinite_w
-                    else "the weights are finite, so the inputs or labels overflow the forward pass")
+                    else "the weights are finite, so the inputs or labels overflow the forward "
+                    "pass")
             return Divergence("unknown", None, f"{head}\nIt happened on the first step watched: "
                               f"{what}. Check the data scale and the initialisation.")
 
-        # Exploding gradients: the layer whose gradient norm grew most over the history.
-        first, last = prior[0], prior[-1]
+        # Exploding gradients: the layer whose gradient norm grew most over the history,
+        # up to the bad step itself when its gradients are still finite.
+        series = prior + [hist[-1]] if all(map(math.isfinite, hist[-1].grad_norms)) else prior
+        first, last = series[0], series[-1]
         growth = [(b / a if a > 0 else math.inf if b > 0 else 1.0)
                   for a, b in zip(first.grad_norms, last.grad_norms)]
         worst = int(np.argmax(growth))
@@ -334,17 +349,18 @@ class Monitor:
         exploding = growth[worst] >= _GROWTH
         ratios = [max(r.update_ratios) for r in prior if r.update_ratios]
         max_ratio = max(ratios, default=0.0)
-        latest = bad if math.isfinite(bad) else last.loss
+        latest = bad if math.isfinite(bad) else prior[-1].loss
         lowest = min(r.loss for r in prior)
         loss_rose = latest > 1.5 * lowest
         lr_high = max_ratio > _RATIO_HIGH or (loss_rose and exploding)
 
         lines = [head]
-        n = len(prior)
+        n = len(series) - 1 if len(series) > 1 else 1
+        span = "step" if n == 1 else f"{n} steps"
         if lr_high:
             why = []
             if loss_rose:
-                why.append(f"over the last {n} steps the loss rose from {lowest:.3g} to "
+                why.append(f"over the last {span} the loss rose from {lowest:.3g} to "
                            f"{latest:.3g}")
             if max_ratio > _RATIO_HIGH:
                 why.append(f"updates changed the weights by up to {max_ratio:.2g}x their size "
@@ -355,15 +371,21 @@ class Monitor:
             lines.append(f"{'This shows as e' if lr_high else 'Likely cause: e'}xploding "
                          f"gradients in layer {worst + 1} ({name}): its gradient norm grew from "
                          f"{first.grad_norms[worst]:.3g} to {last.grad_norms[worst]:.3g} "
-                         f"(x{growth[worst]:.3g}) over the last {n} steps.")
+                         f"(x{growth[worst]:.3g}) over the last {span}.")
+        if scale_hint:
+            lines.append(scale_hint)
         if nonfinite_w:
             lines.append(f"The weights of {', '.join(nonfinite_w)} are no longer finite; the "
                          f"last good checkpoint is the one to restart from.")
+        if lr_high:
+            lines.append(f"Try {smaller}. Clipping the gradient norm (nn.clip_grad_norm_) "
+                         f"guards against rare spikes but does not make a too-high rate work.")
+        elif exploding:
+            lines.append(f"Clip the gradient norm (nn.clip_grad_norm_), or try {smaller}.")
         if lr_high or exploding:
-            lines.append(advice)
             cause = "lr_too_high" if lr_high else "exploding_gradients"
             return Divergence(cause, name if exploding else None, "\n".join(lines))
         lines.append(f"No sign of a too-high learning rate or exploding gradients in the last "
-                     f"{n} steps (largest update/weight {max_ratio:.2g}); check the inputs and "
+                     f"{span} (largest update/weight {max_ratio:.2g}); check the inputs and "
                      f"labels of this batch for extreme values.")
         return Divergence("unknown", None, "\n".join(lines))

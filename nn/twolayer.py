@@ -69,8 +69,10 @@ class TwoLayerNet(Module):
             raise ValueError(f"TwoLayerNet: init must be 'he' or 'xavier', got {init!r}")
         if isinstance(dropout, bool) or not 0.0 <= dropout < 1.0:
             raise ValueError(f"TwoLayerNet: dropout must be in [0, 1), got {dropout!r}")
-        self.hidden, self.init, self.batch_norm, self.dropout = int(hidden), init, batch_norm, dropout
-        self.fc1 = Linear(in_features, hidden, bias=not batch_norm, dtype=dtype, generator=generator)
+        self.hidden, self.init = int(hidden), init
+        self.batch_norm, self.dropout = batch_norm, dropout
+        self.fc1 = Linear(in_features, hidden, bias=not batch_norm, dtype=dtype,
+                          generator=generator)
         self.bn1 = BatchNorm1d(hidden, dtype=dtype) if batch_norm else None
         self.drop = Dropout(dropout, generator=generator) if dropout > 0 else None
         self.fc2 = Linear(hidden, num_classes, dtype=dtype, generator=generator)

@@ -59,7 +59,8 @@ def test_gradient_norms_and_update_ratios_are_measured():
         w = np.concatenate([weights[f"{s.name}.weight"].ravel(), weights[f"{s.name}.bias"].ravel()])
         assert s.grad_norm == pytest.approx(np.linalg.norm(g), rel=1e-6)
         # An SGD step moves the weights by lr * grad.
-        assert s.update_ratio == pytest.approx(0.5 * np.linalg.norm(g) / np.linalg.norm(w), rel=1e-4)
+        expected = 0.5 * np.linalg.norm(g) / np.linalg.norm(w)
+        assert s.update_ratio == pytest.approx(expected, rel=1e-4)
     assert [s.index for s in stats] == [1, 2]
 
 
@@ -134,7 +135,7 @@ def test_too_high_learning_rate_is_named_as_the_cause():
     assert d.cause == "lr_too_high"
     assert "The loss exploded to" in d.message and "at epoch 1, step 9" in d.message
     assert "learning rate is too high (lr=1000)" in d.message
-    assert "--lr 100" in d.message
+    assert "10x smaller (100)" in d.message
 
 
 @pytest.mark.filterwarnings("ignore:overflow:RuntimeWarning", "ignore:invalid:RuntimeWarning")
@@ -216,3 +217,49 @@ def test_bad_arguments():
         Monitor(two_layer_net(4), history=1)
     with pytest.raises(RuntimeError, match="call before_step"):
         Monitor(two_layer_net(4)).after_step()
+
+
+def test_the_exploded_step_own_gradients_count_when_finite():
+    net = two_layer_net(8, seed=0)
+    mon = Monitor(net)
+    for k in range(4):
+        for name, p in net.named_parameters():
+            grow = 100.0 if (k == 3 and name.startswith("fc1")) else 1.0
+            p.grad = np.full(p.shape, 1e-3 * grow, np.float32)
+        mon.before_step(2.3 if k < 3 else 40.0)
+        if k < 3:
+            mon.after_step()
+    assert mon.diverged()
+    d = mon.explain_divergence(lr=0.5)
+    assert d.layer == "fc1" and "layer 1 (fc1)" in d.message and "x100" in d.message
+    assert d.cause == "lr_too_high"  # the loss rose with the gradients
+    assert "exploded to 40" in d.message
+
+
+def test_advice_follows_the_cause():
+    net = two_layer_net(8, seed=0)
+    mon = Monitor(net)
+    for k in range(5):
+        for name, p in net.named_parameters():
+            p.grad = np.full(p.shape, 1e-3 * 10.0 ** k if name == "fc1.weight" else 1e-3,
+                             np.float32)
+        mon.before_step(2.3)
+        mon.after_step()
+    mon.before_step(float("nan"))
+    d = mon.explain_divergence(lr=0.5)
+    assert d.cause == "exploding_gradients"
+    assert "Clip the gradient norm (nn.clip_grad_norm_), or try a learning rate 10x smaller " \
+           "(0.05)." in d.message
+
+
+def test_unscaled_inputs_are_pointed_out():
+    net = two_layer_net(16, seed=0)
+    x, y = _data(64)
+    mon = Monitor(net)
+    for _ in range(5):
+        _step(net, mon, x * 255, y, lr=0.1)
+        if mon.diverged():
+            break
+    assert mon.diverged()
+    assert "The inputs reach |x| = 255" in mon.explain_divergence(lr=0.1, inputs=x * 255).message
+    assert "The inputs reach" not in mon.explain_divergence(lr=0.1, inputs=x).message

@@ -40,7 +40,7 @@ def test_initialisation_scales(init, fc1_std):
 
 def test_seed_repeats_and_distinguishes_networks():
     a, b, c = two_layer_net(16, seed=7), two_layer_net(16, seed=7), two_layer_net(16, seed=8)
-    for (name, pa), pb, pc in zip(a.named_parameters(), b.parameters(), c.parameters()):
+    for (name, pa), pb in zip(a.named_parameters(), b.parameters()):
         np.testing.assert_array_equal(pa.data, pb.data, err_msg=name)
     assert not np.array_equal(a.fc1.weight.data, c.fc1.weight.data)
 

@@ -1,0 +1,126 @@
+"""The lesson examples in examples/, each run on tiny settings through its main(argv)."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+import pytest
+
+from mnist_data import mnist_root
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+LESSONS = ["backprop_by_hand", "xor", "optimizers", "lr_range_test", "loss_exploded",
+           "batchnorm_dropout"]
+
+
+def example(name: str):
+    spec = importlib.util.spec_from_file_location(f"example_{name}", EXAMPLES / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.parametrize("name", LESSONS)
+def test_help(name, capsys):
+    with pytest.raises(SystemExit) as exc:
+        example(name).main(["--help"])
+    assert exc.value.code == 0
+    assert "usage:" in capsys.readouterr().out
+
+
+def test_backprop_by_hand_agrees_with_the_engine(capsys):
+    worst = example("backprop_by_hand").main(["--batch", "16", "--hidden", "8",
+                                              "--data", str(mnist_root())])
+    assert set(worst) == {"fc1.weight", "fc1.bias", "fc2.weight", "fc2.bias", "loss"}
+    assert max(worst.values()) < 1e-4
+    out = capsys.readouterr().out
+    assert "16 samples of MNIST" in out and "agree to float32 rounding" in out
+
+
+def test_backprop_by_hand_without_mnist_uses_random_pixels(tmp_path, capsys):
+    worst = example("backprop_by_hand").main(["--batch", "4", "--hidden", "3",
+                                              "--data", str(tmp_path)])
+    assert max(worst.values()) < 1e-4
+    assert "random pixels" in capsys.readouterr().out
+
+
+def test_backprop_formulas_are_really_compared():
+    # A wrong formula (forgetting the ReLU mask) must show up as a difference.
+    import numpy as np
+    ex = example("backprop_by_hand")
+    rng = np.random.default_rng(0)
+    W1, b1 = rng.standard_normal((5, 784)), rng.standard_normal(5)
+    W2, b2 = rng.standard_normal((10, 5)), np.zeros(10)
+    X, Y = rng.random((784, 6)), np.eye(10)[:, :6]
+    _, grads = ex.backward_by_hand(W1, b1, W2, b2, X, Y)
+    Z1 = W1 @ X + b1[:, None]
+    A2 = ex.backward_by_hand.__globals__["np"].exp(W2 @ np.maximum(Z1, 0) + b2[:, None])
+    dZ2 = A2 / A2.sum(0) - Y
+    no_mask = (W2.T @ dZ2) @ X.T / 6
+    masked = ((W2.T @ dZ2) * (Z1 > 0)) @ X.T / 6
+    np.testing.assert_allclose(grads["fc1.weight"], masked, rtol=1e-10)
+    assert (Z1 <= 0).any() and not np.allclose(grads["fc1.weight"], no_mask)
+
+
+def test_xor_perceptron_and_mlp(capsys):
+    r = example("xor").main(["--epochs", "30", "--steps", "300"])
+    for gate in ("AND", "OR"):
+        assert r[gate]["converged"] and r[gate]["accuracy"] == 1.0
+    assert not r["XOR"]["converged"] and r["XOR"]["epochs"] == 30
+    assert r["XOR"]["accuracy"] < 1.0
+    assert r["MLP XOR"]["accuracy"] == 1.0
+    assert "did NOT converge" in capsys.readouterr().out
+
+
+def test_optimizer_comparison(tmp_path):
+    r = example("optimizers").main(["--limit", "384", "--epochs", "1", "--hidden", "16",
+                                    "--data", str(mnist_root()), "--out", str(tmp_path)])
+    assert len(r) == 4
+    for name, result in r.items():
+        losses = result["losses"]
+        assert len(losses) == 6
+        assert sum(losses[-2:]) / 2 < losses[0], name  # every optimiser made progress
+        assert 0.0 <= result["test_acc"] <= 1.0
+    assert (tmp_path / "optimizers.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_lr_range_test_stops_when_the_loss_blows_up(tmp_path, capsys):
+    r = example("lr_range_test").main(["--limit", "640", "--steps", "80", "--hidden", "16",
+                                       "--optimizer", "sgd", "--start", "1e-3", "--end",
+                                       "1e3", "--data", str(mnist_root()),
+                                       "--out", str(tmp_path)])
+    assert len(r["lrs"]) < 80  # lr 1e3 is far past the blow-up
+    assert 1e-3 <= r["steepest"] <= r["lrs"][-1]
+    assert len(r["losses"]) == len(r["smoothed"]) == len(r["lrs"])
+    assert "suggested lr (steepest descent)" in capsys.readouterr().out
+    assert (tmp_path / "lr_range_test.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_centered_mean_has_no_lag():
+    import numpy as np
+    ex = example("lr_range_test")
+    ramp = np.arange(10.0)
+    np.testing.assert_allclose(ex.centered_mean(ramp, 2)[2:-2], ramp[2:-2])
+    assert ex.centered_mean(ramp, 2)[0] == pytest.approx(1.0)  # mean of 0, 1, 2
+
+
+def test_loss_exploded_is_diagnosed_and_fixed(capsys):
+    r = example("loss_exploded").main(["--limit", "960", "--lr", "4",
+                                       "--data", str(mnist_root())])
+    assert r["exploded"] and r["cause"] == "lr_too_high"
+    assert not r["smaller_lr"]["exploded"] and r["smaller_lr"]["test_acc"] > 0.3
+    out = capsys.readouterr().out
+    assert "Likely cause: the learning rate is too high (lr=4)" in out
+    assert "|grad fc2|" in out
+
+
+def test_batchnorm_and_dropout(tmp_path, capsys):
+    r = example("batchnorm_dropout").main(["--limit", "256", "--epochs", "2", "--hidden", "16",
+                                           "--data", str(mnist_root()), "--out", str(tmp_path)])
+    assert sorted(r) == ["batchnorm lr 0.05", "batchnorm lr 0.5", "both lr 0.05",
+                         "dropout lr 0.05", "plain lr 0.05", "plain lr 0.5"]
+    for result in r.values():
+        assert len(result["test_acc"]) == 2 and 0 <= result["train_acc"] <= 1
+    assert (tmp_path / "batchnorm_dropout.png").read_bytes()[:4] == b"\x89PNG"
+    assert "gap" in capsys.readouterr().out
