@@ -22,7 +22,9 @@ from .rng import manual_seed
 from .serialization import CheckpointError, load, save
 from .utils import clip_grad_norm_, clip_grad_value_
 
-from . import data, datasets
+from . import data, datasets, diagnostics, twolayer
+from .diagnostics import Monitor
+from .twolayer import TwoLayerNet, evaluate, predict, two_layer_net
 from .data import DataLoader, one_hot
 from .datasets import Checksum, DatasetError, MNISTData, Split, load_mnist, read_idx, to_float
 
@@ -44,4 +46,6 @@ __all__ = [
     # data
     "data", "datasets", "DataLoader", "one_hot", "load_mnist", "read_idx", "to_float",
     "DatasetError", "Checksum", "MNISTData", "Split",
+    # the lessons' two-layer network and its diagnostics
+    "diagnostics", "twolayer", "TwoLayerNet", "two_layer_net", "predict", "evaluate", "Monitor",
 ]
