@@ -48,12 +48,12 @@ def bump_version(t: Tensor) -> None:
 class Node:
     """One recorded op: what backward needs to call its VJP, and the graph's shape.
 
-    ``inputs`` and ``out`` are the *saved* state, dropped after a
+    ``inputs``, ``out`` and ``saved`` are the *saved* state, dropped after a
     backward without ``retain_graph``; ``parents``, ``shape`` and ``dtype`` stay so
     the graph can still be drawn and a second backward can explain what happened.
     """
 
-    __slots__ = ("op", "parents", "needs", "inputs", "stamp", "out", "params",
+    __slots__ = ("op", "parents", "needs", "inputs", "stamp", "out", "saved", "params",
                  "shape", "dtype", "scope", "where", "__weakref__")
     requires_grad = True  # a node exists only where some input requires grad
 
@@ -65,6 +65,7 @@ class Node:
         self.inputs = inputs
         self.stamp = _clock
         self.out = out
+        self.saved: Any = None
         self.params = params
         self.shape = out.shape
         self.dtype = out.dtype
@@ -200,15 +201,21 @@ def apply(op: type[Op], *args: Any, **params: Any) -> Tensor:
             break
     datas = [a.data for a in args]
     needs = [a.requires_grad for a in args]
+    record = _grad_enabled and True in needs
+    saved = None
     try:
-        out = op.forward(*datas, **params)
+        if record and op.forward_saving is not None:
+            out, saved = op.forward_saving(*datas, **params)
+        else:
+            out = op.forward(*datas, **params)
     except (ValueError, TypeError, IndexError, np.exceptions.AxisError) as e:
         raise _op_error(op, e, args) from None
     if type(out) is not np.ndarray:
         out = np.asarray(out)
     node = None
-    if _grad_enabled and True in needs:
+    if record:
         node = Node(op, tuple([a._node or a for a in args]), tuple(needs), args, out, params)
+        node.saved = saved
     if forward_hooks:
         for hook in forward_hooks:
             hook(op, args, out, node)
@@ -328,20 +335,24 @@ def run_backward(roots: Sequence[Tensor], grads: Sequence[Any], *, retain_graph:
                     if t._version > node.stamp:
                         raise _modified(node, i)
             op = node.op
+            kw = node.params
             if create_graph:
                 inputs = saved
                 # The VJP may use ``out``; recomputing it as a recorded op keeps its
                 # dependence on the inputs, which a second derivative needs.
-                out = apply(op, list(inputs), **node.params) if op.arity is None \
-                    else apply(op, *inputs, **node.params)
+                out = apply(op, list(inputs), **kw) if op.arity is None else apply(op, *inputs, **kw)
+                if op._wants_saved:  # arrays saved by the forward are constants here
+                    kw = {**kw, "saved": None}
             else:
                 inputs = [t.data for t in saved]
                 out = node.out
+                if op._wants_saved:
+                    kw = {**kw, "saved": node.saved}
             try:
                 if op._wants_needs:
-                    dxs = op.vjp(g, out, *inputs, needs=node.needs, **node.params)
+                    dxs = op.vjp(g, out, *inputs, needs=node.needs, **kw)
                 else:
-                    dxs = op.vjp(g, out, *inputs, **node.params)
+                    dxs = op.vjp(g, out, *inputs, **kw)
             except Exception as e:
                 raise RuntimeError(f"backward: the VJP of '{op.name}' failed for output shape "
                                    f"{node.shape}: {type(e).__name__}: {e}" + _created(node)) from e
@@ -349,7 +360,7 @@ def run_backward(roots: Sequence[Tensor], grads: Sequence[Any], *, retain_graph:
                 for hook in backward_hooks:
                     hook(node, g, dxs)
             if not retain_graph:
-                node.inputs = node.out = None
+                node.inputs = node.out = node.saved = None
             for p, need, dx in zip(node.parents, node.needs, dxs):
                 if not need or dx is None:
                     continue

@@ -96,6 +96,12 @@ class Op:
         accept a keyword ``needs`` (a tuple of bools, one per input) to skip work
         for inputs that need no gradient. Written against the NumPy API so that it
         also runs on Tensors when higher-order gradients are requested.
+    ``forward_saving(*xs, **params) -> (out, saved)`` (optional)
+        used instead of ``forward`` when the op is recorded for backward: ``saved``
+        is anything the forward computed that the VJP would otherwise recompute
+        (a softmax, say). The VJP then receives it as the keyword ``saved``, which
+        is None when it is not available (on the recorded path of higher-order
+        gradients), so the VJP must be able to recompute it.
     metadata
         ``arity`` (``None`` for a sequence of inputs), ``kind``, ``domain`` (one
         entry per input), ``params`` (sample values per keyword, read by the
@@ -127,6 +133,8 @@ class Op:
     # Filled in by __init_subclass__ from the signatures, so the hot path never inspects.
     _param_names: ClassVar[tuple[str, ...]] = ()
     _wants_needs: ClassVar[bool] = False
+    _wants_saved: ClassVar[bool] = False
+    forward_saving: ClassVar[Callable[..., Any] | None] = None
     # Installed by the engine: records an op applied to Tensors.
     _record: ClassVar[Callable[..., Any] | None] = None
     _tensor_type: ClassVar[type | None] = None
@@ -145,7 +153,11 @@ class Op:
         cls._param_names = tuple(
             p.name for p in sig.parameters.values()
             if p.kind in (p.KEYWORD_ONLY, p.POSITIONAL_OR_KEYWORD) and p.default is not p.empty)
-        cls._wants_needs = "needs" in inspect.signature(cls.vjp).parameters
+        vjp_params = inspect.signature(cls.vjp).parameters
+        cls._wants_needs = "needs" in vjp_params
+        cls._wants_saved = "saved" in vjp_params
+        if (cls.forward_saving is None) == cls._wants_saved:
+            raise TypeError(f"op {cls.name!r}: forward_saving() and a VJP keyword 'saved' go together")
         if cls.arity is not None and len(cls.domain) != cls.arity:
             if len(cls.domain) == 1:
                 cls.domain = cls.domain * cls.arity

@@ -97,27 +97,42 @@ class CrossEntropy(Op):
 
     @staticmethod
     def forward(logits, labels, reduction="mean"):
-        CrossEntropy._check(logits, labels)
-        losses = Logsumexp.forward(logits, axis=1) - logits[np.arange(len(labels)), labels]
-        if reduction == "mean":
-            return np.mean(losses) if losses.size else np.asarray(np.nan, logits.dtype)
-        if reduction == "sum":
-            return np.sum(losses)
-        if reduction == "none":
-            return losses
-        raise ValueError(f"cross_entropy: reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
+        return CrossEntropy.forward_saving(logits, labels, reduction)[0]
 
     @staticmethod
-    def vjp(g, out, logits, labels, reduction="mean"):
+    def forward_saving(logits, labels, reduction="mean"):
+        """The loss, and the softmax it computed on the way (the VJP's main term)."""
+        CrossEntropy._check(logits, labels)
+        if reduction not in ("mean", "sum", "none"):
+            raise ValueError(f"cross_entropy: reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
+        # ndarray methods, not np.* wrappers: at small batches the wrappers cost more
+        # than the arithmetic.
+        m = logits.max(axis=1, keepdims=True) if logits.size else np.zeros((len(logits), 1), logits.dtype)
+        if not np.isfinite(m).all():
+            m = np.where(np.isfinite(m), m, 0)  # a row of -inf: any shift works
+        e = np.exp(logits - m)
+        s = e.sum(axis=1, keepdims=True)
+        losses = (np.log(s) + m)[:, 0] - logits[np.arange(len(labels)), labels]
+        if reduction == "mean":
+            out = losses.sum() / len(losses) if losses.size else np.asarray(np.nan, logits.dtype)
+        else:
+            out = losses.sum() if reduction == "sum" else losses
+        return out, e / s
+
+    @staticmethod
+    def vjp(g, out, logits, labels, reduction="mean", saved=None):
         lab = np.asarray(labels)
-        onehot = np.zeros(logits.shape, dtype=logits.dtype)
-        onehot[np.arange(len(lab)), lab] = 1
-        p = np.exp(logits - Logsumexp.dispatch(logits, axis=1, keepdims=True))
+        rows = np.arange(len(lab))
+        if saved is not None:  # the fast path: the softmax from the forward, as arrays
+            d = saved.copy()
+            d[rows, lab] -= 1
+        else:                  # recomputed, recorded when differentiating twice
+            onehot = np.zeros(logits.shape, dtype=logits.dtype)
+            onehot[rows, lab] = 1
+            d = np.exp(logits - Logsumexp.dispatch(logits, axis=1, keepdims=True)) - onehot
         if reduction == "none":
-            g = g.reshape((-1, 1))
-        elif reduction == "mean":
-            g = g * (1.0 / max(len(lab), 1))
-        return ((p - onehot) * g, None)
+            return (d * g.reshape((-1, 1)), None)
+        return (d * (g * (1.0 / max(len(lab), 1)) if reduction == "mean" else g), None)
 
 
 class Linear(Op):
