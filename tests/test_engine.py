@@ -182,3 +182,24 @@ def test_scope_tags_nodes():
         y = w * 2
     z = y + 1
     assert y.node.scope == (owner,) and z.node.scope == ()
+
+
+def test_arrays_an_op_saved_for_backward_are_used_then_freed():
+    logits = Tensor(np.array([[1.0, 2.0, 0.5], [0.0, -1.0, 3.0]]), requires_grad=True)
+    loss = al.cross_entropy(logits, np.array([2, 0]))
+    node = loss.node
+    p = np.exp(logits.data) / np.exp(logits.data).sum(1, keepdims=True)
+    np.testing.assert_allclose(node.saved, p)   # the softmax, kept from the forward
+    loss.backward()
+    assert node.saved is None and node.inputs is None
+    np.testing.assert_allclose(logits.grad, (p - np.eye(3)[[2, 0]]) / 2)
+
+
+def test_an_op_that_saves_arrays_still_differentiates_twice():
+    # On the recorded path the VJP gets saved=None and must recompute.
+    z = np.array([[0.3, -0.2, 1.0]])
+    hvp = al.grad(lambda t: (al.grad(lambda u: al.cross_entropy(u, np.array([1])))(t) ** 2).sum())(z)
+    p = np.exp(z) / np.exp(z).sum()
+    d = p - np.eye(3)[1]
+    jac = np.diag(p[0]) - np.outer(p[0], p[0])   # d softmax / dz
+    np.testing.assert_allclose(hvp.data, 2 * d @ jac, rtol=1e-6)   # d is (1, 3): so is the answer

@@ -108,3 +108,18 @@ def test_duplicate_op_names_are_refused():
             @staticmethod
             def vjp(g, out, x):
                 return (g,)
+
+
+def test_forward_saving_and_a_saved_keyword_must_come_together():
+    with pytest.raises(TypeError, match="forward_saving\\(\\) and a VJP keyword 'saved' go together"):
+        class HalfSaving(al.Op):
+            name = "test_half_saving"
+
+            @staticmethod
+            def forward(x):
+                return x
+
+            @staticmethod
+            def vjp(g, out, x, saved=None):
+                return (g,)
+    assert "test_half_saving" not in al.Op.registry
