@@ -81,21 +81,12 @@ def numpy_step(p: dict[str, np.ndarray], X: np.ndarray, y: np.ndarray, lr: float
     return loss
 
 
-class TwoLayer(nn.Module):
-    def __init__(self, p: dict[str, np.ndarray]) -> None:
-        super().__init__()
-        self.fc1 = nn.Linear(784, p["b1"].shape[0])
-        self.fc2 = nn.Linear(p["b1"].shape[0], 10)
-        for lin, w, b in ((self.fc1, "W1", "b1"), (self.fc2, "W2", "b2")):
-            lin.weight.data[...] = p[w]
-            lin.bias.data[...] = p[b]
-
-    def forward(self, x: al.Tensor) -> al.Tensor:
-        return self.fc2(self.fc1(x).relu())
-
-
 def engine_stepper(p: dict[str, np.ndarray], lr: float) -> tuple[Callable, nn.Module]:
-    model = TwoLayer(p)
+    # The model the CLI trains, started from the same weights as the NumPy step.
+    model = nn.TwoLayerNet(hidden=p["b1"].shape[0])
+    for lin, w, b in ((model.fc1, "W1", "b1"), (model.fc2, "W2", "b2")):
+        lin.weight.data[...] = p[w]
+        lin.bias.data[...] = p[b]
     opt = nn.optim.SGD(model.parameters(), lr=lr)
 
     def step(X: np.ndarray, y: np.ndarray) -> float:
