@@ -18,7 +18,9 @@ import autograd_lite as al
 
 
 class Optimizer:
-    """Base class. Subclasses set ``state_keys`` and implement :meth:`_update`.
+    """Base class. Subclasses set ``state_keys`` and implement :meth:`_update`, and
+    may override :meth:`_hyper` to read a group's hyper-parameters once per step
+    rather than once per parameter.
 
     Parameters
     ----------
@@ -125,24 +127,36 @@ class Optimizer:
         if closure is not None:
             with al.enable_grad():
                 loss = closure()
+        states = self.state
         with al.no_grad():
             for group in self.param_groups:
+                hp = self._hyper(group)
                 for p in group["params"]:
                     g = p.grad
                     if g is None:
                         continue
                     if isinstance(g, al.Tensor):  # a create_graph gradient: use its values
                         g = g.data
-                    if g.shape != p.shape:
+                    data = p.data  # the array's own shape and dtype: cheaper than Tensor properties
+                    if g.shape != data.shape:
                         raise ValueError(f"{self._name}.step: a parameter of shape {p.shape} has a "
                                          f"gradient of shape {g.shape}")
-                    if g.dtype != p.dtype:
-                        g = g.astype(p.dtype)
-                    self._update(p, g, self.state.setdefault(p, {}), group)
+                    if g.dtype != data.dtype:
+                        g = g.astype(data.dtype)
+                    state = states.get(p)
+                    if state is None:
+                        state = states[p] = {}
+                    self._update(p, g, state, hp)
         return loss
 
-    def _update(self, p: al.Tensor, grad: np.ndarray, state: dict[str, Any],
-                group: dict[str, Any]) -> None:
+    def _hyper(self, group: dict[str, Any]) -> Any:
+        """What :meth:`_update` receives as ``hp``, computed once per group and step
+        (subclasses return e.g. a tuple of floats). The default is the group itself."""
+        return group
+
+    def _update(self, p: al.Tensor, grad: np.ndarray, state: dict[str, Any], hp: Any) -> None:
+        """Update ``p`` in place from ``grad`` (an ndarray of its shape and dtype);
+        ``state`` is the parameter's state dict, ``hp`` what :meth:`_hyper` returned."""
         raise NotImplementedError(f"{self._name} must implement _update()")
 
     # ---- state --------------------------------------------------------------

@@ -3,7 +3,9 @@
 Each ``_update`` follows the algorithm in its docstring (PyTorch's documented
 pseudo-code where PyTorch has the optimiser, the paper's otherwise), with
 ``g`` the gradient, ``t`` the step count (from 1), ``lr`` the learning rate.
-Every state array has the parameter's shape and dtype.
+Every state array has the parameter's shape and dtype. Each optimiser's
+``_hyper`` reads its group's hyper-parameters once per step (as Python floats),
+and ``_update`` unpacks them; weight decay of 0 costs nothing.
 """
 
 from __future__ import annotations
@@ -43,7 +45,8 @@ def _nonneg(opt: Optimizer, group: dict[str, Any], *keys: str) -> None:
 
 def _weight_decay(p: al.Tensor, g: np.ndarray, lr: float, wd: float, decoupled: bool) -> np.ndarray:
     """Decoupled decay shrinks ``p`` in place (``p -= lr * wd * p``); coupled decay is
-    added to the gradient (a new array: ``.grad`` itself is never written)."""
+    added to the gradient (a new array: ``.grad`` itself is never written). Callers
+    skip the call when ``wd`` is 0."""
     if wd and decoupled:
         p.mul_(1.0 - lr * wd)
     elif wd:
@@ -93,9 +96,14 @@ class SGD(Optimizer):
             raise ValueError(f"SGD: Nesterov momentum needs momentum > 0 and dampening = 0; got "
                              f"momentum={group['momentum']}, dampening={group['dampening']}")
 
-    def _update(self, p: al.Tensor, g: np.ndarray, state: dict[str, Any], group: dict[str, Any]) -> None:
+    def _hyper(self, group: dict[str, Any]) -> tuple:
         lr, mu, damp, wd = hyper(group, "lr", "momentum", "dampening", "weight_decay")
-        g = _weight_decay(p, g, lr, wd, decoupled=False)
+        return lr, mu, damp, wd, group["nesterov"]
+
+    def _update(self, p: al.Tensor, g: np.ndarray, state: dict[str, Any], hp: tuple) -> None:
+        lr, mu, damp, wd, nesterov = hp
+        if wd:
+            g = _weight_decay(p, g, lr, wd, decoupled=False)
         if mu:
             buf = state.get("momentum_buffer")
             if buf is None:
@@ -103,7 +111,7 @@ class SGD(Optimizer):
             else:
                 buf *= mu
                 buf += (1.0 - damp) * g
-            g = g + mu * buf if group["nesterov"] else buf
+            g = g + mu * buf if nesterov else buf
         p.add_(g, alpha=-lr)
 
 
@@ -130,12 +138,15 @@ class Adagrad(Optimizer):
         super()._validate(group)
         _nonneg(self, group, "lr_decay", "weight_decay", "initial_accumulator_value", "eps")
 
-    def _update(self, p: al.Tensor, g: np.ndarray, state: dict[str, Any], group: dict[str, Any]) -> None:
-        lr, decay, wd, acc0, eps = hyper(group, "lr", "lr_decay", "weight_decay",
-                                         "initial_accumulator_value", "eps")
+    def _hyper(self, group: dict[str, Any]) -> list[float]:
+        return hyper(group, "lr", "lr_decay", "weight_decay", "initial_accumulator_value", "eps")
+
+    def _update(self, p: al.Tensor, g: np.ndarray, state: dict[str, Any], hp: list[float]) -> None:
+        lr, decay, wd, acc0, eps = hp
         total = _state_array(state, "sum", p, acc0)
         t = _step(state)
-        g = _weight_decay(p, g, lr, wd, decoupled=False)
+        if wd:
+            g = _weight_decay(p, g, lr, wd, decoupled=False)
         total += g * g
         denom = np.sqrt(total)
         denom += eps
@@ -169,12 +180,17 @@ class RMSprop(Optimizer):
         _nonneg(self, group, "eps", "weight_decay", "momentum")
         self._check(group, "alpha", lambda v: 0 <= v <= 1, "a number in [0, 1]")
 
-    def _update(self, p: al.Tensor, g: np.ndarray, state: dict[str, Any], group: dict[str, Any]) -> None:
+    def _hyper(self, group: dict[str, Any]) -> tuple:
         lr, alpha, eps, wd, mu = hyper(group, "lr", "alpha", "eps", "weight_decay", "momentum")
+        return lr, alpha, eps, wd, mu, group["centered"]
+
+    def _update(self, p: al.Tensor, g: np.ndarray, state: dict[str, Any], hp: tuple) -> None:
+        lr, alpha, eps, wd, mu, centered = hp
         _step(state)
-        g = _weight_decay(p, g, lr, wd, decoupled=False)
+        if wd:
+            g = _weight_decay(p, g, lr, wd, decoupled=False)
         v = _ema_(_state_array(state, "square_avg", p), g * g, alpha)
-        if group["centered"]:
+        if centered:
             g_avg = _ema_(_state_array(state, "grad_avg", p), g, alpha)
             # v >= g_avg**2 in exact arithmetic; rounding must not make sqrt see a negative.
             denom = np.sqrt(np.maximum(v - g_avg * g_avg, 0.0))
@@ -213,14 +229,19 @@ class Adam(_AdamFamily):
         super().__init__(params, dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
                                       amsgrad=amsgrad))
 
-    def _update(self, p: al.Tensor, g: np.ndarray, state: dict[str, Any], group: dict[str, Any]) -> None:
+    def _hyper(self, group: dict[str, Any]) -> tuple:
         lr, eps, wd = hyper(group, "lr", "eps", "weight_decay")
-        b1, b2 = (float(b) for b in group["betas"])
+        b1, b2 = map(float, group["betas"])
+        return lr, eps, wd, b1, b2, group["amsgrad"]
+
+    def _update(self, p: al.Tensor, g: np.ndarray, state: dict[str, Any], hp: tuple) -> None:
+        lr, eps, wd, b1, b2, amsgrad = hp
         t = _step(state)
-        g = _weight_decay(p, g, lr, wd, self._decoupled)
+        if wd:
+            g = _weight_decay(p, g, lr, wd, self._decoupled)
         m = _ema_(_state_array(state, "exp_avg", p), g, b1)
         v = _ema_(_state_array(state, "exp_avg_sq", p), g * g, b2)
-        if group["amsgrad"]:
+        if amsgrad:
             v = np.maximum(_state_array(state, "max_exp_avg_sq", p), v, out=state["max_exp_avg_sq"])
         upd = m / _adam_denom(v, b2, t, eps)
         upd *= lr / (1.0 - b1 ** t)
@@ -266,11 +287,16 @@ class NAdam(_AdamFamily):
         super()._validate(group)
         _nonneg(self, group, "momentum_decay")
 
-    def _update(self, p: al.Tensor, g: np.ndarray, state: dict[str, Any], group: dict[str, Any]) -> None:
+    def _hyper(self, group: dict[str, Any]) -> tuple:
         lr, eps, wd, psi = hyper(group, "lr", "eps", "weight_decay", "momentum_decay")
-        b1, b2 = (float(b) for b in group["betas"])
+        b1, b2 = map(float, group["betas"])
+        return lr, eps, wd, psi, b1, b2, group["decoupled_weight_decay"]
+
+    def _update(self, p: al.Tensor, g: np.ndarray, state: dict[str, Any], hp: tuple) -> None:
+        lr, eps, wd, psi, b1, b2, decoupled = hp
         t = _step(state)
-        g = _weight_decay(p, g, lr, wd, group["decoupled_weight_decay"])
+        if wd:
+            g = _weight_decay(p, g, lr, wd, decoupled)
         mu = b1 * (1.0 - 0.5 * 0.96 ** (t * psi))
         mu_next = b1 * (1.0 - 0.5 * 0.96 ** ((t + 1) * psi))
         prod = state["mu_product"] = state.get("mu_product", 1.0) * mu
@@ -307,13 +333,18 @@ class Lion(Optimizer):
         _nonneg(self, group, "weight_decay")
         self._check_betas(group)
 
-    def _update(self, p: al.Tensor, g: np.ndarray, state: dict[str, Any], group: dict[str, Any]) -> None:
+    def _hyper(self, group: dict[str, Any]) -> tuple:
         lr, wd = hyper(group, "lr", "weight_decay")
-        b1, b2 = (float(b) for b in group["betas"])
+        b1, b2 = map(float, group["betas"])
+        return lr, wd, b1, b2
+
+    def _update(self, p: al.Tensor, g: np.ndarray, state: dict[str, Any], hp: tuple) -> None:
+        lr, wd, b1, b2 = hp
         m = _state_array(state, "exp_avg", p)
         c = m * b1
         c += (1.0 - b1) * g
-        _weight_decay(p, g, lr, wd, decoupled=True)
+        if wd:
+            _weight_decay(p, g, lr, wd, decoupled=True)
         p.add_(np.sign(c), alpha=-lr)
         _ema_(m, g, b2)
 
@@ -338,11 +369,16 @@ class AdaBelief(_AdamFamily):
         super().__init__(params, dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
                                       decoupled_weight_decay=decoupled_weight_decay))
 
-    def _update(self, p: al.Tensor, g: np.ndarray, state: dict[str, Any], group: dict[str, Any]) -> None:
+    def _hyper(self, group: dict[str, Any]) -> tuple:
         lr, eps, wd = hyper(group, "lr", "eps", "weight_decay")
-        b1, b2 = (float(b) for b in group["betas"])
+        b1, b2 = map(float, group["betas"])
+        return lr, eps, wd, b1, b2, group["decoupled_weight_decay"]
+
+    def _update(self, p: al.Tensor, g: np.ndarray, state: dict[str, Any], hp: tuple) -> None:
+        lr, eps, wd, b1, b2, decoupled = hp
         t = _step(state)
-        g = _weight_decay(p, g, lr, wd, group["decoupled_weight_decay"])
+        if wd:
+            g = _weight_decay(p, g, lr, wd, decoupled)
         m = _ema_(_state_array(state, "exp_avg", p), g, b1)
         dev = g - m
         dev *= dev

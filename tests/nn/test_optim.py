@@ -269,6 +269,21 @@ def test_parameter_groups_and_add_param_group():
     assert "Parameter Group 2" in repr(opt)
 
 
+def test_a_subclass_that_only_implements_update_gets_the_group():
+    class SignSGD(optim.Optimizer):
+        def __init__(self, params, lr=0.1):
+            super().__init__(params, dict(lr=lr))
+
+        def _update(self, p, g, state, group):       # no _hyper: hp is the group dict
+            p.sub_(group["lr"] * np.sign(g))
+
+    p = nn.Parameter(np.array([1.0, -1.0]))
+    opt = SignSGD([p], lr=0.25)
+    p.grad = np.array([3.0, -0.5])
+    opt.step()
+    np.testing.assert_allclose(p.data, [0.75, -0.75])
+
+
 def test_optimizer_errors_are_clear():
     p = nn.Parameter(np.ones(2))
     with pytest.raises(ValueError, match="SGD: got an empty parameter list"):
