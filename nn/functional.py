@@ -86,21 +86,36 @@ def _data(x: Any) -> np.ndarray:
 # ---------------------------------------------------------------------------
 # layers
 # ---------------------------------------------------------------------------
+def _linear_mismatch(x: Tensor, w: Tensor, bias: Any) -> str | None:
+    """The message naming what is wrong with :func:`linear`'s shapes, or None."""
+    if w.ndim != 2:
+        return f"linear: weight must have shape (out_features, in_features), got {w.shape}"
+    if x.ndim == 0 or x.shape[-1] != w.shape[1]:
+        return (f"linear: input of shape {x.shape} does not match weight of shape {w.shape}: "
+                f"the input's last dimension must be in_features={w.shape[1]}")
+    if bias is not None and np.shape(_data(bias)) != (w.shape[0],):
+        return (f"linear: bias must have shape ({w.shape[0]},) for weight of shape {w.shape}, "
+                f"got {np.shape(_data(bias))}")
+    return None
+
+
 def linear(input: Any, weight: Any, bias: Any = None) -> Tensor:
     """``y = x W^T + b`` with ``weight`` of shape (out_features, in_features)."""
     x, w = _t(input), _t(weight)
-    if w.ndim != 2:
-        raise ValueError(f"linear: weight must have shape (out_features, in_features), got {w.shape}")
-    if x.ndim == 0 or x.shape[-1] != w.shape[1]:
-        raise ValueError(f"linear: input of shape {x.shape} does not match weight of shape "
-                         f"{w.shape}: the input's last dimension must be in_features={w.shape[1]}")
     if bias is None:
+        problem = _linear_mismatch(x, w, None)  # x @ w.T would accept a 1-D weight
+        if problem:
+            raise ValueError(problem)
         return x @ w.T
-    if np.shape(_data(bias)) != (w.shape[0],):
-        raise ValueError(f"linear: bias must have shape ({w.shape[0]},) for weight of shape "
-                         f"{w.shape}, got {np.shape(_data(bias))}")
-    # One fused node, whose weight gradient comes out in the weight's layout.
-    return al.linear(x, w, bias)
+    # One fused node, whose weight gradient comes out in the weight's layout. The op
+    # checks the three shapes itself, so they are only examined again to explain a failure.
+    try:
+        return al.linear(x, w, bias)
+    except (ValueError, TypeError):
+        problem = _linear_mismatch(x, w, bias)
+        if problem is None:
+            raise
+    raise ValueError(problem)
 
 
 def dropout(input: Any, p: float = 0.5, training: bool = True,

@@ -59,11 +59,15 @@ class Linear(Module):
 
     def forward(self, input: Any) -> al.Tensor:
         x = input if isinstance(input, al.Tensor) else al.Tensor(input)
-        if x.ndim == 0 or x.shape[-1] != self.in_features:
-            raise ValueError(f"Linear(in_features={self.in_features}, out_features="
-                             f"{self.out_features}): expected input whose last dimension is "
-                             f"{self.in_features}, got shape {x.shape}")
-        return F.linear(x, self.weight, self.bias)
+        try:
+            return F.linear(x, self.weight, self.bias)
+        except (ValueError, TypeError):
+            # Checked only on failure (linear checks the shapes), to name the layer.
+            if x.ndim != 0 and x.shape[-1] == self.in_features:
+                raise
+        raise ValueError(f"Linear(in_features={self.in_features}, out_features="
+                         f"{self.out_features}): expected input whose last dimension is "
+                         f"{self.in_features}, got shape {x.shape}")
 
     def extra_repr(self) -> str:
         return (f"in_features={self.in_features}, out_features={self.out_features}, "
