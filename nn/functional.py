@@ -532,11 +532,16 @@ def cross_entropy(input: Any, target: Any, weight: Any = None, ignore_index: int
     fn = "cross_entropy"
     if (weight is None and label_smoothing == 0.0 and isinstance(input, Tensor) and input.ndim == 2
             and input.dtype.kind == "f" and isinstance(target, np.ndarray) and target.ndim == 1
-            and target.dtype.kind in "iu" and not 0 <= ignore_index < input.shape[1]
-            and (target.size == 0 or target.min() >= 0)):
-        # The training loop's case, straight to the fused op (which checks the shapes,
-        # the labels' range and the reduction): no label can equal ignore_index here.
-        return al.cross_entropy(input, target, reduction=reduction)
+            and target.dtype.kind in "iu" and not 0 <= ignore_index < input.shape[1]):
+        # The training loop's case, straight to the fused op, which checks the shapes,
+        # the labels' range and the reduction. It rejects negative labels, and only a
+        # negative label can equal ignore_index here: those (to be ignored, or reported
+        # as out of range) are left to the general path below, other errors stand.
+        try:
+            return al.cross_entropy(input, target, reduction=reduction)
+        except ValueError:
+            if not (target.size and target.min() < 0):
+                raise
     _check_reduction(reduction, fn)
     if not 0.0 <= label_smoothing <= 1.0:
         raise ValueError(f"{fn}: label_smoothing must be in [0, 1], got {label_smoothing}")

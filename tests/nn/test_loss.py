@@ -144,6 +144,24 @@ def test_cross_entropy_integer_targets_use_the_fused_op():
     check_grad(lambda: F.cross_entropy(xt, y, reduction="none"), [xt])
 
 
+def test_cross_entropy_fast_path_still_ignores_the_default_ignore_index():
+    # A Tensor and an int ndarray take the fused op, which rejects negative labels:
+    # -100 (the default ignore_index) must still be ignored, -5 reported.
+    x, y = rng.standard_normal((4, 3)), np.array([0, -100, 2, 1])
+    keep = y != -100
+    ref = -_logsoftmax(x)[np.arange(4), np.where(keep, y, 0)] * keep
+    xt = al.Tensor(x, requires_grad=True)
+    np.testing.assert_allclose(F.cross_entropy(xt, y).data, ref.sum() / 3, rtol=1e-12)
+    np.testing.assert_allclose(F.cross_entropy(xt, y, reduction="none").data, ref, rtol=1e-12)
+    F.cross_entropy(xt, y).backward()
+    assert not xt.grad[1].any()
+    with pytest.raises(ValueError, match=r"class-index targets must lie in \[0, 3\) \(or equal "
+                                         r"ignore_index=-100\); got \[-5\]"):
+        F.cross_entropy(xt, np.array([0, -5, 2, 1]))
+    with pytest.raises(ValueError, match=r"cross_entropy: labels must lie in \[0, 3\)"):
+        F.cross_entropy(xt, np.array([0, 3, 2, 1]))
+
+
 def _ce_ref(x, y, w=None, ignore_index=-100, eps=0.0):
     """-sum_c w_c q_c log softmax(x)_c with q the smoothed one-hot target; ignored rows 0."""
     n, c = x.shape
