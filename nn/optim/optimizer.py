@@ -130,7 +130,7 @@ class Optimizer:
         states = self.state
         with al.no_grad():
             for group in self.param_groups:
-                hp = self._hyper(group)
+                hp = None  # read at the group's first gradient: a group without any costs nothing
                 for p in group["params"]:
                     g = p.grad
                     if g is None:
@@ -146,6 +146,8 @@ class Optimizer:
                     state = states.get(p)
                     if state is None:
                         state = states[p] = {}
+                    if hp is None:
+                        hp = self._hyper(group)
                     self._update(p, g, state, hp)
         return loss
 
