@@ -115,7 +115,7 @@ def linear(input: Any, weight: Any, bias: Any = None) -> Tensor:
         problem = _linear_mismatch(x, w, bias)
         if problem is None:
             raise
-    raise ValueError(problem)
+    raise ValueError(problem)  # out here, so not chained to the op's own error
 
 
 def dropout(input: Any, p: float = 0.5, training: bool = True,

@@ -65,6 +65,7 @@ class Linear(Module):
             # Checked only on failure (linear checks the shapes), to name the layer.
             if x.ndim != 0 and x.shape[-1] == self.in_features:
                 raise
+        # Out here, so not chained to linear's error.
         raise ValueError(f"Linear(in_features={self.in_features}, out_features="
                          f"{self.out_features}): expected input whose last dimension is "
                          f"{self.in_features}, got shape {x.shape}")
