@@ -214,7 +214,11 @@ def apply(op: type[Op], *args: Any, **params: Any) -> Tensor:
         out = np.asarray(out)
     node = None
     if record:
-        node = Node(op, tuple([a._node or a for a in args]), tuple(needs), args, out, params)
+        # One shared tuple per pattern of needs: a graph's every object is scanned by
+        # the cyclic GC while the graph is alive, so fewer objects is faster.
+        flags = tuple(needs)
+        node = Node(op, tuple([a._node or a for a in args]), _NEEDS.setdefault(flags, flags),
+                    args, out, params)
         node.saved = saved
     if forward_hooks:
         for hook in forward_hooks:
@@ -222,6 +226,7 @@ def apply(op: type[Op], *args: Any, **params: Any) -> Tensor:
     return Tensor._make(out, node)
 
 
+_NEEDS: dict[tuple[bool, ...], tuple[bool, ...]] = {}  # a few entries: (True,), (True, False)...
 Op._record = staticmethod(apply)
 
 
@@ -300,16 +305,23 @@ def run_backward(roots: Sequence[Tensor], grads: Sequence[Any], *, retain_graph:
     grad. With ``targets`` (tensors): return the cotangent reaching each target
     instead, touching no ``.grad`` and not propagating past the targets.
     """
-    node_targets = {t._node for t in targets if t._node is not None} if targets is not None else ()
-    leaf_targets = {id(t) for t in targets if t._node is None} if targets is not None else ()
     found: dict[Any, Any] = {}
+    if targets is None:  # the common case: no lookups to build
+        node_targets: Any = ()
+        leaf_targets: Any = ()
+    else:
+        node_targets = {t._node for t in targets if t._node is not None}
+        leaf_targets = {id(t) for t in targets if t._node is None}
 
     def capture(key: Any, g: Any) -> None:
         found[key] = found[key] + g if key in found else g
 
     pending: dict[Node, Any] = {}
     # Buffers already stored in some leaf's .grad (or owned by the caller).
-    handed = {_root_buffer(g) for g in grads if type(g) is np.ndarray}
+    handed: set[int] = set()
+    for g in grads:
+        if type(g) is np.ndarray:
+            handed.add(_root_buffer(g))
     for r, g in zip(roots, grads):
         if r._node is None:
             if targets is None:
@@ -319,7 +331,9 @@ def run_backward(roots: Sequence[Tensor], grads: Sequence[Any], *, retain_graph:
             continue
         pending[r._node] = pending[r._node] + g if r._node in pending else g
     order = toposort([r._node for r in roots if r._node is not None])
-    with _GradMode(create_graph):
+    global _grad_enabled
+    prev_mode, _grad_enabled = _grad_enabled, create_graph  # VJPs record only for create_graph
+    try:
         for node in order:
             g = pending.pop(node, None)
             if g is None:
@@ -374,6 +388,8 @@ def run_backward(roots: Sequence[Tensor], grads: Sequence[Any], *, retain_graph:
                     _accumulate_leaf(p, dx, handed, create_graph)
                 elif id(p) in leaf_targets:
                     capture(id(p), dx)
+    finally:
+        _grad_enabled = prev_mode
     if targets is None:
         return None
     return [found.get(id(t) if t._node is None else t._node) for t in targets]
@@ -388,7 +404,7 @@ def _accumulate_leaf(leaf: Tensor, dx: Any, handed: set[int], create_graph: bool
         return
     if type(dx) is not np.ndarray:
         dx = np.asarray(dx.data if hasattr(dx, "_node") else dx)
-    buf = _root_buffer(dx)
+    buf = id(dx) if dx.base is None else _root_buffer(dx)
     if leaf.grad is None:
         if buf in handed or not dx.flags.writeable:
             dx = dx.copy()
