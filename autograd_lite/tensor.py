@@ -245,7 +245,8 @@ class Tensor:
                     f"backward: a gradient can be created implicitly only for a one-element "
                     f"output, but this tensor has shape {self.shape}; pass the cotangent, "
                     f"e.g. t.backward(np.ones({self.shape}))")
-            g: Any = np.ones(self.shape, self.dtype)
+            # np.array, not np.ones: a Python-level function, the larger cost for a 0-d loss
+            g: Any = np.array(1, self.dtype).reshape(self.shape)
         else:
             garr = gradient.data if isinstance(gradient, Tensor) else np.asarray(gradient)
             if garr.shape != self.shape:
@@ -262,16 +263,18 @@ class Tensor:
 
     # ---- in place (never recorded; bumps the version counter) ---------------
     def _inplace(self, name: str, fn: Any, other: Any) -> Tensor:
-        if self.requires_grad and engine.is_grad_enabled():
+        if self.requires_grad and engine._grad_enabled:
             raise RuntimeError(
                 f"{name}: in-place ops on a tensor that requires grad are not recorded; write "
                 f"t = t + x instead, or update it under `with al.no_grad():` as optimisers do")
         o = other.data if isinstance(other, Tensor) else other
         try:
-            fn(self.data, o, out=self.data, casting="same_kind")
+            fn(self.data, o, out=self.data)  # a ufunc with out= casts 'same_kind' by default
         except (ValueError, TypeError) as e:
-            raise type(e)(f"{name}: cannot update a tensor of shape {self.shape} and dtype "
-                          f"{self.dtype} in place with shape {np.shape(o)}: {e}") from None
+            # The plain base class: NumPy's casting errors have constructors of their own.
+            kind = TypeError if isinstance(e, TypeError) else ValueError
+            raise kind(f"{name}: cannot update a tensor of shape {self.shape} and dtype "
+                       f"{self.dtype} in place with shape {np.shape(o)}: {e}") from None
         engine.bump_version(self)
         return self
 
@@ -299,7 +302,7 @@ class Tensor:
 
     def copy_(self, other: Any) -> Tensor:
         """Overwrite this tensor's values (broadcasting ``other``)."""
-        return self._inplace("copy_", lambda a, b, out, casting: np.copyto(out, b, casting=casting), other)
+        return self._inplace("copy_", lambda a, b, out: np.copyto(out, b, casting="same_kind"), other)
 
     def zero_(self) -> Tensor:
         return self.copy_(0)

@@ -134,3 +134,11 @@ def test_inplace_updates_bump_the_version_and_refuse_grad_tensors():
     assert w.tolist() == [0.5]
     with pytest.raises(RuntimeError, match="setitem"):
         w[0] = 3.0
+
+
+def test_an_inplace_update_that_cannot_cast_names_the_op_and_dtypes():
+    # NumPy's casting error has a constructor of its own: re-raising it by type broke.
+    labels = Tensor(np.zeros(3, np.int64), dtype=np.int64)
+    with pytest.raises(TypeError, match=r"add_: cannot update a tensor of shape \(3,\) and dtype int64"):
+        labels += 0.5
+    assert labels.tolist() == [0, 0, 0]
