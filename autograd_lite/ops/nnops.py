@@ -91,7 +91,8 @@ class CrossEntropy(Op):
             raise ValueError(f"cross_entropy: labels must be integers of shape ({logits.shape[0]},) "
                              f"for logits of shape {logits.shape}; got shape {labels.shape}, "
                              f"dtype {labels.dtype}")
-        if labels.size and (labels.min() < 0 or labels.max() >= logits.shape[1]):
+        # One reduction instead of min and max: as unsigned, a negative label is huge.
+        if labels.size and labels.astype(np.uint64, copy=False).max() >= logits.shape[1]:
             raise ValueError(f"cross_entropy: labels must lie in [0, {logits.shape[1]}) for logits of "
                              f"shape {logits.shape}; got values in [{labels.min()}, {labels.max()}]")
 
