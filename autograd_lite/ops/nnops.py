@@ -106,34 +106,58 @@ class CrossEntropy(Op):
         CrossEntropy._check(logits, labels)
         if reduction not in ("mean", "sum", "none"):
             raise ValueError(f"cross_entropy: reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
-        # ndarray methods, not np.* wrappers: at small batches the wrappers cost more
-        # than the arithmetic.
-        m = logits.max(axis=1, keepdims=True) if logits.size else np.zeros((len(logits), 1), logits.dtype)
-        if not np.isfinite(m).all():
-            m = np.where(np.isfinite(m), m, 0)  # a row of -inf: any shift works
-        e = np.exp(logits - m)
-        s = e.sum(axis=1, keepdims=True)
-        losses = (np.log(s) + m)[:, 0] - logits[np.arange(len(labels)), labels]
-        if reduction == "mean":
-            out = losses.sum() / len(losses) if losses.size else np.asarray(np.nan, logits.dtype)
+        out, softmax = CrossEntropy._loss(logits, labels, reduction, finite_shift=False)
+        # Checked once on the result rather than on every row's max: only an infinite
+        # logit makes the loss non-finite, and then the shift must skip it.
+        if not np.isfinite(out if reduction != "none" else out.sum()):
+            with np.errstate(invalid="ignore", divide="ignore"):
+                out, softmax = CrossEntropy._loss(logits, labels, reduction, finite_shift=True)
+        return out, softmax
+
+    @staticmethod
+    def _loss(logits, labels, reduction, finite_shift):
+        # loss_i = log(sum_c exp(z_ic)) - z_i,label with z = logits - rowmax, which
+        # never overflows. Ufunc reductions, not ndarray methods, and in-place updates
+        # of our own temporaries: this runs on every training step, where NumPy's
+        # Python-level wrappers and extra allocations cost more than the arithmetic.
+        n = len(labels)
+        m = np.maximum.reduce(logits, axis=1, keepdims=True) if logits.size else np.zeros((n, 1), logits.dtype)
+        if finite_shift:
+            m[~np.isfinite(m)] = 0  # a row with an infinite max: any finite shift works
+        z = logits - m
+        picked = z[np.arange(n), labels]
+        e = np.exp(z, out=z)
+        s = np.add.reduce(e, axis=1, keepdims=True)
+        losses = np.log(s[:, 0])
+        losses -= picked
+        if reduction == "none":
+            out = losses
+        elif reduction == "sum":
+            out = np.add.reduce(losses)
         else:
-            out = losses.sum() if reduction == "sum" else losses
-        return out, e / s
+            out = np.add.reduce(losses) / n if n else np.asarray(np.nan, logits.dtype)
+        e /= s
+        return out, e
 
     @staticmethod
     def vjp(g, out, logits, labels, reduction="mean", saved=None):
         lab = np.asarray(labels)
         rows = np.arange(len(lab))
-        if saved is not None:  # the fast path: the softmax from the forward, as arrays
-            d = saved.copy()
-            d[rows, lab] -= 1
-        else:                  # recomputed, recorded when differentiating twice
-            onehot = np.zeros(logits.shape, dtype=logits.dtype)
-            onehot[rows, lab] = 1
-            d = np.exp(logits - Logsumexp.dispatch(logits, axis=1, keepdims=True)) - onehot
         if reduction == "none":
-            return (d * g.reshape((-1, 1)), None)
-        return (d * (g * (1.0 / max(len(lab), 1)) if reduction == "mean" else g), None)
+            scale = g.reshape((-1, 1))
+        else:
+            scale = g * (1.0 / max(len(lab), 1)) if reduction == "mean" else g
+        if saved is not None:  # the fast path: the softmax from the forward, as arrays
+            # Scaled into a new array (the saved softmax may be used again with
+            # retain_graph), then the one-hot subtracted in place.
+            d = saved * scale
+            d[rows, lab] -= scale[:, 0] if reduction == "none" else scale
+            return (d, None)
+        # Recomputed, recorded when differentiating twice.
+        onehot = np.zeros(logits.shape, dtype=logits.dtype)
+        onehot[rows, lab] = 1
+        d = np.exp(logits - Logsumexp.dispatch(logits, axis=1, keepdims=True)) - onehot
+        return (d * scale, None)
 
 
 class Linear(Op):
