@@ -384,10 +384,12 @@ def run_backward(roots: Sequence[Tensor], grads: Sequence[Any], *, retain_graph:
             for p, need, dx in zip(node.parents, node.needs, dxs):
                 if not need or dx is None:
                     continue
-                if dx.shape != p.shape:
-                    dx = unbroadcast(dx, p.shape, op.name)
-                if dx.dtype != p.dtype:
-                    dx = dx.astype(p.dtype)
+                # A leaf's array, not the Tensor: plain attributes, not properties.
+                ref = p if type(p) is Node else p.data
+                if dx.shape != ref.shape:
+                    dx = unbroadcast(dx, ref.shape, op.name)
+                if dx.dtype != ref.dtype:
+                    dx = dx.astype(ref.dtype)
                 if type(p) is Node:
                     pending[p] = pending[p] + dx if p in pending else dx
                 elif targets is None:

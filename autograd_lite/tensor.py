@@ -245,8 +245,8 @@ class Tensor:
                     f"backward: a gradient can be created implicitly only for a one-element "
                     f"output, but this tensor has shape {self.shape}; pass the cotangent, "
                     f"e.g. t.backward(np.ones({self.shape}))")
-            # np.array, not np.ones: a Python-level function, the larger cost for a 0-d loss
-            g: Any = np.array(1, self.dtype).reshape(self.shape)
+            # np.ones is a Python-level function: the larger cost for the usual 0-d loss
+            g: Any = np.array(1, self.dtype) if self.data.ndim == 0 else np.ones(self.shape, self.dtype)
         else:
             garr = gradient.data if isinstance(gradient, Tensor) else np.asarray(gradient)
             if garr.shape != self.shape:
@@ -275,7 +275,8 @@ class Tensor:
             kind = TypeError if isinstance(e, TypeError) else ValueError
             raise kind(f"{name}: cannot update a tensor of shape {self.shape} and dtype "
                        f"{self.dtype} in place with shape {np.shape(o)}: {e}") from None
-        engine.bump_version(self)
+        engine._clock += 1  # engine.bump_version, inlined: optimisers call this per parameter
+        self._version = engine._clock
         return self
 
     def __iadd__(self, other: Any) -> Tensor:
@@ -292,7 +293,9 @@ class Tensor:
 
     def add_(self, other: Any, alpha: float = 1.0) -> Tensor:
         """In place ``self += alpha * other``."""
-        return self._inplace("add_", np.add, other if alpha == 1.0 else alpha * _data(other))
+        if alpha != 1.0:
+            other = alpha * (other.data if isinstance(other, Tensor) else other)
+        return self._inplace("add_", np.add, other)
 
     def sub_(self, other: Any) -> Tensor:
         return self._inplace("sub_", np.subtract, other)

@@ -2,10 +2,21 @@
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 from .base import Op
 from .reduce import Logsumexp
+
+
+@functools.lru_cache(maxsize=8)
+def _rows(n: int) -> np.ndarray:
+    """``arange(n)``, read-only and kept: a training loop indexes rows of the same
+    batch size twice per step, and a fresh arange costs a NumPy call each time."""
+    rows = np.arange(n)
+    rows.flags.writeable = False
+    return rows
 
 
 class Softmax(Op):
@@ -91,8 +102,9 @@ class CrossEntropy(Op):
             raise ValueError(f"cross_entropy: labels must be integers of shape ({logits.shape[0]},) "
                              f"for logits of shape {logits.shape}; got shape {labels.shape}, "
                              f"dtype {labels.dtype}")
-        # One reduction instead of min and max: as unsigned, a negative label is huge.
-        if labels.size and labels.astype(np.uint64, copy=False).max() >= logits.shape[1]:
+        # One reduction instead of min and max: viewed as unsigned, a negative label is
+        # larger than any class count.
+        if labels.size and np.maximum.reduce(labels.view(f"u{labels.itemsize}"), axis=None) >= logits.shape[1]:
             raise ValueError(f"cross_entropy: labels must lie in [0, {logits.shape[1]}) for logits of "
                              f"shape {logits.shape}; got values in [{labels.min()}, {labels.max()}]")
 
@@ -125,7 +137,7 @@ class CrossEntropy(Op):
         if finite_shift:
             m[~np.isfinite(m)] = 0  # a row with an infinite max: any finite shift works
         z = logits - m
-        picked = z[np.arange(n), labels]
+        picked = z[_rows(n), labels]
         e = np.exp(z, out=z)
         s = np.add.reduce(e, axis=1, keepdims=True)
         losses = np.log(s[:, 0])
@@ -141,19 +153,23 @@ class CrossEntropy(Op):
 
     @staticmethod
     def vjp(g, out, logits, labels, reduction="mean", saved=None):
-        lab = np.asarray(labels)
-        rows = np.arange(len(lab))
-        if reduction == "none":
-            scale = g.reshape((-1, 1))
-        else:
-            scale = g * (1.0 / max(len(lab), 1)) if reduction == "mean" else g
-        if saved is not None:  # the fast path: the softmax from the forward, as arrays
+        n = len(labels)
+        if saved is not None:  # the fast path: arrays, and the softmax from the forward
+            if reduction == "none":
+                scale = g.reshape((-1, 1))
+            else:  # a Python float: a 0-d array would cost one more NumPy call per step
+                scale = float(g) / max(n, 1) if reduction == "mean" else float(g)
             # Scaled into a new array (the saved softmax may be used again with
             # retain_graph), then the one-hot subtracted in place.
             d = saved * scale
-            d[rows, lab] -= scale[:, 0] if reduction == "none" else scale
+            d[_rows(n), labels] -= scale[:, 0] if reduction == "none" else scale
             return (d, None)
         # Recomputed, recorded when differentiating twice.
+        if reduction == "none":
+            scale = g.reshape((-1, 1))
+        else:
+            scale = g * (1.0 / max(n, 1)) if reduction == "mean" else g
+        rows, lab = np.arange(n), np.asarray(labels)
         onehot = np.zeros(logits.shape, dtype=logits.dtype)
         onehot[rows, lab] = 1
         d = np.exp(logits - Logsumexp.dispatch(logits, axis=1, keepdims=True)) - onehot
@@ -197,7 +213,7 @@ class Linear(Op):
     @staticmethod
     def vjp(g, out, x, weight, bias, needs):
         n_out, n_in = weight.shape
-        g2 = g.reshape((-1, n_out))
+        g2, x2 = (g, x) if g.ndim == 2 else (g.reshape((-1, n_out)), x.reshape((-1, n_in)))
         return (g @ weight if needs[0] else None,
-                g2.T @ x.reshape((-1, n_in)) if needs[1] else None,
+                g2.T @ x2 if needs[1] else None,
                 g2.sum(axis=0) if needs[2] else None)
