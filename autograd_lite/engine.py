@@ -9,6 +9,8 @@ reference counting the moment the last output Tensor goes away.
 from __future__ import annotations
 
 import functools
+import heapq
+import itertools
 from typing import TYPE_CHECKING, Any, Callable, Sequence
 
 import numpy as np
@@ -36,6 +38,7 @@ _scope: tuple = ()
 # the clock when it saves its inputs, so "modified since saved" is one comparison
 # per input instead of a tuple of versions per node.
 _clock = 0
+_next_seq = itertools.count().__next__
 
 
 def bump_version(t: Tensor) -> None:
@@ -53,7 +56,7 @@ class Node:
     the graph can still be drawn and a second backward can explain what happened.
     """
 
-    __slots__ = ("op", "parents", "needs", "inputs", "stamp", "out", "saved", "params",
+    __slots__ = ("op", "parents", "needs", "inputs", "seq", "stamp", "out", "saved", "params",
                  "shape", "dtype", "scope", "where", "__weakref__")
     requires_grad = True  # a node exists only where some input requires grad
 
@@ -63,6 +66,7 @@ class Node:
         self.parents = parents
         self.needs = needs
         self.inputs = inputs
+        self.seq = _next_seq()  # creation order: a node is always newer than its parents
         self.stamp = _clock
         self.out = out
         self.saved: Any = None
@@ -230,6 +234,7 @@ def apply(op: type[Op], *args: Any, **params: Any) -> Tensor:
     return Tensor._make(out, node)
 
 
+heappush, heappop = heapq.heappush, heapq.heappop
 _NEEDS: dict[tuple[bool, ...], tuple[bool, ...]] = {}  # a few entries: (True,), (True, False)...
 Op._record = staticmethod(apply)
 
@@ -320,7 +325,8 @@ def run_backward(roots: Sequence[Tensor], grads: Sequence[Any], *, retain_graph:
     def capture(key: Any, g: Any) -> None:
         found[key] = found[key] + g if key in found else g
 
-    pending: dict[Node, Any] = {}
+    pending: dict[Node, Any] = {}  # cotangents received so far, by node
+    heap: list[tuple[int, Node]] = []  # the nodes in pending, newest first
     # Buffers already stored in some leaf's .grad (or owned by the caller).
     handed: set[int] = set()
     for g in grads:
@@ -333,15 +339,21 @@ def run_backward(roots: Sequence[Tensor], grads: Sequence[Any], *, retain_graph:
             elif id(r) in leaf_targets:
                 capture(id(r), g)
             continue
-        pending[r._node] = pending[r._node] + g if r._node in pending else g
-    order = toposort([r._node for r in roots if r._node is not None])
+        node = r._node
+        if node in pending:
+            pending[node] = pending[node] + g
+        else:
+            pending[node] = g
+            heappush(heap, (-node.seq, node))
     global _grad_enabled
     prev_mode, _grad_enabled = _grad_enabled, create_graph  # VJPs record only for create_graph
     try:
-        for node in order:
-            g = pending.pop(node, None)
-            if g is None:
-                continue
+        # Newest node first: every consumer of a node was created after it, so by the
+        # time a node is popped all gradient meant for it has arrived. Only nodes that
+        # receive a gradient are ever visited, and no separate sort is needed.
+        while heap:
+            node = heappop(heap)[1]
+            g = pending.pop(node)
             if node in node_targets:
                 capture(node, g)
                 continue
@@ -391,7 +403,11 @@ def run_backward(roots: Sequence[Tensor], grads: Sequence[Any], *, retain_graph:
                 if dx.dtype != ref.dtype:
                     dx = dx.astype(ref.dtype)
                 if type(p) is Node:
-                    pending[p] = pending[p] + dx if p in pending else dx
+                    if p in pending:
+                        pending[p] = pending[p] + dx
+                    else:
+                        pending[p] = dx
+                        heappush(heap, (-p.seq, p))
                 elif targets is None:
                     _accumulate_leaf(p, dx, handed, create_graph)
                 elif id(p) in leaf_targets:
