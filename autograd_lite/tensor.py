@@ -435,8 +435,27 @@ def _operand(o: Any, t: Tensor) -> Any:
     cls = type(o)
     if cls is float or cls is int:
         dt = t.data.dtype
-        return Tensor._make(np.asarray(o, dt if dt.kind == "f" else _default_dtype), None)
+        if dt.kind != "f":
+            dt = _default_dtype
+        # Constants are shared: ``y * 0.5`` in a loop reuses one read-only 0-d tensor
+        # instead of building an array and a Tensor per op (which the cyclic GC would
+        # then scan for as long as the graph lives). The graph renderer folds scalar
+        # constants into their op's label, so sharing changes no picture. Zero is not
+        # cached (0.0 == -0.0 would share a sign), nor is NaN (it never equals itself).
+        key = (o, dt)
+        c = _SCALARS.get(key)
+        if c is None:
+            arr = np.asarray(o, dt)
+            if o and len(_SCALARS) < 512:
+                arr.flags.writeable = False
+                c = _SCALARS[key] = Tensor._make(arr, None)
+            else:
+                c = Tensor._make(arr, None)
+        return c
     return o
+
+
+_SCALARS: dict[tuple[Any, np.dtype], Tensor] = {}
 
 
 def _data(x: Any) -> Any:

@@ -142,3 +142,17 @@ def test_an_inplace_update_that_cannot_cast_names_the_op_and_dtypes():
     with pytest.raises(TypeError, match=r"add_: cannot update a tensor of shape \(3,\) and dtype int64"):
         labels += 0.5
     assert labels.tolist() == [0, 0, 0]
+
+
+def test_python_scalar_constants_are_shared_read_only_and_keep_their_sign():
+    x = Tensor(np.array([1.0, -2.0], np.float32), requires_grad=True)
+    a, b = x * 3.0, x * 3.0
+    const = a.node.parents[1]
+    assert const is b.node.parents[1] and const.dtype == np.float32
+    with pytest.raises(ValueError, match="read-only"):
+        const += 1  # a shared constant must never change under another graph
+    assert np.signbit((x * -0.0).data).tolist() == [True, False]
+    assert np.signbit((x * 0.0).data).tolist() == [False, True]
+    assert (x.astype(np.float64) * 3.0).node.parents[1].dtype == np.float64  # one per dtype
+    (a + b * 2).sum().backward()
+    assert x.grad.tolist() == [9.0, 9.0]
