@@ -10,6 +10,9 @@ from .base import Op
 from .reduce import Logsumexp
 
 
+_UNSIGNED = {1: np.uint8, 2: np.uint16, 4: np.uint32, 8: np.uint64}  # by itemsize
+
+
 @functools.lru_cache(maxsize=8)
 def _rows(n: int) -> np.ndarray:
     """``arange(n)``, read-only and kept: a training loop indexes rows of the same
@@ -98,14 +101,16 @@ class CrossEntropy(Op):
     def _check(logits, labels):
         if logits.ndim != 2:
             raise ValueError(f"cross_entropy: logits must have shape (N, C); got {logits.shape}")
-        if labels.shape != logits.shape[:1] or labels.dtype.kind not in "iu":
-            raise ValueError(f"cross_entropy: labels must be integers of shape ({logits.shape[0]},) "
+        n, c = logits.shape
+        kind = labels.dtype.kind
+        if labels.shape != (n,) or kind not in "iu":
+            raise ValueError(f"cross_entropy: labels must be integers of shape ({n},) "
                              f"for logits of shape {logits.shape}; got shape {labels.shape}, "
                              f"dtype {labels.dtype}")
         # One reduction instead of min and max: viewed as unsigned, a negative label is
         # larger than any class count.
-        if labels.size and np.maximum.reduce(labels.view(f"u{labels.itemsize}"), axis=None) >= logits.shape[1]:
-            raise ValueError(f"cross_entropy: labels must lie in [0, {logits.shape[1]}) for logits of "
+        if n and np.maximum.reduce(labels if kind == "u" else labels.view(_UNSIGNED[labels.itemsize])) >= c:
+            raise ValueError(f"cross_entropy: labels must lie in [0, {c}) for logits of "
                              f"shape {logits.shape}; got values in [{labels.min()}, {labels.max()}]")
 
     @staticmethod
