@@ -54,6 +54,7 @@ class Node:
     ``inputs``, ``out`` and ``saved`` are the *saved* state, dropped after a
     backward without ``retain_graph``; ``parents``, ``shape`` and ``dtype`` stay so
     the graph can still be drawn and a second backward can explain what happened.
+    ``seq`` numbers nodes in creation order, which backward uses as its order.
     """
 
     __slots__ = ("op", "parents", "needs", "inputs", "seq", "stamp", "out", "saved", "params",
