@@ -531,9 +531,10 @@ def cross_entropy(input: Any, target: Any, weight: Any = None, ignore_index: int
     ``al.cross_entropy``.
     """
     fn = "cross_entropy"
-    if (weight is None and label_smoothing == 0.0 and isinstance(input, Tensor) and input.ndim == 2
-            and input.dtype.kind == "f" and isinstance(target, np.ndarray) and target.ndim == 1
-            and target.dtype.kind in "iu" and not 0 <= ignore_index < input.shape[1]):
+    logits = input.data if isinstance(input, Tensor) else None  # the array: no Tensor properties
+    if (weight is None and label_smoothing == 0.0 and logits is not None and logits.ndim == 2
+            and logits.dtype.kind == "f" and isinstance(target, np.ndarray) and target.ndim == 1
+            and target.dtype.kind in "iu" and not 0 <= ignore_index < logits.shape[1]):
         # The training loop's case, straight to the fused op, which checks the shapes,
         # the labels' range and the reduction. It rejects negative labels, and only a
         # negative label can equal ignore_index here: those (to be ignored, or reported
