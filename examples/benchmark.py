@@ -218,6 +218,10 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
     args = ap.parse_args(argv)
     q = args.quick
     results: dict[str, object] = {}
+    # The hand-written step gains more from a second BLAS thread than the engine's step
+    # does (its Python runs between the matrix products), so the ratio depends on it.
+    threads = os.environ.get("OPENBLAS_NUM_THREADS") or os.environ.get("OMP_NUM_THREADS") or "default"
+    print(f"BLAS threads: {threads} (of {os.cpu_count()} CPUs); set OPENBLAS_NUM_THREADS=1 to compare single-threaded")
 
     for batch, steps in ((128, 40), (16, 300)):
         r = bench_mnist_step(batch, repeats=3 if q else 9, steps=3 if q else steps)

@@ -57,6 +57,20 @@ def test_cross_entropy_gradient_is_softmax_minus_onehot_over_batch():
     np.testing.assert_allclose(t.grad, (p - np.eye(4)[labels]) / 5)
 
 
+def test_cross_entropy_with_infinite_logits():
+    # -inf (a masked class) is an ordinary logit: finite loss and gradient. A row whose
+    # max is +inf takes the shift that skips it, as the loss is checked only at the end.
+    z = np.array([[-np.inf, 0.0, 1.0], [np.inf, 0.0, 1.0]], np.float32)
+    t = Tensor(z, requires_grad=True)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        losses = al.cross_entropy(t, np.array([2, 1]), reduction="none")
+    assert np.isclose(losses.data[0], np.log1p(np.exp(-1.0))) and losses.data[1] == np.inf
+    masked = Tensor(z[:1], requires_grad=True)
+    al.cross_entropy(masked, np.array([2])).backward()
+    p = np.array([0.0, np.exp(-1.0), 1.0]) / (1 + np.exp(-1.0))
+    np.testing.assert_allclose(masked.grad[0], p - [0, 0, 1], rtol=1e-6)
+
+
 def test_getitem_scatter_adds_repeated_indices_and_supports_all_index_kinds():
     x = Tensor(np.arange(12.0).reshape(3, 4), requires_grad=True)
     y = x[np.array([0, 0, 2]), ::-2]
