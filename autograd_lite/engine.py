@@ -62,7 +62,7 @@ class Node:
     requires_grad = True  # a node exists only where some input requires grad
 
     def __init__(self, op: type[Op], parents: tuple, needs: tuple[bool, ...], inputs: tuple,
-                 out: np.ndarray, params: dict[str, Any]) -> None:
+                 out: np.ndarray, params: dict[str, Any], saved: Any = None) -> None:
         self.op = op
         self.parents = parents
         self.needs = needs
@@ -70,7 +70,7 @@ class Node:
         self.seq = _next_seq()  # creation order: a node is always newer than its parents
         self.stamp = _clock
         self.out = out
-        self.saved: Any = None
+        self.saved = saved
         self.params = params
         self.shape = out.shape
         self.dtype = out.dtype
@@ -227,8 +227,7 @@ def apply(op: type[Op], *args: Any, **params: Any) -> Tensor:
         # One shared tuple per pattern of needs: a graph's every object is scanned by
         # the cyclic GC while the graph is alive, so fewer objects is faster.
         flags = tuple(needs)
-        node = Node(op, tuple(parents), _NEEDS.setdefault(flags, flags), args, out, params)
-        node.saved = saved
+        node = Node(op, tuple(parents), _NEEDS.setdefault(flags, flags), args, out, params, saved)
     if forward_hooks:
         for hook in forward_hooks:
             hook(op, args, out, node)
