@@ -218,8 +218,8 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
     args = ap.parse_args(argv)
     q = args.quick
     results: dict[str, object] = {}
-    # The hand-written step gains more from a second BLAS thread than the engine's step
-    # does (its Python runs between the matrix products), so the ratio depends on it.
+    # Both steps' matrix products use the BLAS threads, the engine's Python does not, so
+    # the ratio (and how much it varies between repeats) depends on the thread count.
     threads = os.environ.get("OPENBLAS_NUM_THREADS") or os.environ.get("OMP_NUM_THREADS") or "default"
     print(f"BLAS threads: {threads} (of {os.cpu_count()} CPUs); set OPENBLAS_NUM_THREADS=1 to compare single-threaded")
 
