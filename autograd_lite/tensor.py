@@ -446,7 +446,7 @@ def _operand(o: Any, t: Tensor) -> Any:
         c = _SCALARS.get(key)
         if c is None:
             arr = np.asarray(o, dt)
-            if o and len(_SCALARS) < 512:
+            if o and o == o and len(_SCALARS) < 512:  # not 0 or -0.0, not NaN
                 arr.flags.writeable = False
                 c = _SCALARS[key] = Tensor._make(arr, None)
             else:

@@ -1,5 +1,7 @@
 """Tensor construction, dtype policy, attributes, operators and NumPy interop."""
 
+import importlib
+
 import numpy as np
 import pytest
 
@@ -154,5 +156,10 @@ def test_python_scalar_constants_are_shared_read_only_and_keep_their_sign():
     assert np.signbit((x * -0.0).data).tolist() == [True, False]
     assert np.signbit((x * 0.0).data).tolist() == [False, True]
     assert (x.astype(np.float64) * 3.0).node.parents[1].dtype == np.float64  # one per dtype
+    scalars = importlib.import_module("autograd_lite.tensor")._SCALARS
+    cached = len(scalars)
+    for _ in range(3):
+        assert np.isnan((x * float("nan")).data).all()
+    assert len(scalars) == cached  # NaN never equals itself: never cached
     (a + b * 2).sum().backward()
     assert x.grad.tolist() == [9.0, 9.0]
