@@ -14,6 +14,18 @@ def _expand(g, x_shape, axes, keepdims):
     return g if keepdims else g.reshape(keepdims_shape(x_shape, axes))
 
 
+def _broadcast(g, x):
+    """``g`` broadcast to ``x``'s shape. np.broadcast_to is a Python-level function
+    costing as much as writing out a few thousand values, so a small result is
+    written into a new array instead of viewed (Tensors, when differentiating
+    twice, always take np.broadcast_to, which records the op)."""
+    if x.size <= 4096 and (type(g) is np.ndarray or isinstance(g, np.generic)):
+        out = np.empty(x.shape, g.dtype)
+        out[...] = g
+        return out
+    return np.broadcast_to(g, x.shape)
+
+
 class _Reduction(Op):
     kind = "reduction"
     params = {"keepdims": (False, True)}
@@ -47,7 +59,7 @@ class Sum(_Reduction):
     @staticmethod
     def vjp(g, out, x, axis=None, keepdims=False):
         axes = normalize_axis(axis, x.ndim, "sum")
-        return (np.broadcast_to(_expand(g, x.shape, axes, keepdims), x.shape),)
+        return (_broadcast(_expand(g, x.shape, axes, keepdims), x),)
 
 
 class Mean(_Reduction):
@@ -70,7 +82,7 @@ class Mean(_Reduction):
         axes = normalize_axis(axis, x.ndim, "mean")
         n = math.prod(x.shape[a] for a in axes)
         g = _expand(g, x.shape, axes, keepdims) * (1.0 / max(n, 1))
-        return (np.broadcast_to(g, x.shape),)
+        return (_broadcast(g, x),)
 
 
 class _Extremum(_Reduction):
