@@ -86,6 +86,12 @@ class Tensor:
         tensors can require grad.
     dtype
         Force a dtype (e.g. ``np.int64`` for class labels).
+
+    Notes
+    -----
+    A Python number in an operator (``t * 0.5``) is a weak scalar: it takes ``t``'s
+    float dtype. It becomes a read-only 0-d constant tensor, shared by every op that
+    uses the same value and dtype, and appears as such in ``node.parents``.
     """
 
     __slots__ = ("data", "grad", "requires_grad", "_node", "_version", "__weakref__")
