@@ -13,10 +13,15 @@ from .reduce import Logsumexp
 _UNSIGNED = {1: np.uint8, 2: np.uint16, 4: np.uint32, 8: np.uint64}  # by itemsize
 
 
-@functools.lru_cache(maxsize=8)
 def _rows(n: int) -> np.ndarray:
-    """``arange(n)``, read-only and kept: a training loop indexes rows of the same
-    batch size twice per step, and a fresh arange costs a NumPy call each time."""
+    """``arange(n)``, read-only and kept for batch-sized ``n``: a training loop indexes
+    rows of the same batch size twice per step, and a fresh arange costs a NumPy call
+    each time. Larger ``n`` (a whole dataset at once) is not worth keeping in memory."""
+    return _cached_rows(n) if n <= 65536 else np.arange(n)
+
+
+@functools.lru_cache(maxsize=8)
+def _cached_rows(n: int) -> np.ndarray:
     rows = np.arange(n)
     rows.flags.writeable = False
     return rows
