@@ -227,7 +227,9 @@ def apply(op: type[Op], *args: Any, **params: Any) -> Tensor:
         # One shared tuple per pattern of needs: a graph's every object is scanned by
         # the cyclic GC while the graph is alive, so fewer objects is faster.
         flags = tuple(needs)
-        node = Node(op, tuple(parents), _NEEDS.setdefault(flags, flags), args, out, params, saved)
+        if len(flags) <= 3:  # a sequence op (concatenate) could make endless patterns
+            flags = _NEEDS.setdefault(flags, flags)
+        node = Node(op, tuple(parents), flags, args, out, params, saved)
     if forward_hooks:
         for hook in forward_hooks:
             hook(op, args, out, node)
@@ -235,7 +237,7 @@ def apply(op: type[Op], *args: Any, **params: Any) -> Tensor:
 
 
 heappush, heappop = heapq.heappush, heapq.heappop
-_NEEDS: dict[tuple[bool, ...], tuple[bool, ...]] = {}  # a few entries: (True,), (True, False)...
+_NEEDS: dict[tuple[bool, ...], tuple[bool, ...]] = {}  # at most 14 entries: (True,), (True, False)...
 Op._record = staticmethod(apply)
 
 
