@@ -101,8 +101,7 @@ def _linear_mismatch(x: Tensor, w: Tensor, bias: Any) -> str | None:
 
 def linear(input: Any, weight: Any, bias: Any = None) -> Tensor:
     """``y = x W^T + b`` with ``weight`` of shape (out_features, in_features)."""
-    x = input if isinstance(input, Tensor) else al.Tensor(input)  # _t, inlined: every layer call
-    w = weight if isinstance(weight, Tensor) else al.Tensor(weight)
+    x, w = _t(input), _t(weight)
     if bias is None:
         problem = _linear_mismatch(x, w, None)  # x @ w.T would accept a 1-D weight
         if problem:
