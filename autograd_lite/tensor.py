@@ -281,8 +281,7 @@ class Tensor:
             kind = TypeError if isinstance(e, TypeError) else ValueError
             raise kind(f"{name}: cannot update a tensor of shape {self.shape} and dtype "
                        f"{self.dtype} in place with shape {np.shape(o)}: {e}") from None
-        engine._clock += 1  # engine.bump_version, inlined: optimisers call this per parameter
-        self._version = engine._clock
+        engine.bump_version(self)
         return self
 
     def __iadd__(self, other: Any) -> Tensor:
@@ -299,9 +298,7 @@ class Tensor:
 
     def add_(self, other: Any, alpha: float = 1.0) -> Tensor:
         """In place ``self += alpha * other``."""
-        if alpha != 1.0:
-            other = alpha * (other.data if isinstance(other, Tensor) else other)
-        return self._inplace("add_", np.add, other)
+        return self._inplace("add_", np.add, other if alpha == 1.0 else alpha * _data(other))
 
     def sub_(self, other: Any) -> Tensor:
         return self._inplace("sub_", np.subtract, other)
