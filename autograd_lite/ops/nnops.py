@@ -164,21 +164,19 @@ class CrossEntropy(Op):
     @staticmethod
     def vjp(g, out, logits, labels, reduction="mean", saved=None):
         n = len(labels)
+        if reduction == "none":
+            scale = g.reshape((-1, 1))
+        elif saved is not None:  # a Python float: a 0-d array would cost a NumPy call
+            scale = float(g) / max(n, 1) if reduction == "mean" else float(g)
+        else:
+            scale = g * (1.0 / max(n, 1)) if reduction == "mean" else g
         if saved is not None:  # the fast path: arrays, and the softmax from the forward
-            if reduction == "none":
-                scale = g.reshape((-1, 1))
-            else:  # a Python float: a 0-d array would cost one more NumPy call per step
-                scale = float(g) / max(n, 1) if reduction == "mean" else float(g)
             # Scaled into a new array (the saved softmax may be used again with
             # retain_graph), then the one-hot subtracted in place.
             d = saved * scale
             d[_rows(n), labels] -= scale[:, 0] if reduction == "none" else scale
             return (d, None)
         # Recomputed, recorded when differentiating twice.
-        if reduction == "none":
-            scale = g.reshape((-1, 1))
-        else:
-            scale = g * (1.0 / max(n, 1)) if reduction == "mean" else g
         rows, lab = np.arange(n), np.asarray(labels)
         onehot = np.zeros(logits.shape, dtype=logits.dtype)
         onehot[rows, lab] = 1
