@@ -251,8 +251,7 @@ class Tensor:
                     f"backward: a gradient can be created implicitly only for a one-element "
                     f"output, but this tensor has shape {self.shape}; pass the cotangent, "
                     f"e.g. t.backward(np.ones({self.shape}))")
-            # np.ones is a Python-level function: the larger cost for the usual 0-d loss
-            g: Any = np.array(1, self.dtype) if self.data.ndim == 0 else np.ones(self.shape, self.dtype)
+            g: Any = _seed(self.data.dtype) if self.data.ndim == 0 else np.ones(self.shape, self.dtype)
         else:
             garr = gradient.data if isinstance(gradient, Tensor) else np.asarray(gradient)
             if garr.shape != self.shape:
@@ -275,7 +274,9 @@ class Tensor:
                 f"t = t + x instead, or update it under `with al.no_grad():` as optimisers do")
         o = other.data if isinstance(other, Tensor) else other
         try:
-            fn(self.data, o, out=self.data)  # a ufunc with out= casts 'same_kind' by default
+            # ``out`` positionally (NumPy parses that faster than the keyword, and optimisers
+            # call this for every parameter); a ufunc's output casts 'same_kind' by default.
+            fn(self.data, o, self.data)
         except (ValueError, TypeError) as e:
             # The plain base class: NumPy's casting errors have constructors of their own.
             kind = TypeError if isinstance(e, TypeError) else ValueError
@@ -298,7 +299,9 @@ class Tensor:
 
     def add_(self, other: Any, alpha: float = 1.0) -> Tensor:
         """In place ``self += alpha * other``."""
-        return self._inplace("add_", np.add, other if alpha == 1.0 else alpha * _data(other))
+        if alpha != 1.0:  # scaled into a new array: ``other`` (often a .grad) is never written
+            other = alpha * (other.data if isinstance(other, Tensor) else other)
+        return self._inplace("add_", np.add, other)
 
     def sub_(self, other: Any) -> Tensor:
         return self._inplace("sub_", np.subtract, other)
@@ -459,6 +462,19 @@ def _operand(o: Any, t: Tensor) -> Any:
 
 
 _SCALARS: dict[tuple[Any, np.dtype], Tensor] = {}
+
+
+def _seed(dtype: np.dtype) -> np.ndarray:
+    """The implicit cotangent of a 0-d loss: a read-only 1 per dtype, shared by every
+    ``loss.backward()`` (VJPs never write into ``g``; a leaf's ``.grad`` gets a copy)."""
+    one = _SEEDS.get(dtype)
+    if one is None:
+        one = _SEEDS[dtype] = np.ones((), dtype)
+        one.flags.writeable = False
+    return one
+
+
+_SEEDS: dict[np.dtype, np.ndarray] = {}
 
 
 def _data(x: Any) -> Any:
