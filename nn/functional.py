@@ -101,18 +101,19 @@ def _linear_mismatch(x: Tensor, w: Tensor, bias: Any) -> str | None:
 
 def linear(input: Any, weight: Any, bias: Any = None) -> Tensor:
     """``y = x W^T + b`` with ``weight`` of shape (out_features, in_features)."""
-    x, w = _t(input), _t(weight)
     if bias is None:
+        x, w = _t(input), _t(weight)
         problem = _linear_mismatch(x, w, None)  # x @ w.T would accept a 1-D weight
         if problem:
             raise ValueError(problem)
         return x @ w.T
     # One fused node, whose weight gradient comes out in the weight's layout. The op
-    # checks the three shapes itself, so they are only examined again to explain a failure.
+    # converts arrays and checks the three shapes itself, so they are only examined
+    # again to explain a failure.
     try:
-        return al.linear(x, w, bias)
+        return al.linear(input, weight, bias)
     except (ValueError, TypeError):
-        problem = _linear_mismatch(x, w, bias)
+        problem = _linear_mismatch(_t(input), _t(weight), bias)
         if problem is None:
             raise
     raise ValueError(problem)  # out here, so not chained to the op's own error

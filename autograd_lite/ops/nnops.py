@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import functools
-
 import numpy as np
 
 from .base import Op
@@ -17,14 +15,18 @@ def _rows(n: int) -> np.ndarray:
     """``arange(n)``, read-only and kept for batch-sized ``n``: a training loop indexes
     rows of the same batch size twice per step, and a fresh arange costs a NumPy call
     each time. Larger ``n`` (a whole dataset at once) is not worth keeping in memory."""
-    return _cached_rows(n) if n <= 65536 else np.arange(n)
-
-
-@functools.lru_cache(maxsize=8)
-def _cached_rows(n: int) -> np.ndarray:
-    rows = np.arange(n)
-    rows.flags.writeable = False
+    rows = _ROWS.get(n)
+    if rows is None:
+        rows = np.arange(n)
+        if n <= 65536:
+            rows.flags.writeable = False
+            if len(_ROWS) >= 8:  # a few batch sizes (train, last batch, evaluation)
+                _ROWS.clear()
+            _ROWS[n] = rows
     return rows
+
+
+_ROWS: dict[int, np.ndarray] = {}
 
 
 class Softmax(Op):
