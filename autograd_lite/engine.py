@@ -51,22 +51,23 @@ def bump_version(t: Tensor) -> None:
 class Node:
     """One recorded op: what backward needs to call its VJP, and the graph's shape.
 
-    ``inputs``, ``out`` and ``saved`` are the *saved* state, dropped after a
-    backward without ``retain_graph``; ``parents``, ``shape`` and ``dtype`` stay so
+    ``inputs`` (the Tensors), ``arrays`` (their arrays as the forward saw them), ``out``
+    and ``saved`` are the *saved* state, dropped after a backward without ``retain_graph``; ``parents``, ``shape`` and ``dtype`` stay so
     the graph can still be drawn and a second backward can explain what happened.
     ``seq`` numbers nodes in creation order, which backward uses as its order.
     """
 
-    __slots__ = ("op", "parents", "needs", "inputs", "seq", "stamp", "out", "saved", "params",
+    __slots__ = ("op", "parents", "needs", "inputs", "arrays", "seq", "stamp", "out", "saved", "params",
                  "shape", "dtype", "scope", "where", "__weakref__")
     requires_grad = True  # a node exists only where some input requires grad
 
     def __init__(self, op: type[Op], parents: tuple, needs: tuple[bool, ...], inputs: tuple,
-                 out: np.ndarray, params: dict[str, Any], saved: Any = None) -> None:
+                 arrays: list, out: np.ndarray, params: dict[str, Any], saved: Any = None) -> None:
         self.op = op
         self.parents = parents
         self.needs = needs
         self.inputs = inputs
+        self.arrays = arrays  # what backward passes to the VJP, with no gathering
         self.seq = _next_seq()  # creation order: a node is always newer than its parents
         self.stamp = _clock
         self.out = out
@@ -95,13 +96,26 @@ class scope:
         self.owner = owner
 
     def __enter__(self) -> None:
-        global _scope
-        self.prev = _scope
-        _scope = _scope + (self.owner,)
+        self.prev = enter_scope(self.owner)
 
     def __exit__(self, *exc: Any) -> None:
-        global _scope
-        _scope = self.prev
+        exit_scope(self.prev)
+
+
+def enter_scope(owner: Any) -> tuple:
+    """``with al.scope(owner)`` as two calls, for code that enters a scope on every call
+    (``nn.Module.__call__``): no object to build, no context-manager protocol. Returns
+    the token to pass to :func:`exit_scope`, in a ``finally``."""
+    global _scope
+    prev = _scope
+    _scope = prev + (owner,)
+    return prev
+
+
+def exit_scope(token: tuple) -> None:
+    """Leave the scope entered by the :func:`enter_scope` call that returned ``token``."""
+    global _scope
+    _scope = token
 
 
 def is_grad_enabled() -> bool:
@@ -183,12 +197,22 @@ def _bind(op: type[Op], args: tuple, params: dict) -> tuple[tuple, dict]:
 
 def _convert(args: tuple) -> tuple:
     """Every argument as a Tensor; Python scalars take the first float tensor's dtype."""
-    Tensor, like = _Tensor, None
+    Tensor, out = _Tensor, []
     for a in args:
-        if isinstance(a, Tensor) and a.data.dtype.kind == "f":
-            like = a.data.dtype
-            break
-    return tuple([a if isinstance(a, Tensor) else _as_tensor(a, like) for a in args])
+        if isinstance(a, Tensor):
+            out.append(a)
+        elif type(a) is np.ndarray:  # e.g. a loss's labels, every step: kept as they are
+            out.append(Tensor._make(a, None))
+        else:
+            out.append(_as_tensor(a, _float_dtype(args)))
+    return tuple(out)
+
+
+def _float_dtype(args: tuple) -> np.dtype | None:
+    for a in args:
+        if isinstance(a, _Tensor) and a.data.dtype.kind == "f":
+            return a.data.dtype
+    return None
 
 
 def apply(op: type[Op], *args: Any, **params: Any) -> Tensor:
@@ -229,7 +253,7 @@ def apply(op: type[Op], *args: Any, **params: Any) -> Tensor:
         flags = tuple(needs)
         if len(flags) <= 3:  # a sequence op (concatenate) could make endless patterns
             flags = _NEEDS.setdefault(flags, flags)
-        node = Node(op, tuple(parents), flags, args, out, params, saved)
+        node = Node(op, tuple(parents), flags, args, datas, out, params, saved)
     if forward_hooks:
         for hook in forward_hooks:
             hook(op, args, out, node)
@@ -376,9 +400,7 @@ def run_backward(roots: Sequence[Tensor], grads: Sequence[Any], *, retain_graph:
                 if op._wants_saved:  # arrays saved by the forward are constants here
                     kw = {**kw, "saved": None}
             else:
-                inputs = []
-                for t in saved:  # a loop, not a comprehension: see apply
-                    inputs.append(t.data)
+                inputs = node.arrays
                 out = node.out
                 if op._wants_saved:
                     kw = {**kw, "saved": node.saved}
@@ -394,17 +416,19 @@ def run_backward(roots: Sequence[Tensor], grads: Sequence[Any], *, retain_graph:
                 for hook in backward_hooks:
                     hook(node, g, dxs)
             if not retain_graph:
-                node.inputs = node.out = node.saved = None
+                node.inputs = node.arrays = node.out = node.saved = None
             for p, need, dx in zip(node.parents, node.needs, dxs):
                 if not need or dx is None:
                     continue
                 # A leaf's array, not the Tensor: plain attributes, not properties.
-                ref = p if type(p) is Node else p.data
+                is_node = type(p) is Node
+                ref = p if is_node else p.data
                 if dx.shape != ref.shape:
                     dx = unbroadcast(dx, ref.shape, op.name)
-                if dx.dtype != ref.dtype:
+                # Identity first: an array's dtype is almost always the very same object.
+                if dx.dtype is not ref.dtype and dx.dtype != ref.dtype:
                     dx = dx.astype(ref.dtype)
-                if type(p) is Node:
+                if is_node:
                     if p in pending:
                         pending[p] = pending[p] + dx
                     else:
