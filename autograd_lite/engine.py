@@ -157,9 +157,29 @@ def enable_grad() -> _GradMode:
     return _GradMode(True)
 
 
+class _SetGradMode(_GradMode):
+    """Sets the mode when made, as PyTorch's ``set_grad_enabled`` does; leaving it as a
+    context manager restores the mode it replaced."""
+
+    def __init__(self, enabled: bool) -> None:
+        global _grad_enabled
+        super().__init__(bool(enabled))
+        self._prev.append(_grad_enabled)
+        _grad_enabled = self.enabled
+
+    def __enter__(self) -> None:
+        pass  # already set by the call
+
+    def __exit__(self, *exc: Any) -> None:
+        global _grad_enabled
+        _grad_enabled = self._prev.pop()
+
+
 def set_grad_enabled(mode: bool) -> _GradMode:
-    """Set recording on or off; usable as a context manager."""
-    return _GradMode(mode)
+    """Turn recording on or off now: ``al.set_grad_enabled(False)`` on its own line
+    switches it off until switched back. Used as ``with al.set_grad_enabled(m):``,
+    the previous mode is restored at the end of the block."""
+    return _SetGradMode(mode)
 
 
 def _op_error(op: type[Op], exc: Exception, tensors: Sequence[Tensor]) -> Exception:

@@ -119,6 +119,23 @@ def test_no_grad_records_nothing_and_works_as_decorator():
     assert not f(w).requires_grad and al.is_grad_enabled()
 
 
+def test_set_grad_enabled_sets_the_mode_as_a_call_and_restores_it_as_a_block():
+    w = Tensor([1.0], requires_grad=True)
+    try:
+        al.set_grad_enabled(False)  # PyTorch semantics: takes effect on the call
+        assert not al.is_grad_enabled() and not (w * 2).requires_grad
+        with al.set_grad_enabled(True):
+            assert (w * 2).requires_grad
+        assert not al.is_grad_enabled()  # the block restored the mode it replaced
+        al.set_grad_enabled(True)
+        assert al.is_grad_enabled()
+        with al.set_grad_enabled(False):
+            assert not (w * 2).requires_grad
+        assert al.is_grad_enabled()
+    finally:
+        al.set_grad_enabled(True)
+
+
 def test_backward_with_explicit_gradient_for_any_shape():
     w = Tensor(np.ones((2, 3)), requires_grad=True)
     g = np.arange(6.0).reshape(2, 3)
