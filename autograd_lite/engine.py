@@ -51,23 +51,22 @@ def bump_version(t: Tensor) -> None:
 class Node:
     """One recorded op: what backward needs to call its VJP, and the graph's shape.
 
-    ``inputs`` (the Tensors), ``arrays`` (their arrays as the forward saw them), ``out``
-    and ``saved`` are the *saved* state, dropped after a backward without ``retain_graph``; ``parents``, ``shape`` and ``dtype`` stay so
+    ``inputs``, ``out`` and ``saved`` are the *saved* state, dropped after a
+    backward without ``retain_graph``; ``parents``, ``shape`` and ``dtype`` stay so
     the graph can still be drawn and a second backward can explain what happened.
     ``seq`` numbers nodes in creation order, which backward uses as its order.
     """
 
-    __slots__ = ("op", "parents", "needs", "inputs", "arrays", "seq", "stamp", "out", "saved", "params",
+    __slots__ = ("op", "parents", "needs", "inputs", "seq", "stamp", "out", "saved", "params",
                  "shape", "dtype", "scope", "where", "__weakref__")
     requires_grad = True  # a node exists only where some input requires grad
 
     def __init__(self, op: type[Op], parents: tuple, needs: tuple[bool, ...], inputs: tuple,
-                 arrays: list, out: np.ndarray, params: dict[str, Any], saved: Any = None) -> None:
+                 out: np.ndarray, params: dict[str, Any], saved: Any = None) -> None:
         self.op = op
         self.parents = parents
         self.needs = needs
         self.inputs = inputs
-        self.arrays = arrays  # what backward passes to the VJP, with no gathering
         self.seq = _next_seq()  # creation order: a node is always newer than its parents
         self.stamp = _clock
         self.out = out
@@ -273,7 +272,7 @@ def apply(op: type[Op], *args: Any, **params: Any) -> Tensor:
         flags = tuple(needs)
         if len(flags) <= 3:  # a sequence op (concatenate) could make endless patterns
             flags = _NEEDS.setdefault(flags, flags)
-        node = Node(op, tuple(parents), flags, args, datas, out, params, saved)
+        node = Node(op, tuple(parents), flags, args, out, params, saved)
     if forward_hooks:
         for hook in forward_hooks:
             hook(op, args, out, node)
@@ -420,7 +419,9 @@ def run_backward(roots: Sequence[Tensor], grads: Sequence[Any], *, retain_graph:
                 if op._wants_saved:  # arrays saved by the forward are constants here
                     kw = {**kw, "saved": None}
             else:
-                inputs = node.arrays
+                inputs = []
+                for t in saved:  # a loop, not a comprehension: see apply
+                    inputs.append(t.data)
                 out = node.out
                 if op._wants_saved:
                     kw = {**kw, "saved": node.saved}
@@ -436,7 +437,7 @@ def run_backward(roots: Sequence[Tensor], grads: Sequence[Any], *, retain_graph:
                 for hook in backward_hooks:
                     hook(node, g, dxs)
             if not retain_graph:
-                node.inputs = node.arrays = node.out = node.saved = None
+                node.inputs = node.out = node.saved = None
             for p, need, dx in zip(node.parents, node.needs, dxs):
                 if not need or dx is None:
                     continue
