@@ -8,10 +8,13 @@ performance targets, measured in one process.
    float32) written by hand in NumPy, against the same step through ``nn`` and the
    engine, at batch 128 and 16. Within a process the two run interleaved, so both see
    the same machine state, and the process reports its median ratio. That is done in
-   several fresh processes, and the figure is the median over them, with their spread:
-   the same code's ratio moves by up to 0.2 from one process to the next on a 2-core
-   machine, depending on where the allocator places the large arrays and how the two
-   BLAS threads share their caches, and one process sees only one such layout.
+   several fresh processes, each of which first allocates a different number of bytes
+   (up to 4 KiB) so that the allocator places the arrays made afterwards differently,
+   and the figure is the median over the processes, with their spread. On a 2-core
+   machine the same code's ratio moves by up to 0.2 from one such layout to another
+   (how the arrays fall on cache sets and pages, how the two BLAS threads share their
+   caches); a single process, or fresh processes that all allocate the same way, see
+   only one layout and can be lucky or unlucky.
 2. Per-op overhead: ``y = y * 1.0001 + 0.0001`` on a (16,) float32 tensor, forward
    and backward, per op.
 3. Backward over deep chains (linear time) and the memory released afterwards.
@@ -207,10 +210,13 @@ def check_float32() -> list[str]:
     return bad
 
 
-def isolated(name: str, *args: Any) -> Any:
+def isolated(name: str, *args: Any, pad: int = 0) -> Any:
     """Run one benchmark function in a fresh interpreter: peak RSS is per process,
-    and the cyclic GC's cost depends on everything else alive in the heap."""
-    code = (f"import json, runpy; b = runpy.run_path({__file__!r}); "
+    and the cyclic GC's cost depends on everything else alive in the heap. ``pad``
+    bytes are allocated (and kept) first, which shifts the addresses of every array
+    allocated afterwards: a different memory layout for the same code."""
+    code = (f"import json, runpy, numpy; _pad = numpy.empty({pad}, numpy.uint8); "
+            f"b = runpy.run_path({__file__!r}); "
             f"print(json.dumps(b[{name!r}](*{list(args)!r})))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     return json.loads(out.stdout.strip().splitlines()[-1])
@@ -233,7 +239,9 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
     print(f"BLAS threads: {threads} (of {os.cpu_count()} CPUs); set OPENBLAS_NUM_THREADS=1 to compare single-threaded")
 
     for batch, steps in ((128, 40), (16, 300)):
-        per = [isolated("bench_mnist_step", batch, 3 if q else 9, 3 if q else steps) for _ in range(n_proc)]
+        pads = [16 + 4096 * i // n_proc for i in range(n_proc)]  # spread over a page
+        per = [isolated("bench_mnist_step", batch, 3 if q else 9, 3 if q else steps, pad=pad)
+               for pad in pads]
         ratios = [p["ratio"] for p in per]
         r = {"numpy_ms": statistics.median(p["numpy_ms"] for p in per),
              "engine_ms": statistics.median(p["engine_ms"] for p in per),
