@@ -173,6 +173,12 @@ class _SetGradMode(_GradMode):
         global _grad_enabled
         _grad_enabled = self._prev.pop()
 
+    def __call__(self, fn: Callable) -> Callable:
+        # As a decorator the mode applies inside the function only, so the mode the
+        # call set at decoration time is undone (as PyTorch does).
+        self.__exit__()
+        return super().__call__(fn)
+
 
 def set_grad_enabled(mode: bool) -> _GradMode:
     """Turn recording on or off now: ``al.set_grad_enabled(False)`` on its own line

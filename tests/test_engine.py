@@ -132,6 +132,12 @@ def test_set_grad_enabled_sets_the_mode_as_a_call_and_restores_it_as_a_block():
         with al.set_grad_enabled(False):
             assert not (w * 2).requires_grad
         assert al.is_grad_enabled()
+
+        @al.set_grad_enabled(False)  # a decorator: off inside the function only
+        def f(t):
+            return t * 2
+
+        assert al.is_grad_enabled() and not f(w).requires_grad and al.is_grad_enabled()
     finally:
         al.set_grad_enabled(True)
 
