@@ -94,7 +94,8 @@ class _Extremum(_Reduction):
         return _sample_reducing_at_least(cls, draw, 1, max_dims=4)
 
     @classmethod
-    def _vjp(cls, g, out, x, axis, keepdims):
+    def vjp(cls, g, out, x, axis=None, keepdims=False):
+        # One rule for max and min (each op's docstring gives the math)
         axes = normalize_axis(axis, x.ndim, cls.name)
         kd = keepdims_shape(x.shape, axes)
         hit = x == out.reshape(kd)
@@ -120,10 +121,6 @@ class Max(_Extremum):
     def forward(x, axis=None, keepdims=False):
         return np.max(x, axis=normalize_axis(axis, x.ndim, "max"), keepdims=keepdims)
 
-    @classmethod
-    def vjp(cls, g, out, x, axis=None, keepdims=False):
-        return cls._vjp(g, out, x, axis, keepdims)
-
 
 class Min(_Extremum):
     """``out = min(x, axis)``.
@@ -141,10 +138,6 @@ class Min(_Extremum):
     @staticmethod
     def forward(x, axis=None, keepdims=False):
         return np.min(x, axis=normalize_axis(axis, x.ndim, "min"), keepdims=keepdims)
-
-    @classmethod
-    def vjp(cls, g, out, x, axis=None, keepdims=False):
-        return cls._vjp(g, out, x, axis, keepdims)
 
 
 class Var(_Reduction):
