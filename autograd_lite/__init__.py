@@ -14,7 +14,8 @@ from __future__ import annotations
 from . import ops
 from .broadcasting import unbroadcast
 from .engine import (GraphFreedError, InplaceModificationError, Node, enable_grad, enter_scope,
-                     exit_scope, scope, is_grad_enabled, no_grad, set_grad_enabled)
+                     exit_scope, increment_version, scope, is_grad_enabled, no_grad,
+                     set_grad_enabled)
 from .functional import grad, gradients, value_and_grad
 from .functions import (OP_FUNCTIONS, flatten, function, ones, ones_like, split, tensor, zeros,
                         zeros_like)
@@ -35,7 +36,7 @@ __version__ = "0.1.0"
 __all__ = [
     "Tensor", "Op", "Node", "tensor", "zeros", "ones", "zeros_like", "ones_like",
     "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled", "scope",
-    "enter_scope", "exit_scope",
+    "enter_scope", "exit_scope", "increment_version",
     "grad", "value_and_grad", "gradients", "function", "unbroadcast",
     "set_default_dtype", "get_default_dtype", "GraphFreedError", "InplaceModificationError",
     "flatten", "ravel", "split", "absolute", "amax", "amin", "viz", "detect_anomaly", "AnomalyError",

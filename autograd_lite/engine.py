@@ -11,7 +11,7 @@ from __future__ import annotations
 import functools
 import heapq
 import itertools
-from typing import TYPE_CHECKING, Any, Callable, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Sequence
 
 import numpy as np
 
@@ -46,6 +46,23 @@ def bump_version(t: Tensor) -> None:
     global _clock
     _clock += 1
     t._version = _clock
+
+
+def increment_version(tensors: Tensor | Iterable[Tensor]) -> None:
+    """Mark tensors whose ``.data`` arrays were changed in place by plain NumPy code
+    (PyTorch's ``torch.autograd.graph.increment_version``): a graph that saved one of
+    them before the change then refuses to backpropagate through the stale values.
+    The Tensor in-place methods (``add_``, ``t += x``) do this themselves; optimisers
+    update many arrays and mark them all with one call."""
+    global _clock
+    _clock += 1
+    if isinstance(tensors, _Tensor):
+        tensors._version = _clock
+        return
+    for t in tensors:
+        if not isinstance(t, _Tensor):
+            raise TypeError(f"increment_version: expected Tensors, got {type(t).__name__}")
+        t._version = _clock
 
 
 class Node:

@@ -138,6 +138,22 @@ def test_inplace_updates_bump_the_version_and_refuse_grad_tensors():
         w[0] = 3.0
 
 
+def test_increment_version_makes_a_graph_refuse_arrays_changed_by_numpy():
+    w = Tensor([1.0, 2.0], requires_grad=True)
+    b = Tensor([3.0], requires_grad=True)
+    loss = (w * w).sum()
+    w.data *= 2  # plain NumPy: the engine cannot see it...
+    al.increment_version([w, b])  # ...until told
+    with pytest.raises(al.InplaceModificationError, match=r"input 0 of 'multiply'"):
+        loss.backward()
+    fresh = (w * b).sum()
+    al.increment_version(b)  # one tensor on its own
+    with pytest.raises(al.InplaceModificationError, match=r"input 1 of 'multiply'"):
+        fresh.backward()
+    with pytest.raises(TypeError, match="increment_version: expected Tensors, got ndarray"):
+        al.increment_version([w.data])
+
+
 def test_an_inplace_update_that_cannot_cast_names_the_op_and_dtypes():
     # NumPy's casting error has a constructor of its own: re-raising it by type broke.
     labels = Tensor(np.zeros(3, np.int64), dtype=np.int64)

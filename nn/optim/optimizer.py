@@ -1,11 +1,12 @@
 """The optimiser base class: parameter groups, per-parameter state, state dicts.
 
-Updates run under ``al.no_grad()`` and change the parameters in place through the
-Tensor in-place methods, which bump each tensor's version counter, so a graph
-that saved a parameter before the step refuses to backpropagate through the
-stale value. State arrays have the parameter's dtype, and hyper-parameters are
-read as Python floats (weak scalars under NumPy 2), so a float32 model never
-computes in float64.
+Updates change each parameter's array in place with plain NumPy, under
+``al.no_grad()``; ``step`` then increments the version counter of every parameter
+it updated (``al.increment_version``), so a graph that saved a parameter before
+the step refuses to backpropagate through the stale value. State arrays have the
+parameter's dtype, and hyper-parameters are read as Python floats (weak scalars
+under NumPy 2) or as 0-d arrays of the parameter's dtype (:func:`scalar`), so a
+float32 model never computes in float64.
 """
 
 from __future__ import annotations
@@ -128,9 +129,10 @@ class Optimizer:
             with al.enable_grad():
                 loss = closure()
         states = self.state
-        with al.no_grad():
+        with _NO_GRAD:  # a subclass's _update may use the Tensor in-place methods
             for group in self.param_groups:
                 hp = None  # read at the group's first gradient: a group without any costs nothing
+                updated = []
                 for p in group["params"]:
                     g = p.grad
                     if g is None:
@@ -150,6 +152,9 @@ class Optimizer:
                     if hp is None:
                         hp = self._hyper(group)
                     self._update(p, g, state, hp)
+                    updated.append(p)
+                if updated:
+                    al.increment_version(updated)
         return loss
 
     def _hyper(self, group: dict[str, Any]) -> Any:
@@ -158,8 +163,9 @@ class Optimizer:
         return group
 
     def _update(self, p: al.Tensor, grad: np.ndarray, state: dict[str, Any], hp: Any) -> None:
-        """Update ``p`` in place from ``grad`` (an ndarray of its shape and dtype);
-        ``state`` is the parameter's state dict, ``hp`` what :meth:`_hyper` returned."""
+        """Update ``p.data`` in place from ``grad`` (an ndarray of its shape and dtype);
+        ``state`` is the parameter's state dict, ``hp`` what :meth:`_hyper` returned.
+        Never rebind ``p.data`` to a new array: models and graphs hold the old one."""
         raise NotImplementedError(f"{self._name} must implement _update()")
 
     # ---- state --------------------------------------------------------------
@@ -235,6 +241,26 @@ class Optimizer:
         self.state = new_state
 
 
+def scalar(value: float, dtype: np.dtype) -> np.ndarray:
+    """``value`` as a read-only 0-d array of ``dtype`` (cached). NumPy multiplies an
+    array by a 0-d array of its own dtype in about 60% of the time it takes with a
+    Python float, which must first be resolved as a weak scalar; an optimiser scales
+    every parameter's update on every step."""
+    key = (value, dtype)
+    c = _SCALARS.get(key)
+    if c is None:
+        if len(_SCALARS) >= 256:  # a schedule changes lr every step: keep only recent values
+            _SCALARS.clear()
+        c = _SCALARS[key] = np.array(value, dtype)
+        c.flags.writeable = False
+    return c
+
+
+_SCALARS: dict[tuple[float, np.dtype], np.ndarray] = {}
+# One shared instance (it keeps a stack, so it nests): building a context manager per step costs.
+_NO_GRAD = al.no_grad()
+
+
 def hyper(group: dict[str, Any], *keys: str) -> list[float]:
     """The named hyper-parameters as Python floats (weak scalars: never promote float32)."""
     out = []
@@ -243,4 +269,4 @@ def hyper(group: dict[str, Any], *keys: str) -> list[float]:
     return out
 
 
-__all__ = ["Optimizer", "hyper"]
+__all__ = ["Optimizer", "hyper", "scalar"]

@@ -17,7 +17,7 @@ import numpy as np
 
 import autograd_lite as al
 
-from .optimizer import Optimizer, hyper
+from .optimizer import Optimizer, hyper, scalar
 
 
 def _ema_(avg: np.ndarray, x: np.ndarray, beta: float) -> np.ndarray:
@@ -48,7 +48,7 @@ def _weight_decay(p: al.Tensor, g: np.ndarray, lr: float, wd: float, decoupled: 
     added to the gradient (a new array: ``.grad`` itself is never written). Callers
     skip the call when ``wd`` is 0."""
     if wd and decoupled:
-        p.mul_(1.0 - lr * wd)
+        p.data *= 1.0 - lr * wd
     elif wd:
         g = g + wd * p.data
     return g
@@ -112,7 +112,7 @@ class SGD(Optimizer):
                 buf *= mu
                 buf += (1.0 - damp) * g
             g = g + mu * buf if nesterov else buf
-        p.add_(g, alpha=-lr)
+        p.data -= scalar(lr, g.dtype) * g
 
 
 class Adagrad(Optimizer):
@@ -152,7 +152,7 @@ class Adagrad(Optimizer):
         denom += eps
         upd = g / denom
         upd *= lr / (1.0 + (t - 1) * decay)
-        p.sub_(upd)
+        p.data -= upd
 
 
 class RMSprop(Optimizer):
@@ -201,11 +201,11 @@ class RMSprop(Optimizer):
             buf = _state_array(state, "momentum_buffer", p)
             buf *= mu
             buf += g / denom
-            p.add_(buf, alpha=-lr)
+            p.data -= lr * buf
         else:
             upd = g / denom
             upd *= lr
-            p.sub_(upd)
+            p.data -= upd
 
 
 class Adam(_AdamFamily):
@@ -245,7 +245,7 @@ class Adam(_AdamFamily):
             v = np.maximum(_state_array(state, "max_exp_avg_sq", p), v, out=state["max_exp_avg_sq"])
         upd = m / _adam_denom(v, b2, t, eps)
         upd *= lr / (1.0 - b1 ** t)
-        p.sub_(upd)
+        p.data -= upd
 
 
 class AdamW(Adam):
@@ -306,7 +306,7 @@ class NAdam(_AdamFamily):
         upd = g * (lr * (1.0 - mu) / (1.0 - prod))
         upd += m * (lr * mu_next / (1.0 - prod * mu_next))
         upd /= denom
-        p.sub_(upd)
+        p.data -= upd
 
 
 class Lion(Optimizer):
@@ -345,7 +345,7 @@ class Lion(Optimizer):
         c += (1.0 - b1) * g
         if wd:
             _weight_decay(p, g, lr, wd, decoupled=True)
-        p.add_(np.sign(c), alpha=-lr)
+        p.data -= lr * np.sign(c)
         _ema_(m, g, b2)
 
 
@@ -386,4 +386,4 @@ class AdaBelief(_AdamFamily):
         s += eps
         upd = m / _adam_denom(s, b2, t, eps)
         upd *= lr / (1.0 - b1 ** t)
-        p.sub_(upd)
+        p.data -= upd
