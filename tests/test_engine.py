@@ -226,7 +226,9 @@ def test_arrays_an_op_saved_for_backward_are_used_then_freed():
     loss = al.cross_entropy(logits, np.array([2, 0]))
     node = loss.node
     p = np.exp(logits.data) / np.exp(logits.data).sum(1, keepdims=True)
-    np.testing.assert_allclose(node.saved, p)   # the softmax, kept from the forward
+    softmax, flat = node.saved  # kept from the forward
+    np.testing.assert_allclose(softmax, p)
+    assert flat.tolist() == [2, 3]  # the labelled logits' flat indices: row * 3 + label
     loss.backward()
     assert node.saved is None and node.inputs is None
     np.testing.assert_allclose(logits.grad, (p - np.eye(3)[[2, 0]]) / 2)

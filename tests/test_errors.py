@@ -59,6 +59,15 @@ def test_cross_entropy_checks_labels():
     logits = Tensor(np.zeros((2, 3)), requires_grad=True)
     with pytest.raises(ValueError, match=r"labels must lie in \[0, 3\)"):
         al.cross_entropy(logits, np.array([0, 3]))
+    # A negative label must not count from the end, whatever the integer type.
+    for bad in (np.array([0, -1]), np.array([-1, 1], np.int8), np.array([0, 2**64 - 1], np.uint64)):
+        with pytest.raises(ValueError, match=r"labels must lie in \[0, 3\) for logits of shape \(2, 3\); got values in \["):
+            al.cross_entropy(logits, bad)
+    with pytest.raises(ValueError, match=r"labels must lie in \[0, 0\)"):
+        al.cross_entropy(Tensor(np.zeros((2, 0))), np.array([0, 0]))
+    loss = al.cross_entropy(logits, np.array([2, 0], np.uint8), reduction="sum")
+    loss.backward()
+    np.testing.assert_allclose(logits.grad, np.full((2, 3), 1 / 3) - np.eye(3)[[2, 0]])
     with pytest.raises(ValueError, match=r"labels must be integers of shape \(2,\)"):
         al.cross_entropy(logits, np.array([0.0, 1.0]))
 
