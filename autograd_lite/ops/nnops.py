@@ -193,16 +193,6 @@ class CrossEntropy(Op):
         return (d * scale, None)
 
 
-def _matmul(a, b):
-    """``a @ b`` for a 2-D ``b``. For arrays with ``a`` of at most two dimensions,
-    ``ndarray.dot`` makes the same BLAS call without the matmul gufunc's dispatch,
-    which is about 40% of a small product's cost (for a batch of matrices dot is
-    slow, and Tensors, on the recorded path, have only ``@``)."""
-    if type(a) is np.ndarray and type(b) is np.ndarray and a.ndim <= 2:
-        return a.dot(b)
-    return a @ b
-
-
 class Linear(Op):
     """``out = x @ weight.T + bias`` for ``x`` of shape (..., in), ``weight`` (out, in)
     and ``bias`` (out,): a dense layer in one op (``torch.nn.functional.linear``).
@@ -233,7 +223,7 @@ class Linear(Op):
         if weight.ndim != 2 or bias.shape != weight.shape[:1] or x.ndim == 0 or x.shape[-1] != weight.shape[1]:
             raise ValueError(f"linear: expected x of shape (..., in), weight (out, in) and bias (out,); "
                              f"got x {x.shape}, weight {weight.shape}, bias {bias.shape}")
-        out = _matmul(x, weight.T)
+        out = x @ weight.T
         out += bias  # out is a fresh array: adding in place saves an allocation
         return out
 
@@ -241,6 +231,6 @@ class Linear(Op):
     def vjp(g, out, x, weight, bias, needs):
         n_out, n_in = weight.shape
         g2, x2 = (g, x) if g.ndim == 2 else (g.reshape((-1, n_out)), x.reshape((-1, n_in)))
-        return (_matmul(g, weight) if needs[0] else None,
-                _matmul(g2.T, x2) if needs[1] else None,
+        return (g @ weight if needs[0] else None,
+                g2.T @ x2 if needs[1] else None,
                 g2.sum(axis=0) if needs[2] else None)
