@@ -219,9 +219,7 @@ class Relu(Op):
 
     @staticmethod
     def vjp(g, out, x):
-        # The mask as g's dtype first: a float-by-float product is cheaper than a
-        # float-by-bool one, whose mixed types NumPy resolves on every call.
-        return (g * (x > _ZERO[x.dtype]).astype(g.dtype),)
+        return (g * (x > _ZERO[x.dtype]),)
 
 
 class LeakyRelu(Op):
