@@ -390,22 +390,19 @@ def run_backward(roots: Sequence[Tensor], grads: Sequence[Any], *, retain_graph:
         node_targets = {t._node for t in targets if t._node is not None}
         leaf_targets = {id(t) for t in targets if t._node is None}
 
-    def capture(key: Any, g: Any) -> None:
-        found[key] = found[key] + g if key in found else g
-
     pending: dict[Node, Any] = {}  # cotangents received so far, by node
     heap: list[tuple[int, Node]] = []  # the nodes in pending, newest first
     # Buffers already stored in some leaf's .grad (or owned by the caller).
     handed: set[int] = set()
     for g in grads:
         if type(g) is np.ndarray:
-            handed.add(_root_buffer(g))
+            handed.add(id(g) if g.base is None else _root_buffer(g))
     for r, g in zip(roots, grads):
         if r._node is None:
             if targets is None:
                 _accumulate_leaf(r, g, handed, create_graph)
             elif id(r) in leaf_targets:
-                capture(id(r), g)
+                _capture(found, id(r), g)
             continue
         node = r._node
         if node in pending:
@@ -423,7 +420,7 @@ def run_backward(roots: Sequence[Tensor], grads: Sequence[Any], *, retain_graph:
             node = heappop(heap)[1]
             g = pending.pop(node)
             if node in node_targets:
-                capture(node, g)
+                _capture(found, node, g)
                 continue
             saved = node.inputs
             if saved is None:
@@ -481,12 +478,16 @@ def run_backward(roots: Sequence[Tensor], grads: Sequence[Any], *, retain_graph:
                 elif targets is None:
                     _accumulate_leaf(p, dx, handed, create_graph)
                 elif id(p) in leaf_targets:
-                    capture(id(p), dx)
+                    _capture(found, id(p), dx)
     finally:
         _grad_enabled = prev_mode
     if targets is None:
         return None
     return [found.get(id(t) if t._node is None else t._node) for t in targets]
+
+
+def _capture(found: dict[Any, Any], key: Any, g: Any) -> None:
+    found[key] = found[key] + g if key in found else g
 
 
 def _accumulate_leaf(leaf: Tensor, dx: Any, handed: set[int], create_graph: bool) -> None:
