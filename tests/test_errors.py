@@ -1,5 +1,7 @@
 """Every user error gets a clear message naming the op, the shapes and what was expected."""
 
+import re
+
 import numpy as np
 import pytest
 
@@ -53,6 +55,19 @@ def test_reduction_axis_out_of_range():
 def test_reshape_to_incompatible_shape():
     with pytest.raises(ValueError, match=r"reshape: cannot reshape an input of shape \(2, 3\)"):
         Tensor(np.ones((2, 3))).reshape(4, 2)
+
+
+@pytest.mark.parametrize("x, w, b", [
+    ((), (2, 3), (2,)),          # a 0-d input
+    ((4, 2), (2, 3), (2,)),      # x's last axis is not the weight's in-axis
+    ((4, 3), (3,), (2,)),        # a 1-D weight, which a plain product would accept
+    ((4, 3), (2, 3), (1,)),      # a bias that would broadcast silently
+    ((4, 3), (2, 3), ()),
+])
+def test_linear_rejects_mismatched_shapes_naming_all_three(x, w, b):
+    with pytest.raises(ValueError, match=rf"linear: expected x of shape \(\.\.\., in\), weight \(out, in\) "
+                                         rf"and bias \(out,\); got x {re.escape(str(x))}"):
+        al.linear(np.ones(x), np.ones(w), np.ones(b))
 
 
 def test_cross_entropy_checks_labels():

@@ -220,10 +220,15 @@ class Linear(Op):
 
     @staticmethod
     def forward(x, weight, bias):
-        if weight.ndim != 2 or bias.shape != weight.shape[:1] or x.ndim == 0 or x.shape[-1] != weight.shape[1]:
+        # x's last axis (and a 0-d x) is checked by the product itself, which costs
+        # nothing extra on every call; weight and bias, which it cannot check, here.
+        try:
+            if weight.ndim != 2 or bias.ndim != 1 or len(bias) != len(weight):
+                raise ValueError
+            out = x @ weight.T
+        except ValueError:
             raise ValueError(f"linear: expected x of shape (..., in), weight (out, in) and bias (out,); "
-                             f"got x {x.shape}, weight {weight.shape}, bias {bias.shape}")
-        out = x @ weight.T
+                             f"got x {x.shape}, weight {weight.shape}, bias {bias.shape}") from None
         out += bias  # out is a fresh array: adding in place saves an allocation
         return out
 
