@@ -476,7 +476,14 @@ def run_backward(roots: Sequence[Tensor], grads: Sequence[Any], *, retain_graph:
                         pending[p] = dx
                         heappush(heap, (-p.seq, p))
                 elif targets is None:
-                    _accumulate_leaf(p, dx, handed, create_graph)
+                    if (not create_graph and p.grad is None and dx.base is None
+                            and id(dx) not in handed and dx.flags.writeable):
+                        # _accumulate_leaf's usual case, inline (every parameter on every
+                        # step): a leaf's first gradient, a new array no other leaf holds.
+                        handed.add(id(dx))
+                        p.grad = dx
+                    else:
+                        _accumulate_leaf(p, dx, handed, create_graph)
                 elif id(p) in leaf_targets:
                     _capture(found, id(p), dx)
     finally:
