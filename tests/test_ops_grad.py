@@ -10,7 +10,9 @@ shape/index/custom ops, its ``sample_inputs``).
 
 from __future__ import annotations
 
+import inspect
 import math
+import pickle
 
 import numpy as np
 import pytest
@@ -81,3 +83,13 @@ def test_every_op_documents_its_vjp_and_is_exported():
 
 def test_every_reference_names_a_registered_op():
     assert set(REFERENCES) <= set(Op.registry)
+
+
+def test_op_functions_read_like_numpy_functions():
+    # Partials underneath (one Python frame fewer per call), functions to the reader.
+    assert repr(al.exp) == "<function autograd_lite.exp>" and al.exp.__name__ == "exp"
+    assert str(inspect.signature(al.clip)).startswith("(x, ")
+    assert al.linear.__doc__ == al.ops.nnops.Linear.__doc__
+    restored = pickle.loads(pickle.dumps(al.exp))
+    assert restored.op is al.exp.op
+    np.testing.assert_allclose(restored(np.zeros(2)).data, [1.0, 1.0])
