@@ -13,7 +13,8 @@ from .reduce import Logsumexp
 def _rows(n: int) -> np.ndarray:
     """``arange(n)``, read-only and kept for batch-sized ``n``: a training loop picks
     the labelled logits of a batch of the same size every step, and a fresh arange
-    costs a NumPy call each time. Larger ``n`` (a whole dataset at once) is not worth keeping in memory."""
+    costs a NumPy call each time. Larger ``n`` (a whole dataset at once) is not worth
+    keeping in memory."""
     rows = _ROWS.get(n)
     if rows is None:
         rows = np.arange(n)

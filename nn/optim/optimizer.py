@@ -151,7 +151,15 @@ class Optimizer:
                         state = states[p] = {}
                     if hp is None:
                         hp = self._hyper(group)
-                    self._update(p, g, state, hp)
+                    try:
+                        self._update(p, g, state, hp)
+                    except ValueError:
+                        if data.flags.writeable:
+                            raise
+                        raise ValueError(
+                            f"{self._name}.step: a parameter of shape {p.shape} and dtype {p.dtype} "
+                            f"holds a read-only array, which cannot be updated in place; give it a "
+                            f"writable copy first (p.data = p.data.copy())") from None
                     updated.append(p)
                 if updated:
                     al.increment_version(updated)

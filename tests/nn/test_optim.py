@@ -284,6 +284,21 @@ def test_a_subclass_that_only_implements_update_gets_the_group():
     np.testing.assert_allclose(p.data, [0.75, -0.75])
 
 
+@pytest.mark.parametrize("cls", [optim.SGD, optim.Adam, optim.Lion])
+def test_a_read_only_parameter_gets_a_clear_error_not_numpys(cls):
+    frozen = np.ones(3, np.float32)
+    frozen.flags.writeable = False
+    p = nn.Parameter(frozen)
+    opt = cls([p], lr=0.1)
+    p.grad = np.ones(3, np.float32)
+    with pytest.raises(ValueError, match=rf"{cls.__name__}.step: a parameter of shape \(3,\) and "
+                                         r"dtype float32 holds a read-only array"):
+        opt.step()
+    p.data = p.data.copy()
+    opt.step()
+    assert (p.data < 1).all()
+
+
 def test_optimizer_errors_are_clear():
     p = nn.Parameter(np.ones(2))
     with pytest.raises(ValueError, match="SGD: got an empty parameter list"):
