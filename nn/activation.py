@@ -10,7 +10,7 @@ import autograd_lite as al
 
 from . import functional as F
 from ._checks import check_int
-from .module import Module, Parameter
+from .module import Module, Parameter, aligned_array
 
 
 class ReLU(Module):
@@ -55,7 +55,7 @@ class PReLU(Module):
     def __init__(self, num_parameters: int = 1, init: float = 0.25, dtype: Any = None) -> None:
         super().__init__()
         self.num_parameters = check_int(num_parameters, "num_parameters", "PReLU")
-        self.weight = Parameter(np.full(num_parameters, init, np.dtype(dtype or al.get_default_dtype())))
+        self.weight = Parameter(aligned_array(num_parameters, dtype or al.get_default_dtype(), init))
 
     def forward(self, input: Any) -> al.Tensor:
         return F.prelu(input, self.weight)

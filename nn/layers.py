@@ -12,7 +12,7 @@ import autograd_lite as al
 from . import functional as F
 from . import init
 from ._checks import check_int
-from .module import Module, Parameter
+from .module import Module, Parameter, aligned_array
 
 
 class Identity(Module):
@@ -49,12 +49,12 @@ class Linear(Module):
         self.in_features = check_int(in_features, "in_features", "Linear")
         self.out_features = check_int(out_features, "out_features", "Linear")
         dt = np.dtype(dtype or al.get_default_dtype())
-        self.weight = Parameter(np.empty((self.out_features, self.in_features), dt))
+        self.weight = Parameter(aligned_array((self.out_features, self.in_features), dt))
         init.kaiming_uniform_(self.weight, a=math.sqrt(5), generator=generator)
         self.bias = None
         if bias:
             bound = 1.0 / math.sqrt(self.in_features)
-            self.bias = Parameter(np.empty(self.out_features, dt))
+            self.bias = Parameter(aligned_array(self.out_features, dt))
             init.uniform_(self.bias, -bound, bound, generator=generator)
 
     def forward(self, input: Any) -> al.Tensor:
@@ -116,8 +116,8 @@ class BatchNorm1d(Module):
         self.eps, self.momentum = float(eps), momentum
         self.affine, self.track_running_stats = affine, track_running_stats
         dt = np.dtype(dtype or al.get_default_dtype())
-        self.weight = Parameter(np.ones(num_features, dt)) if affine else None
-        self.bias = Parameter(np.zeros(num_features, dt)) if affine else None
+        self.weight = Parameter(aligned_array(num_features, dt, 1)) if affine else None
+        self.bias = Parameter(aligned_array(num_features, dt, 0)) if affine else None
         if track_running_stats:
             self.register_buffer("running_mean", al.Tensor(np.zeros(num_features, dt)))
             self.register_buffer("running_var", al.Tensor(np.ones(num_features, dt)))
@@ -165,8 +165,8 @@ class LayerNorm(Module):
         self.normalized_shape = tuple(int(n) for n in shape)
         self.eps, self.elementwise_affine = float(eps), elementwise_affine
         dt = np.dtype(dtype or al.get_default_dtype())
-        self.weight = Parameter(np.ones(self.normalized_shape, dt)) if elementwise_affine else None
-        self.bias = Parameter(np.zeros(self.normalized_shape, dt)) \
+        self.weight = Parameter(aligned_array(self.normalized_shape, dt, 1)) if elementwise_affine else None
+        self.bias = Parameter(aligned_array(self.normalized_shape, dt, 0)) \
             if elementwise_affine and bias else None
 
     def forward(self, input: Any) -> al.Tensor:

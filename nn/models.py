@@ -11,7 +11,7 @@ import autograd_lite as al
 from ._checks import check_int
 from .activation import ACTIVATIONS
 from .layers import Dropout, Linear
-from .module import Module, Parameter, Sequential
+from .module import Module, Parameter, Sequential, aligned_array
 
 
 class Perceptron(Module):
@@ -37,8 +37,8 @@ class Perceptron(Module):
             raise ValueError(f"Perceptron: lr must be > 0, got {lr!r}")
         self.lr = float(lr)
         dt = np.dtype(dtype or al.get_default_dtype())
-        self.weight = Parameter(np.zeros(n_inputs, dt), requires_grad=False)
-        self.bias = Parameter(np.zeros(1, dt), requires_grad=False)
+        self.weight = Parameter(aligned_array(n_inputs, dt, 0), requires_grad=False)
+        self.bias = Parameter(aligned_array(1, dt, 0), requires_grad=False)
         self.errors_: list[int] = []  # misclassifications per epoch of the last fit
         self.converged_ = False
 

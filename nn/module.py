@@ -18,6 +18,30 @@ import numpy as np
 import autograd_lite as al
 
 
+def aligned_array(shape: int | tuple[int, ...], dtype: Any, fill: float | None = None) -> np.ndarray:
+    """A new C-contiguous array that starts on a 64-byte cache line (filled with
+    ``fill`` unless None): the storage layers give their parameters.
+
+    NumPy guarantees only 16 bytes, and a large array usually starts 16 bytes into a
+    page. On the 2-core development machine a training step of the MNIST network
+    took about 7% longer with its parameters 16 bytes off a line (570 against 530 us,
+    in each of five memory layouts): the forward product reads a weight in two BLAS
+    threads, and the optimiser's in-place update after it took twice as long when
+    the threads' halves shared cache lines. PyTorch aligns CPU tensors to 64 bytes too.
+    """
+    shape = (shape,) if isinstance(shape, int) else tuple(shape)
+    dtype = np.dtype(dtype)
+    nbytes = dtype.itemsize
+    for n in shape:
+        nbytes *= n
+    buf = np.empty(nbytes + 64, np.uint8)
+    start = -buf.ctypes.data % 64
+    arr = buf[start:start + nbytes].view(dtype).reshape(shape)
+    if fill is not None:
+        arr.fill(fill)
+    return arr
+
+
 class Parameter(al.Tensor):
     """A Tensor that a :class:`Module` owns and an optimiser updates.
 

@@ -220,3 +220,25 @@ def test_gradients_through_a_stack_of_layers(training):
         model[4].weight.copy_(rng.standard_normal(4))
     x = leaf(rng.standard_normal((5, 3)))
     check_grad(lambda: model(x), [x, *model.parameters()], full_max=20)
+
+
+@pytest.mark.parametrize("make", [lambda: nn.Linear(784, 128), lambda: nn.Linear(3, 2, dtype=np.float64),
+                                  lambda: nn.BatchNorm1d(5), lambda: nn.LayerNorm((3, 4)),
+                                  lambda: nn.PReLU(3, init=0.1)])
+def test_layer_parameters_start_on_a_cache_line_and_stay_there(make):
+    layer = make()
+    params = list(layer.parameters())
+    assert params and all(p.data.ctypes.data % 64 == 0 and p.data.flags.c_contiguous for p in params)
+    fresh = make()
+    for p in fresh.parameters():
+        p.data[...] = np.arange(p.size, dtype=p.dtype).reshape(p.shape)
+    layer.load_state_dict(fresh.state_dict())  # copied in place: the storage keeps its alignment
+    for p, q in zip(layer.parameters(), fresh.parameters()):
+        assert p.data.ctypes.data % 64 == 0
+        np.testing.assert_array_equal(p.data, q.data)
+
+
+def test_aligned_array_has_the_shape_dtype_and_fill_asked_for():
+    a = nn.module.aligned_array((3, 5), np.float64, 2.5)
+    assert a.shape == (3, 5) and a.dtype == np.float64 and (a == 2.5).all() and a.ctypes.data % 64 == 0
+    assert nn.module.aligned_array(0, np.float32).shape == (0,)
