@@ -251,7 +251,9 @@ class Module:
             raise TypeError(f"{type(self).__name__}.to: expected a floating dtype, got {dt}")
         for t in [*self.parameters(), *self.buffers()]:
             if t.dtype.kind == "f" and t.dtype != dt:
-                t.data = t.data.astype(dt)
+                cast = aligned_array(t.shape, dt)  # new storage, on a cache line like the old
+                cast[...] = t.data
+                t.data = cast
                 t.grad = None
         return self
 

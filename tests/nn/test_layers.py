@@ -238,6 +238,11 @@ def test_layer_parameters_start_on_a_cache_line_and_stay_there(make):
         np.testing.assert_array_equal(p.data, q.data)
 
 
+def test_casting_a_model_keeps_its_parameters_aligned():
+    model = nn.TwoLayerNet(hidden=8).double()
+    assert all(p.dtype == np.float64 and p.data.ctypes.data % 64 == 0 for p in model.parameters())
+
+
 def test_aligned_array_has_the_shape_dtype_and_fill_asked_for():
     a = nn.module.aligned_array((3, 5), np.float64, 2.5)
     assert a.shape == (3, 5) and a.dtype == np.float64 and (a == 2.5).all() and a.ctypes.data % 64 == 0
