@@ -165,9 +165,9 @@ class LayerNorm(Module):
         self.normalized_shape = tuple(int(n) for n in shape)
         self.eps, self.elementwise_affine = float(eps), elementwise_affine
         dt = np.dtype(dtype or al.get_default_dtype())
-        self.weight = Parameter(aligned_array(self.normalized_shape, dt, 1)) if elementwise_affine else None
-        self.bias = Parameter(aligned_array(self.normalized_shape, dt, 0)) \
-            if elementwise_affine and bias else None
+        shape = self.normalized_shape
+        self.weight = Parameter(aligned_array(shape, dt, 1)) if elementwise_affine else None
+        self.bias = Parameter(aligned_array(shape, dt, 0)) if elementwise_affine and bias else None
 
     def forward(self, input: Any) -> al.Tensor:
         return F.layer_norm(input, self.normalized_shape, self.weight, self.bias, self.eps)

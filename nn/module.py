@@ -30,7 +30,7 @@ def aligned_array(shape: int | tuple[int, ...], dtype: Any, fill: float | None =
     when it was off a line (100 against 52 us for the 128x784 weight, measured on its
     own). PyTorch aligns CPU tensors to 64 bytes too.
     """
-    shape = (shape,) if isinstance(shape, int) else tuple(shape)
+    shape = (int(shape),) if isinstance(shape, (int, np.integer)) else tuple(shape)
     dtype = np.dtype(dtype)
     nbytes = dtype.itemsize
     for n in shape:
