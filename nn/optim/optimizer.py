@@ -129,40 +129,45 @@ class Optimizer:
             with al.enable_grad():
                 loss = closure()
         states = self.state
-        with _NO_GRAD:  # a subclass's _update may use the Tensor in-place methods
-            for group in self.param_groups:
-                hp = None  # read at the group's first gradient: a group without any costs nothing
-                updated = []
-                for p in group["params"]:
-                    g = p.grad
-                    if g is None:
-                        continue
-                    if type(g) is not np.ndarray:  # a create_graph gradient: use its values
-                        g = g.data if isinstance(g, al.Tensor) else np.asarray(g)
-                    data = p.data  # the array's own shape and dtype: cheaper than Tensor properties
-                    if g.shape != data.shape:
-                        raise ValueError(f"{self._name}.step: a parameter of shape {p.shape} has a "
-                                         f"gradient of shape {g.shape}")
-                    # Identity first: an array's dtype is almost always the very same object.
-                    if g.dtype is not data.dtype and g.dtype != data.dtype:
-                        g = g.astype(data.dtype)
-                    state = states.get(p)
-                    if state is None:
-                        state = states[p] = {}
-                    if hp is None:
-                        hp = self._hyper(group)
-                    try:
-                        self._update(p, g, state, hp)
-                    except ValueError:
-                        if data.flags.writeable:
-                            raise
-                        raise ValueError(
-                            f"{self._name}.step: a parameter of shape {p.shape} and dtype {p.dtype} "
-                            f"holds a read-only array, which cannot be updated in place; give it a "
-                            f"writable copy first (p.data = p.data.copy())") from None
-                    updated.append(p)
-                if updated:
-                    al.increment_version(updated)
+        updated: list[al.Tensor] = []
+        try:
+            with _NO_GRAD:  # a subclass's _update may use the Tensor in-place methods
+                for group in self.param_groups:
+                    hp = None  # read at the group's first gradient: a group without any costs nothing
+                    for p in group["params"]:
+                        g = p.grad
+                        if g is None:
+                            continue
+                        if type(g) is not np.ndarray:  # a create_graph gradient: use its values
+                            g = g.data if isinstance(g, al.Tensor) else np.asarray(g)
+                        data = p.data  # the array's own shape and dtype: cheaper than Tensor properties
+                        if g.shape != data.shape:
+                            raise ValueError(f"{self._name}.step: a parameter of shape {p.shape} has "
+                                             f"a gradient of shape {g.shape}")
+                        # Identity first: an array's dtype is almost always the very same object.
+                        if g.dtype is not data.dtype and g.dtype != data.dtype:
+                            g = g.astype(data.dtype)
+                        state = states.get(p)
+                        if state is None:
+                            state = states[p] = {}
+                        if hp is None:
+                            hp = self._hyper(group)
+                        updated.append(p)  # before the update: one that fails part-way is marked too
+                        try:
+                            self._update(p, g, state, hp)
+                        except ValueError:
+                            if data.flags.writeable:
+                                raise
+                            raise ValueError(
+                                f"{self._name}.step: a parameter of shape {p.shape} and dtype "
+                                f"{p.dtype} holds a read-only array, which cannot be updated in "
+                                f"place; give it a writable copy first "
+                                f"(p.data = p.data.copy())") from None
+        finally:
+            # Even after an error: a graph that saved a parameter changed before it must not
+            # backpropagate through the new values.
+            if updated:
+                al.increment_version(updated)
         return loss
 
     def _hyper(self, group: dict[str, Any]) -> Any:

@@ -299,6 +299,21 @@ def test_a_read_only_parameter_gets_a_clear_error_not_numpys(cls):
     assert (p.data < 1).all()
 
 
+def test_a_step_that_fails_part_way_still_marks_what_it_changed():
+    a = nn.Parameter(np.ones(2, np.float32))
+    frozen = np.ones(2, np.float32)
+    frozen.flags.writeable = False
+    b = nn.Parameter(frozen)
+    loss = (a * a).sum()  # saves a before the step
+    opt = optim.SGD([a, b], lr=0.1)
+    a.grad, b.grad = np.ones(2, np.float32), np.ones(2, np.float32)
+    with pytest.raises(ValueError, match="read-only"):
+        opt.step()
+    assert a.data.tolist() == pytest.approx([0.9, 0.9])  # a was updated before b failed...
+    with pytest.raises(al.InplaceModificationError):
+        loss.backward()  # ...so the graph that saved it must refuse
+
+
 def test_optimizer_errors_are_clear():
     p = nn.Parameter(np.ones(2))
     with pytest.raises(ValueError, match="SGD: got an empty parameter list"):
