@@ -41,13 +41,6 @@ _clock = 0
 _next_seq = itertools.count().__next__
 
 
-def bump_version(t: Tensor) -> None:
-    """Mark ``t`` as modified in place (its saved copies in any graph are stale)."""
-    global _clock
-    _clock += 1
-    t._version = _clock
-
-
 def increment_version(tensors: Tensor | Iterable[Tensor]) -> None:
     """Mark tensors whose ``.data`` arrays were changed in place by plain NumPy code
     (PyTorch's ``torch.autograd.graph.increment_version``): a graph that saved one of
@@ -396,7 +389,7 @@ def run_backward(roots: Sequence[Tensor], grads: Sequence[Any], *, retain_graph:
     handed: set[int] = set()
     for g in grads:
         if type(g) is np.ndarray:
-            handed.add(id(g) if g.base is None else _root_buffer(g))
+            handed.add(_root_buffer(g))
     for r, g in zip(roots, grads):
         if r._node is None:
             if targets is None:

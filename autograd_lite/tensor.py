@@ -11,6 +11,7 @@ from .engine import apply
 from .ops import arith, elementwise, linalg, nnops, reduce
 from .ops import shape as shape_ops
 from .ops import index as index_ops
+from .ops.base import DtypeConstants
 
 _default_dtype: np.dtype = np.dtype(np.float32)
 
@@ -251,7 +252,7 @@ class Tensor:
                     f"backward: a gradient can be created implicitly only for a one-element "
                     f"output, but this tensor has shape {self.shape}; pass the cotangent, "
                     f"e.g. t.backward(np.ones({self.shape}))")
-            g: Any = _seed(self.data.dtype) if self.data.ndim == 0 else np.ones(self.shape, self.dtype)
+            g: Any = _SEED[self.data.dtype] if self.data.ndim == 0 else np.ones(self.shape, self.dtype)
         else:
             garr = gradient.data if isinstance(gradient, Tensor) else np.asarray(gradient)
             if garr.shape != self.shape:
@@ -274,15 +275,13 @@ class Tensor:
                 f"t = t + x instead, or update it under `with al.no_grad():` as optimisers do")
         o = other.data if isinstance(other, Tensor) else other
         try:
-            # ``out`` positionally (NumPy parses that faster than the keyword, and optimisers
-            # call this for every parameter); a ufunc's output casts 'same_kind' by default.
-            fn(self.data, o, self.data)
+            fn(self.data, o, self.data)  # a ufunc's output casts 'same_kind' by default
         except (ValueError, TypeError) as e:
             # The plain base class: NumPy's casting errors have constructors of their own.
             kind = TypeError if isinstance(e, TypeError) else ValueError
             raise kind(f"{name}: cannot update a tensor of shape {self.shape} and dtype "
                        f"{self.dtype} in place with shape {np.shape(o)}: {e}") from None
-        engine.bump_version(self)
+        engine.increment_version(self)
         return self
 
     def __iadd__(self, other: Any) -> Tensor:
@@ -300,7 +299,7 @@ class Tensor:
     def add_(self, other: Any, alpha: float = 1.0) -> Tensor:
         """In place ``self += alpha * other``."""
         if alpha != 1.0:  # scaled into a new array: ``other`` (often a .grad) is never written
-            other = alpha * (other.data if isinstance(other, Tensor) else other)
+            other = alpha * _data(other)
         return self._inplace("add_", np.add, other)
 
     def sub_(self, other: Any) -> Tensor:
@@ -325,7 +324,7 @@ class Tensor:
                                "recorded; build the values with al.where or al.concatenate, or "
                                "assign under `with al.no_grad():`")
         self.data[_index_data(index)] = _data(value)
-        engine.bump_version(self)
+        engine.increment_version(self)
 
     # ---- arithmetic ----------------------------------------------------------
     # Python-scalar operands are the most common constant (``t * 0.5``); wrapping
@@ -464,17 +463,9 @@ def _operand(o: Any, t: Tensor) -> Any:
 _SCALARS: dict[tuple[Any, np.dtype], Tensor] = {}
 
 
-def _seed(dtype: np.dtype) -> np.ndarray:
-    """The implicit cotangent of a 0-d loss: a read-only 1 per dtype, shared by every
-    ``loss.backward()`` (VJPs never write into ``g``; a leaf's ``.grad`` gets a copy)."""
-    one = _SEEDS.get(dtype)
-    if one is None:
-        one = _SEEDS[dtype] = np.ones((), dtype)
-        one.flags.writeable = False
-    return one
-
-
-_SEEDS: dict[np.dtype, np.ndarray] = {}
+#: The implicit cotangent of a 0-d loss, shared by every ``loss.backward()`` (VJPs never
+#: write into ``g``; a leaf's ``.grad`` gets a copy).
+_SEED = DtypeConstants(1)
 
 
 def _data(x: Any) -> Any:

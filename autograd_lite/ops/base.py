@@ -192,6 +192,22 @@ class Op:
         return cls.forward(*args, **params)
 
 
+class DtypeConstants(dict):
+    """A read-only 0-d array of one value per dtype (``ZERO[x.dtype]``), made on first
+    use. NumPy combines an array with a 0-d array of its own dtype in about two thirds
+    of the time it takes with a Python number, which it must first resolve as a weak
+    scalar; the lookup is one C-level dict access."""
+
+    def __init__(self, value: float) -> None:
+        super().__init__()
+        self.value = value
+
+    def __missing__(self, dtype: np.dtype) -> np.ndarray:
+        const = self[dtype] = np.full((), self.value, dtype)
+        const.flags.writeable = False
+        return const
+
+
 def normalize_axis(axis: int | tuple[int, ...] | list[int] | None, ndim: int, op: str) -> tuple[int, ...]:
     """``axis`` as a sorted tuple of non-negative ints; a clear error when out of range."""
     if axis is None:

@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 
-from .base import Op
+from .base import DtypeConstants, Op
 
 _SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
 _INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
@@ -14,19 +14,7 @@ _TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
 _erf_scalar = np.frompyfunc(math.erf, 1, 1)
 
 
-class _Zeros(dict):
-    """A read-only 0-d zero per dtype (``_ZERO[x.dtype]``). NumPy compares an array
-    with, or takes its maximum with, a 0-d array of its own dtype in about two thirds
-    of the time it takes with the Python 0, which it must first resolve as a weak
-    scalar; ReLU does both on every training step."""
-
-    def __missing__(self, dtype: np.dtype) -> np.ndarray:
-        zero = self[dtype] = np.zeros((), dtype)
-        zero.flags.writeable = False
-        return zero
-
-
-_ZERO = _Zeros()
+_ZERO = DtypeConstants(0)  # ReLU compares with it and takes its maximum on every step
 
 
 class Exp(Op):

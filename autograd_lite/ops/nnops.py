@@ -108,7 +108,7 @@ class CrossEntropy(Op):
     def _check(logits, labels):
         if logits.ndim != 2:
             raise ValueError(f"cross_entropy: logits must have shape (N, C); got {logits.shape}")
-        n, c = logits.shape
+        n = logits.shape[0]
         if labels.shape != (n,) or labels.dtype.kind not in "iu":
             raise ValueError(f"cross_entropy: labels must be integers of shape ({n},) "
                              f"for logits of shape {logits.shape}; got shape {labels.shape}, "
@@ -187,7 +187,7 @@ class CrossEntropy(Op):
             d.reshape(-1)[flat] -= scale[:, 0] if reduction == "none" else scale
             return (d, None)
         # Recomputed, recorded when differentiating twice.
-        rows, lab = np.arange(n), np.asarray(labels)
+        rows, lab = _rows(n), np.asarray(labels)
         onehot = np.zeros(logits.shape, dtype=logits.dtype)
         onehot[rows, lab] = 1
         d = np.exp(logits - Logsumexp.dispatch(logits, axis=1, keepdims=True)) - onehot
