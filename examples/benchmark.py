@@ -66,10 +66,7 @@ def init_params(hidden: int = 128, seed: int = 0) -> dict[str, np.ndarray]:
         "W2": (rng.standard_normal((10, hidden)) * np.sqrt(2 / hidden)).astype(np.float32),
         "b2": np.zeros(10, np.float32),
     }
-    for k, v in p.items():
-        p[k] = nn.module.aligned_array(v.shape, v.dtype)
-        p[k][...] = v
-    return p
+    return {k: nn.module.aligned_array(v.shape, v.dtype, v) for k, v in p.items()}
 
 
 def numpy_step(p: dict[str, np.ndarray], X: np.ndarray, y: np.ndarray, lr: float) -> float:

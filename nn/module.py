@@ -18,9 +18,10 @@ import numpy as np
 import autograd_lite as al
 
 
-def aligned_array(shape: int | tuple[int, ...], dtype: Any, fill: float | None = None) -> np.ndarray:
-    """A new C-contiguous array that starts on a 64-byte cache line (filled with
-    ``fill`` unless None): the storage layers give their parameters.
+def aligned_array(shape: int | tuple[int, ...], dtype: Any, fill: Any = None) -> np.ndarray:
+    """A new C-contiguous array that starts on a 64-byte cache line, holding ``fill``
+    (a number, or values broadcast to ``shape``) unless None: the storage layers give
+    their parameters.
 
     NumPy guarantees only 16 bytes, and a large array usually starts 16 bytes into a
     page. On the 2-core development machine a training step of the MNIST network took
@@ -39,7 +40,7 @@ def aligned_array(shape: int | tuple[int, ...], dtype: Any, fill: float | None =
     start = -buf.ctypes.data % 64
     arr = buf[start:start + nbytes].view(dtype).reshape(shape)
     if fill is not None:
-        arr.fill(fill)
+        arr[...] = fill
     return arr
 
 
@@ -251,9 +252,7 @@ class Module:
             raise TypeError(f"{type(self).__name__}.to: expected a floating dtype, got {dt}")
         for t in [*self.parameters(), *self.buffers()]:
             if t.dtype.kind == "f" and t.dtype != dt:
-                cast = aligned_array(t.shape, dt)  # new storage, on a cache line like the old
-                cast[...] = t.data
-                t.data = cast
+                t.data = aligned_array(t.shape, dt, t.data)  # on a cache line like the old storage
                 t.grad = None
         return self
 

@@ -97,9 +97,8 @@ class SGD(Optimizer):
                              f"momentum={group['momentum']}, dampening={group['dampening']}")
 
     def _hyper(self, group: dict[str, Any]) -> tuple:
-        # Spelled out rather than through hyper(): SGD is the step most often timed.
-        return (float(group["lr"]), float(group["momentum"]), float(group["dampening"]),
-                float(group["weight_decay"]), group["nesterov"])
+        lr, mu, damp, wd = hyper(group, "lr", "momentum", "dampening", "weight_decay")
+        return lr, mu, damp, wd, group["nesterov"]
 
     def _update(self, p: al.Tensor, g: np.ndarray, state: dict[str, Any], hp: tuple) -> None:
         lr, mu, damp, wd, nesterov = hp

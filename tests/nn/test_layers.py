@@ -247,3 +247,6 @@ def test_aligned_array_has_the_shape_dtype_and_fill_asked_for():
     a = nn.module.aligned_array((3, 5), np.float64, 2.5)
     assert a.shape == (3, 5) and a.dtype == np.float64 and (a == 2.5).all() and a.ctypes.data % 64 == 0
     assert nn.module.aligned_array(0, np.float32).shape == (0,)
+    values = np.arange(6, dtype=np.float64).reshape(2, 3)
+    b = nn.module.aligned_array(values.shape, np.float32, values)  # values, cast to the dtype
+    assert b.dtype == np.float32 and b.ctypes.data % 64 == 0 and b.tolist() == values.tolist()
