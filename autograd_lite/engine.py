@@ -61,22 +61,27 @@ def increment_version(tensors: Tensor | Iterable[Tensor]) -> None:
 class Node:
     """One recorded op: what backward needs to call its VJP, and the graph's shape.
 
-    ``inputs``, ``out`` and ``saved`` are the *saved* state, dropped after a
-    backward without ``retain_graph``; ``parents``, ``shape`` and ``dtype`` stay so
-    the graph can still be drawn and a second backward can explain what happened.
+    ``inputs`` (the Tensors), ``arrays`` (their arrays as the forward used them),
+    ``out`` and ``saved`` are the *saved* state, dropped after a backward without
+    ``retain_graph``; ``parents``, ``shape`` and ``dtype`` stay so the graph can still
+    be drawn and a second backward can explain what happened.
     ``seq`` numbers nodes in creation order, which backward uses as its order.
     """
 
-    __slots__ = ("op", "parents", "needs", "inputs", "seq", "stamp", "out", "saved", "params",
-                 "shape", "dtype", "scope", "where", "__weakref__")
+    __slots__ = ("op", "parents", "needs", "inputs", "arrays", "seq", "stamp", "out", "saved",
+                 "params", "shape", "dtype", "scope", "where", "__weakref__")
     requires_grad = True  # a node exists only where some input requires grad
 
     def __init__(self, op: type[Op], parents: tuple, needs: tuple[bool, ...], inputs: tuple,
-                 out: np.ndarray, params: dict[str, Any], saved: Any = None) -> None:
+                 arrays: tuple[np.ndarray, ...], out: np.ndarray, params: dict[str, Any],
+                 saved: Any = None) -> None:
         self.op = op
         self.parents = parents
         self.needs = needs
-        self.inputs = inputs
+        self.inputs = inputs  # for the version check, and for create_graph's recomputation
+        # What the VJP gets: the arrays the forward computed with, even if an input's
+        # .data is rebound in between (and no loop over the inputs in backward).
+        self.arrays = arrays
         self.seq = _next_seq()  # creation order: a node is always newer than its parents
         self.stamp = _clock
         self.out = out
@@ -270,13 +275,14 @@ def apply(op: type[Op], *args: Any, **params: Any) -> Tensor:
         datas.append(a.data)
         needs.append(a.requires_grad)
         parents.append(a._node or a)
+    arrays = tuple(datas)  # a call unpacks a tuple as it is; the node keeps it for the VJP
     record = _grad_enabled and True in needs
     saved = None
     try:
         if record and op.forward_saving is not None:
-            out, saved = op.forward_saving(*datas, **params)
+            out, saved = op.forward_saving(*arrays, **params)
         else:
-            out = op.forward(*datas, **params)
+            out = op.forward(*arrays, **params)
     except (ValueError, TypeError, IndexError, np.exceptions.AxisError) as e:
         raise _op_error(op, e, args) from None
     if type(out) is not np.ndarray:
@@ -288,7 +294,7 @@ def apply(op: type[Op], *args: Any, **params: Any) -> Tensor:
         flags = tuple(needs)
         if len(flags) <= 3:  # a sequence op (concatenate) could make endless patterns
             flags = _NEEDS.setdefault(flags, flags)
-        node = Node(op, tuple(parents), flags, args, out, params, saved)
+        node = Node(op, tuple(parents), flags, args, arrays, out, params or _NO_PARAMS, saved)
     if forward_hooks:
         for hook in forward_hooks:
             hook(op, args, out, node)
@@ -297,6 +303,7 @@ def apply(op: type[Op], *args: Any, **params: Any) -> Tensor:
 
 heappush, heappop = heapq.heappush, heapq.heappop
 _NEEDS: dict[tuple[bool, ...], tuple[bool, ...]] = {}  # at most 14 entries: (True,), (True, False)...
+_NO_PARAMS: dict[str, Any] = {}  # shared by every node of an op without params: never written
 Op._record = staticmethod(apply)
 
 
@@ -432,9 +439,7 @@ def run_backward(roots: Sequence[Tensor], grads: Sequence[Any], *, retain_graph:
                 if op._wants_saved:  # arrays saved by the forward are constants here
                     kw = {**kw, "saved": None}
             else:
-                inputs = []
-                for t in saved:  # a loop, not a comprehension: see apply
-                    inputs.append(t.data)
+                inputs = node.arrays
                 out = node.out
                 if op._wants_saved:
                     kw = {**kw, "saved": node.saved}
@@ -450,7 +455,7 @@ def run_backward(roots: Sequence[Tensor], grads: Sequence[Any], *, retain_graph:
                 for hook in backward_hooks:
                     hook(node, g, dxs)
             if not retain_graph:
-                node.inputs = node.out = node.saved = None
+                node.inputs = node.arrays = node.out = node.saved = None
             for p, need, dx in zip(node.parents, node.needs, dxs):
                 if not need or dx is None:
                     continue

@@ -234,6 +234,19 @@ def test_arrays_an_op_saved_for_backward_are_used_then_freed():
     np.testing.assert_allclose(logits.grad, (p - np.eye(3)[[2, 0]]) / 2)
 
 
+def test_backward_uses_the_arrays_the_forward_computed_with():
+    # Rebinding .data between forward and backward is not an in-place change of the
+    # saved array: the gradient stays that of the function the forward computed.
+    w = Tensor(np.array([1.0, 2.0, 3.0]), requires_grad=True)
+    x = Tensor(np.array([4.0, 5.0, 6.0]), requires_grad=True)
+    y = (w * x).sum()
+    w.data, x.data = np.zeros(3), np.full(3, 7.0)
+    y.backward()
+    np.testing.assert_array_equal(w.grad, [4.0, 5.0, 6.0])
+    np.testing.assert_array_equal(x.grad, [1.0, 2.0, 3.0])
+    assert y.node.arrays is None  # freed with the rest of the saved state
+
+
 def test_an_op_that_saves_arrays_still_differentiates_twice():
     # On the recorded path the VJP gets saved=None and must recompute.
     z = np.array([[0.3, -0.2, 1.0]])

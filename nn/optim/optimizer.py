@@ -128,47 +128,63 @@ class Optimizer:
         if closure is not None:
             with al.enable_grad():
                 loss = closure()
-        states = self.state
         updated: list[al.Tensor] = []
         try:
-            with _NO_GRAD:  # a subclass's _update may use the Tensor in-place methods
-                for group in self.param_groups:
-                    hp = None  # read at the group's first gradient: a group without any costs nothing
-                    for p in group["params"]:
-                        g = p.grad
-                        if g is None:
-                            continue
-                        if type(g) is not np.ndarray:  # a create_graph gradient: use its values
-                            g = g.data if isinstance(g, al.Tensor) else np.asarray(g)
-                        data = p.data  # the array's own shape and dtype: cheaper than Tensor properties
-                        if g.shape != data.shape:
-                            raise ValueError(f"{self._name}.step: a parameter of shape {p.shape} has "
-                                             f"a gradient of shape {g.shape}")
-                        # Identity first: an array's dtype is almost always the very same object.
-                        if g.dtype is not data.dtype and g.dtype != data.dtype:
-                            g = g.astype(data.dtype)
-                        state = states.get(p)
-                        if state is None:
-                            state = states[p] = {}
-                        if hp is None:
-                            hp = self._hyper(group)
-                        updated.append(p)  # before the update: one that fails part-way is marked too
-                        try:
-                            self._update(p, g, state, hp)
-                        except ValueError:
-                            if data.flags.writeable:
-                                raise
-                            raise ValueError(
-                                f"{self._name}.step: a parameter of shape {p.shape} and dtype "
-                                f"{p.dtype} holds a read-only array, which cannot be updated in "
-                                f"place; give it a writable copy first "
-                                f"(p.data = p.data.copy())") from None
+            for group in self.param_groups:
+                params, grads = [], []
+                for p in group["params"]:
+                    g = p.grad
+                    if g is None:
+                        continue
+                    data = p.data  # the array's own shape and dtype: cheaper than Tensor properties
+                    # Identity first: an array's dtype is almost always the very same object.
+                    if type(g) is not np.ndarray or g.shape != data.shape or g.dtype is not data.dtype:
+                        g = self._grad_array(p, g)
+                    params.append(p)
+                    grads.append(g)
+                if params:
+                    updated += params  # before the update: one that fails part-way is marked too
+                    try:
+                        self._update_group(params, grads, group)
+                    except ValueError:
+                        for p in params:
+                            if not p.data.flags.writeable:
+                                raise ValueError(
+                                    f"{self._name}.step: a parameter of shape {p.shape} and dtype "
+                                    f"{p.dtype} holds a read-only array, which cannot be updated "
+                                    f"in place; give it a writable copy first "
+                                    f"(p.data = p.data.copy())") from None
+                        raise
         finally:
             # Even after an error: a graph that saved a parameter changed before it must not
             # backpropagate through the new values.
             if updated:
                 al.increment_version(updated)
         return loss
+
+    def _grad_array(self, p: al.Tensor, g: Any) -> np.ndarray:
+        """``p.grad`` as an ndarray of ``p``'s shape and dtype, or a clear error."""
+        if type(g) is not np.ndarray:  # a create_graph gradient: use its values
+            g = g.data if isinstance(g, al.Tensor) else np.asarray(g)
+        if g.shape != p.data.shape:
+            raise ValueError(f"{self._name}.step: a parameter of shape {p.shape} has "
+                             f"a gradient of shape {g.shape}")
+        return g if g.dtype == p.data.dtype else g.astype(p.data.dtype)
+
+    def _update_group(self, params: list[al.Tensor], grads: list[np.ndarray],
+                      group: dict[str, Any]) -> None:
+        """Update one group's parameters (those with a gradient) in place: reads the
+        hyper-parameters once (:meth:`_hyper`), then calls :meth:`_update` for each
+        parameter under ``no_grad``, with its state dict. An optimiser may override
+        this instead, to update a whole group without a call per parameter."""
+        hp = self._hyper(group)
+        states = self.state
+        with _NO_GRAD:  # _update may use the Tensor in-place methods
+            for p, g in zip(params, grads):
+                state = states.get(p)
+                if state is None:
+                    state = states[p] = {}
+                self._update(p, g, state, hp)
 
     def _hyper(self, group: dict[str, Any]) -> Any:
         """What :meth:`_update` receives as ``hp``, computed once per group and step

@@ -100,6 +100,18 @@ class SGD(Optimizer):
         lr, mu, damp, wd = hyper(group, "lr", "momentum", "dampening", "weight_decay")
         return lr, mu, damp, wd, group["nesterov"]
 
+    def _update_group(self, params: list[al.Tensor], grads: list[np.ndarray],
+                      group: dict[str, Any]) -> None:
+        if group["momentum"] or group["weight_decay"]:
+            return super()._update_group(params, grads, group)
+        # Plain SGD, the lessons' optimiser, in one loop: no state, no call per parameter.
+        lr, dtype, lr_t = float(group["lr"]), None, None
+        for p, g in zip(params, grads):
+            if g.dtype is not dtype:
+                dtype = g.dtype
+                lr_t = scalar(lr, dtype)
+            p.data -= lr_t * g
+
     def _update(self, p: al.Tensor, g: np.ndarray, state: dict[str, Any], hp: tuple) -> None:
         lr, mu, damp, wd, nesterov = hp
         if wd:

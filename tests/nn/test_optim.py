@@ -209,6 +209,23 @@ def test_float32_parameters_stay_float32_and_are_updated_in_place(cls):
     assert not np.allclose(p.data, np.random.default_rng(0).standard_normal((3, 2)))
 
 
+@pytest.mark.parametrize("momentum", [0.0, 0.5])
+def test_sgd_updates_a_group_of_mixed_dtypes_each_in_its_own(momentum):
+    # Plain SGD updates a whole group in one loop, with lr cast once per dtype.
+    a = nn.Parameter(np.full(3, 1.0, np.float32))
+    b = nn.Parameter(np.full(2, 1.0, np.float64))
+    c = nn.Parameter(np.full(4, 1.0, np.float32))
+    opt = optim.SGD([a, b, c], lr=0.1 + 1e-12, momentum=momentum)
+    a.grad = np.full(3, 2.0)                     # float64 gradient: cast to the parameter's dtype
+    b.grad = np.full(2, 3.0)
+    c.grad = np.full(4, 4.0, np.float32)
+    opt.step()
+    assert (a.dtype, b.dtype, c.dtype) == (np.float32, np.float64, np.float32)
+    np.testing.assert_array_equal(a.data, np.float32(1) - np.float32(0.1) * np.float32(2))
+    np.testing.assert_array_equal(b.data, 1.0 - (0.1 + 1e-12) * 3.0)  # float64 keeps the 1e-12
+    np.testing.assert_array_equal(c.data, np.float32(1) - np.float32(0.1) * np.float32(4))
+
+
 @pytest.mark.parametrize("cls", ALL)
 def test_step_bumps_the_version_and_leaves_grads_alone(cls):
     p = nn.Parameter(np.ones(3))
