@@ -1,7 +1,7 @@
 """The optimiser base class: parameter groups, per-parameter state, state dicts.
 
-Updates change each parameter's array in place with plain NumPy, under
-``al.no_grad()``; ``step`` then increments the version counter of every parameter
+Updates change each parameter's array in place with plain NumPy (per-parameter
+``_update`` calls run under ``al.no_grad()``); ``step`` then increments the version counter of every parameter
 it updated (``al.increment_version``), so a graph that saved a parameter before
 the step refuses to backpropagate through the stale value. State arrays have the
 parameter's dtype, and hyper-parameters are read as Python floats (weak scalars
@@ -21,7 +21,8 @@ import autograd_lite as al
 class Optimizer:
     """Base class. Subclasses set ``state_keys`` and implement :meth:`_update`, and
     may override :meth:`_hyper` to read a group's hyper-parameters once per step
-    rather than once per parameter.
+    rather than once per parameter, or :meth:`_update_group` to update a whole
+    group in one call.
 
     Parameters
     ----------
@@ -176,7 +177,9 @@ class Optimizer:
         """Update one group's parameters (those with a gradient) in place: reads the
         hyper-parameters once (:meth:`_hyper`), then calls :meth:`_update` for each
         parameter under ``no_grad``, with its state dict. An optimiser may override
-        this instead, to update a whole group without a call per parameter."""
+        this instead, to update a whole group without a call per parameter; an
+        override runs outside ``no_grad``, so it writes the arrays (``p.data``) with
+        NumPy rather than calling the Tensor in-place methods."""
         hp = self._hyper(group)
         states = self.state
         with _NO_GRAD:  # _update may use the Tensor in-place methods
