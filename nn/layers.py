@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from typing import Any, Sequence
+from typing import Any, Literal, Sequence
 
 import numpy as np
 
@@ -41,15 +41,25 @@ class Linear(Module):
         Parameter dtype (default: ``al.get_default_dtype()``).
     generator
         Random source for the initial values (default: the ``nn.manual_seed`` one).
+    order : {"C", "F"}, default "C"
+        Memory order of the weight; its shape is (out_features, in_features) either
+        way. With NumPy's OpenBLAS a column-major (``"F"``) weight makes the forward
+        product and the weight gradient faster and the input gradient slower (on the
+        2-core development machine, 784-128 at batch 128: 153 -> 135, 137 -> 103 and
+        130 -> 146 us), so it suits a first layer, whose input needs no gradient.
+        The weight gradient comes out in the weight's order, so updates stay contiguous.
     """
 
     def __init__(self, in_features: int, out_features: int, bias: bool = True, dtype: Any = None,
-                 generator: np.random.Generator | None = None) -> None:
+                 generator: np.random.Generator | None = None,
+                 order: Literal["C", "F"] = "C") -> None:
         super().__init__()
         self.in_features = check_int(in_features, "in_features", "Linear")
         self.out_features = check_int(out_features, "out_features", "Linear")
+        if order not in ("C", "F"):
+            raise ValueError(f"Linear: order must be 'C' or 'F', got {order!r}")
         dt = np.dtype(dtype or al.get_default_dtype())
-        self.weight = Parameter(aligned_array((self.out_features, self.in_features), dt))
+        self.weight = Parameter(aligned_array((self.out_features, self.in_features), dt, order=order))
         init.kaiming_uniform_(self.weight, a=math.sqrt(5), generator=generator)
         self.bias = None
         if bias:
@@ -73,8 +83,10 @@ class Linear(Module):
                          f"{self.in_features}, got shape {x.shape}")
 
     def extra_repr(self) -> str:
+        w = self.weight.data
+        order = ", order='F'" if w.flags.f_contiguous and not w.flags.c_contiguous else ""
         return (f"in_features={self.in_features}, out_features={self.out_features}, "
-                f"bias={self.bias is not None}")
+                f"bias={self.bias is not None}{order}")
 
 
 class Dropout(Module):

@@ -128,5 +128,18 @@ def test_linear_weight_gradient_has_the_weights_layout():
     al.linear(x, w, b).sum().backward()
     assert w.grad.flags.c_contiguous and w.grad.shape == (4, 3)
     np.testing.assert_allclose(w.grad, 5.0)
+    # A column-major weight gets a column-major gradient with the same values.
+    rng = np.random.default_rng(0)
+    xs, ws, g = rng.standard_normal((2, 5, 3)), rng.standard_normal((4, 3)), rng.standard_normal((2, 5, 4))
+    grads = []
+    for order in ("C", "F"):
+        wt = Tensor(np.array(ws, order=order), requires_grad=True)
+        xt = Tensor(xs, requires_grad=True)
+        al.linear(xt, wt, Tensor(np.zeros(4))).backward(g)
+        assert wt.grad.flags[f"{order}_CONTIGUOUS"] and wt.grad.shape == (4, 3)
+        grads.append((xt.grad, wt.grad))
+    np.testing.assert_allclose(grads[1][1], np.einsum("bno,bni->oi", g, xs))
+    for a, c in zip(*grads):
+        np.testing.assert_allclose(a, c, rtol=1e-12, atol=1e-12)
     with pytest.raises(ValueError, match=r"linear: expected x of shape \(\.\.\., in\).*x \(5, 2\)"):
         al.linear(Tensor(np.ones((5, 2))), w, b)

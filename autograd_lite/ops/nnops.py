@@ -207,8 +207,8 @@ class Linear(Op):
         dbias   = sum(G, axis=0)
 
     Fused so a layer is one node instead of three (transpose, matmul, add), and so
-    ``dweight`` comes out in the weight's own (out, in) layout: an optimiser then
-    updates contiguous memory.
+    ``dweight`` comes out in the weight's own memory order (row- or column-major, as
+    ``nn.Linear(order=...)`` stored it): an optimiser then updates contiguous memory.
     """
     name, arity = "linear", 3
     kind = "custom"
@@ -239,6 +239,10 @@ class Linear(Op):
     def vjp(g, out, x, weight, bias, needs):
         n_out, n_in = weight.shape
         g2, x2 = (g, x) if g.ndim == 2 else (g.reshape((-1, n_out)), x.reshape((-1, n_in)))
-        return (g @ weight if needs[0] else None,
-                g2.T @ x2 if needs[1] else None,
-                g2.sum(axis=0) if needs[2] else None)
+        dweight = None
+        if needs[1]:  # in the weight's own memory order, as an optimiser will read it
+            if type(weight) is np.ndarray and weight.flags.f_contiguous:
+                dweight = (x2.T @ g2).T
+            else:
+                dweight = g2.T @ x2
+        return (g @ weight if needs[0] else None, dweight, g2.sum(axis=0) if needs[2] else None)

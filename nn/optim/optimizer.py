@@ -262,7 +262,9 @@ class Optimizer:
                     if arr.shape != p.shape or arr.dtype != p.dtype:
                         problems.append(f"parameter {idx} state {k!r}: expected shape {p.shape} dtype "
                                         f"{p.dtype}, got shape {arr.shape} dtype {arr.dtype}")
-                    v = arr.copy()
+                        continue
+                    v = np.empty_like(p.data)  # a copy, in the parameter's memory order
+                    v[...] = arr
                 entry[k] = v
             new_state[p] = entry
         if problems:

@@ -29,7 +29,9 @@ def _ema_(avg: np.ndarray, x: np.ndarray, beta: float) -> np.ndarray:
 
 def _state_array(state: dict[str, Any], key: str, p: al.Tensor, fill: float = 0.0) -> np.ndarray:
     if key not in state:
-        state[key] = np.full(p.shape, fill, p.dtype)
+        # In the parameter's memory order (row- or column-major), so that updates
+        # combining the two walk both contiguously.
+        state[key] = np.full_like(p.data, fill)
     return state[key]
 
 
@@ -119,7 +121,7 @@ class SGD(Optimizer):
         if mu:
             buf = state.get("momentum_buffer")
             if buf is None:
-                buf = state["momentum_buffer"] = g.copy()
+                buf = state["momentum_buffer"] = g.copy(order="K")  # in g's memory order
             else:
                 buf *= mu
                 buf += (1.0 - damp) * g

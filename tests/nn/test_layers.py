@@ -250,3 +250,40 @@ def test_aligned_array_has_the_shape_dtype_and_fill_asked_for():
     values = np.arange(6, dtype=np.float64).reshape(2, 3)
     b = nn.module.aligned_array(values.shape, np.float32, values)  # values, cast to the dtype
     assert b.dtype == np.float32 and b.ctypes.data % 64 == 0 and b.tolist() == values.tolist()
+    f = nn.module.aligned_array(values.shape, np.float64, values, order="F")
+    assert f.flags.f_contiguous and not f.flags.c_contiguous and f.ctypes.data % 64 == 0
+    assert f.tolist() == values.tolist()
+    with pytest.raises(ValueError, match="aligned_array: order must be 'C' or 'F', got 'A'"):
+        nn.module.aligned_array(3, np.float32, order="A")
+
+
+def test_a_column_major_linear_layer_trains_like_a_row_major_one():
+    rng = np.random.default_rng(0)
+    layers = [nn.Linear(6, 4, order=order, dtype=np.float64, generator=np.random.default_rng(1))
+              for order in ("C", "F")]
+    c, f = layers
+    assert f.weight.shape == (4, 6) and f.weight.data.flags.f_contiguous
+    assert f.weight.data.ctypes.data % 64 == 0
+    assert repr(f) == "Linear(in_features=6, out_features=4, bias=True, order='F')"
+    assert repr(c) == "Linear(in_features=6, out_features=4, bias=True)"
+    np.testing.assert_array_equal(c.weight.data, f.weight.data)  # same initial values
+    opts = [nn.optim.Adam(layer.parameters(), lr=0.1) for layer in layers]
+    for _ in range(3):
+        x = rng.standard_normal((5, 6))
+        for layer, opt in zip(layers, opts):
+            opt.zero_grad()
+            (layer(x) ** 2).sum().backward()
+            opt.step()
+    np.testing.assert_allclose(f.weight.data, c.weight.data, rtol=1e-12)
+    assert f.weight.data.flags.f_contiguous and f.weight.grad.flags.f_contiguous
+    # Optimiser state follows the parameter's order, so its updates stay contiguous.
+    assert all(v.flags.f_contiguous for v in opts[1].state[f.weight].values() if isinstance(v, np.ndarray))
+    f.double().float()
+    assert f.weight.data.flags.f_contiguous and f.weight.dtype == np.float32
+    with pytest.raises(ValueError, match="Linear: order must be 'C' or 'F', got 'K'"):
+        nn.Linear(2, 2, order="K")
+
+
+def test_the_two_layer_networks_first_layer_is_column_major():
+    net = nn.TwoLayerNet(hidden=8)
+    assert net.fc1.weight.data.flags.f_contiguous and net.fc2.weight.data.flags.c_contiguous

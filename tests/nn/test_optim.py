@@ -227,6 +227,21 @@ def test_sgd_updates_a_group_of_mixed_dtypes_each_in_its_own(momentum):
 
 
 @pytest.mark.parametrize("cls", ALL)
+def test_state_arrays_follow_a_column_major_parameters_order(cls):
+    p = nn.Parameter(nn.module.aligned_array((3, 4), np.float64, 1.0, order="F"))
+    opt = cls([p], lr=0.01, **RICH[cls])
+    p.grad = np.asfortranarray(np.full((3, 4), 0.5))
+    opt.step()
+    saved = opt.state_dict()
+    fresh = cls([p], lr=0.01, **RICH[cls])
+    fresh.load_state_dict(saved)
+    for o in (opt, fresh):
+        arrays = [v for v in o.state[p].values() if isinstance(v, np.ndarray)]
+        assert arrays and all(a.flags.f_contiguous and not a.flags.c_contiguous for a in arrays)
+    assert p.data.flags.f_contiguous
+
+
+@pytest.mark.parametrize("cls", ALL)
 def test_step_bumps_the_version_and_leaves_grads_alone(cls):
     p = nn.Parameter(np.ones(3))
     y = (p * p).sum()                            # saves p for backward
