@@ -12,7 +12,7 @@ import autograd_lite as al
 from . import functional as F
 from . import init
 from ._checks import check_int
-from .module import Module, Parameter, aligned_array
+from .module import Module, Parameter, aligned_array, memory_order
 
 
 class Identity(Module):
@@ -83,8 +83,7 @@ class Linear(Module):
                          f"{self.in_features}, got shape {x.shape}")
 
     def extra_repr(self) -> str:
-        w = self.weight.data
-        order = ", order='F'" if w.flags.f_contiguous and not w.flags.c_contiguous else ""
+        order = ", order='F'" if memory_order(self.weight.data) == "F" else ""
         return (f"in_features={self.in_features}, out_features={self.out_features}, "
                 f"bias={self.bias is not None}{order}")
 

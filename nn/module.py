@@ -49,6 +49,11 @@ def aligned_array(shape: int | tuple[int, ...], dtype: Any, fill: Any = None,
     return arr
 
 
+def memory_order(a: np.ndarray) -> Literal["C", "F"]:
+    """``"F"`` for a column-major array (that is not also row-major), else ``"C"``."""
+    return "F" if a.flags.f_contiguous and not a.flags.c_contiguous else "C"
+
+
 class Parameter(al.Tensor):
     """A Tensor that a :class:`Module` owns and an optimiser updates.
 
@@ -258,8 +263,7 @@ class Module:
         for t in [*self.parameters(), *self.buffers()]:
             if t.dtype.kind == "f" and t.dtype != dt:
                 # On a cache line and in the memory order of the old storage.
-                order = "F" if t.data.flags.f_contiguous and not t.data.flags.c_contiguous else "C"
-                t.data = aligned_array(t.shape, dt, t.data, order)
+                t.data = aligned_array(t.shape, dt, t.data, memory_order(t.data))
                 t.grad = None
         return self
 
