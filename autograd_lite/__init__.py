@@ -16,6 +16,7 @@ from .broadcasting import unbroadcast
 from .engine import (GraphFreedError, InplaceModificationError, Node, enable_grad, enter_scope,
                      exit_scope, increment_version, scope, is_grad_enabled, no_grad,
                      set_grad_enabled)
+from .fpenv import set_flush_denormal
 from .functional import grad, gradients, value_and_grad
 from .functions import (OP_FUNCTIONS, flatten, function, ones, ones_like, split, tensor, zeros,
                         zeros_like)
@@ -38,7 +39,7 @@ __all__ = [
     "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled", "scope",
     "enter_scope", "exit_scope", "increment_version",
     "grad", "value_and_grad", "gradients", "function", "unbroadcast",
-    "set_default_dtype", "get_default_dtype", "GraphFreedError", "InplaceModificationError",
+    "set_default_dtype", "get_default_dtype", "set_flush_denormal", "GraphFreedError", "InplaceModificationError",
     "flatten", "ravel", "split", "absolute", "amax", "amin", "viz", "detect_anomaly", "AnomalyError",
     "testing", "ops", *sorted(OP_FUNCTIONS),
 ]

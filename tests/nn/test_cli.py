@@ -149,6 +149,8 @@ def test_tiny_run_writes_checkpoint_and_curve(data, tmp_path, capsys):
     assert len(h["train_loss"]) == len(h["test_acc"]) == 1 and 0 <= h["test_acc"][0] <= 1
     assert (out / cli.CURVE).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert sorted(p.name for p in out.iterdir()) == [cli.CHECKPOINT, cli.CURVE]  # no temp files
+    # Training flushed subnormal floats to zero (where supported), and stopped doing so after.
+    assert (np.array([1e-39], np.float32) * np.float32(1)).item() != 0.0
 
 
 def test_same_seed_same_run_other_seed_other_run(data, tmp_path):
