@@ -39,7 +39,8 @@ __all__ = [
     "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled", "scope",
     "enter_scope", "exit_scope", "increment_version",
     "grad", "value_and_grad", "gradients", "function", "unbroadcast",
-    "set_default_dtype", "get_default_dtype", "set_flush_denormal", "GraphFreedError", "InplaceModificationError",
+    "set_default_dtype", "get_default_dtype", "set_flush_denormal",
+    "GraphFreedError", "InplaceModificationError",
     "flatten", "ravel", "split", "absolute", "amax", "amin", "viz", "detect_anomaly", "AnomalyError",
     "testing", "ops", *sorted(OP_FUNCTIONS),
 ]

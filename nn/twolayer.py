@@ -34,8 +34,9 @@ class TwoLayerNet(Module):
     ``fc1`` maps the 784 pixels to ``hidden`` units, ``fc2`` the hidden units to the 10
     class scores (logits; the softmax lives in the loss, fused with the log for
     stability). ``fc1``'s weight is stored column-major (``Linear(order="F")``),
-    which makes its products faster. Optionally ``BatchNorm1d`` between ``fc1`` and the ReLU and dropout
-    after it, so that their effect can be measured on the same network.
+    which makes its products faster. Optionally ``BatchNorm1d`` between ``fc1`` and
+    the ReLU and dropout after it, so that their effect can be measured on the same
+    network.
 
     Parameters
     ----------

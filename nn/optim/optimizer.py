@@ -1,12 +1,12 @@
 """The optimiser base class: parameter groups, per-parameter state, state dicts.
 
 Updates change each parameter's array in place with plain NumPy (per-parameter
-``_update`` calls run under ``al.no_grad()``); ``step`` then increments the version counter of every parameter
-it updated (``al.increment_version``), so a graph that saved a parameter before
-the step refuses to backpropagate through the stale value. State arrays have the
-parameter's dtype, and hyper-parameters are read as Python floats (weak scalars
-under NumPy 2) or as 0-d arrays of the parameter's dtype (:func:`scalar`), so a
-float32 model never computes in float64.
+``_update`` calls run under ``al.no_grad()``); ``step`` then increments the version
+counter of every parameter it updated (``al.increment_version``), so a graph that
+saved a parameter before the step refuses to backpropagate through the stale value.
+State arrays have the parameter's dtype, and hyper-parameters are read as Python
+floats (weak scalars under NumPy 2) or as 0-d arrays of the parameter's dtype
+(:func:`scalar`), so a float32 model never computes in float64.
 """
 
 from __future__ import annotations
