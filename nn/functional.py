@@ -531,19 +531,16 @@ def cross_entropy(input: Any, target: Any, weight: Any = None, ignore_index: int
     ``al.cross_entropy``.
     """
     fn = "cross_entropy"
-    logits = input.data if isinstance(input, Tensor) else None  # the array: no Tensor properties
-    if (weight is None and label_smoothing == 0.0 and logits is not None and logits.ndim == 2
-            and logits.dtype.kind == "f" and isinstance(target, np.ndarray) and target.ndim == 1
-            and target.dtype.kind in "iu" and not 0 <= ignore_index < logits.shape[1]):
+    if weight is None and label_smoothing == 0.0 and ignore_index < 0 and isinstance(target, np.ndarray):
         # The training loop's case, straight to the fused op, which checks the shapes,
-        # the labels' range and the reduction. It rejects negative labels, and only a
-        # negative label can equal ignore_index here: those (to be ignored, or reported
-        # as out of range) are left to the general path below, other errors stand.
+        # dtypes, labels and reduction itself. Labels must then lie in [0, C), so none
+        # can equal a negative ignore_index. Whatever it rejects (other layouts, a
+        # label to ignore, bad input) goes on to the general path below, which handles
+        # it or raises its own error.
         try:
             return al.cross_entropy(input, target, reduction=reduction)
-        except ValueError:
-            if not (target.size and target.min() < 0):
-                raise
+        except (ValueError, TypeError):
+            pass
     _check_reduction(reduction, fn)
     if not 0.0 <= label_smoothing <= 1.0:
         raise ValueError(f"{fn}: label_smoothing must be in [0, 1], got {label_smoothing}")

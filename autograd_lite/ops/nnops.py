@@ -108,6 +108,8 @@ class CrossEntropy(Op):
     def _check(logits, labels):
         if logits.ndim != 2:
             raise ValueError(f"cross_entropy: logits must have shape (N, C); got {logits.shape}")
+        if logits.dtype.kind != "f":
+            raise TypeError(f"cross_entropy: logits must be floating point; got dtype {logits.dtype}")
         n = logits.shape[0]
         if labels.shape != (n,) or labels.dtype.kind not in "iu":
             raise ValueError(f"cross_entropy: labels must be integers of shape ({n},) "

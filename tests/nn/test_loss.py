@@ -158,8 +158,26 @@ def test_cross_entropy_fast_path_still_ignores_the_default_ignore_index():
     with pytest.raises(ValueError, match=r"class-index targets must lie in \[0, 3\) \(or equal "
                                          r"ignore_index=-100\); got \[-5\]"):
         F.cross_entropy(xt, np.array([0, -5, 2, 1]))
-    with pytest.raises(ValueError, match=r"cross_entropy: labels must lie in \[0, 3\)"):
+    # What the fused op rejects, the general path reports, naming the bad labels.
+    with pytest.raises(ValueError, match=r"cross_entropy: class-index targets must lie in "
+                                         r"\[0, 3\) \(or equal ignore_index=-100\); got \[3\]"):
         F.cross_entropy(xt, np.array([0, 3, 2, 1]))
+
+
+def test_cross_entropy_ignore_index_past_the_classes():
+    # ignore_index=255 with 3 classes (the segmentation convention): those labels
+    # are out of the fused op's range but must be ignored, not reported.
+    x, y = rng.standard_normal((4, 3)), np.array([0, 255, 2, 1])
+    keep = y != 255
+    ref = -_logsoftmax(x)[np.arange(4), np.where(keep, y, 0)] * keep
+    np.testing.assert_allclose(F.cross_entropy(al.Tensor(x), y, ignore_index=255).data,
+                               ref.sum() / 3, rtol=1e-12)
+
+
+def test_cross_entropy_integer_logits_error():
+    for fn in (F.cross_entropy, al.cross_entropy):
+        with pytest.raises(TypeError, match=r"cross_entropy: .*logits.* must be floating point"):
+            fn(al.Tensor(np.ones((2, 3), np.int64), dtype=np.int64), np.array([0, 1]))
 
 
 def _ce_ref(x, y, w=None, ignore_index=-100, eps=0.0):
