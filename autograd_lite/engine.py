@@ -400,6 +400,7 @@ def _modified(node: Node, i: int) -> InplaceModificationError:
 
 
 def _root_buffer(a: np.ndarray) -> int:
+    # The array that owns the memory a view looks at (a view's .base may be a view).
     while isinstance(a.base, np.ndarray):
         a = a.base
     return id(a)
@@ -426,7 +427,9 @@ def run_backward(roots: Sequence[Tensor], grads: Sequence[Any], *, retain_graph:
     # Buffers already stored in some leaf's .grad (or owned by the caller).
     handed: set[int] = set()
     for g in grads:
-        if type(g) is np.ndarray:
+        # A read-only one (backward()'s implicit seed) needs no entry: a leaf copies
+        # a read-only gradient anyway, and no view of it can be writable.
+        if type(g) is np.ndarray and g.flags.writeable:
             handed.add(_root_buffer(g))
     for r, g in zip(roots, grads):
         if r._node is None:
@@ -505,14 +508,17 @@ def run_backward(roots: Sequence[Tensor], grads: Sequence[Any], *, retain_graph:
                         pending[p] = dx
                         heappush(heap, (-p.seq, p))
                 elif targets is None:
-                    if (not create_graph and p.grad is None and dx.base is None
-                            and id(dx) not in handed and dx.flags.writeable):
+                    if not create_graph and p.grad is None:
                         # _accumulate_leaf's usual case, inline (every parameter on every
-                        # step): a leaf's first gradient, a new array no other leaf holds.
-                        handed.add(id(dx))
-                        p.grad = dx
-                    else:
-                        _accumulate_leaf(p, dx, handed, create_graph)
+                        # step): a leaf's first gradient, in a buffer no other leaf holds
+                        # (a column-major weight's gradient is a transposed view).
+                        base = dx.base
+                        buf = id(dx) if base is None else _root_buffer(dx)
+                        if buf not in handed and dx.flags.writeable:
+                            handed.add(buf)
+                            p.grad = dx
+                            continue
+                    _accumulate_leaf(p, dx, handed, create_graph)
                 elif id(p) in leaf_targets:
                     _capture(found, id(p), dx)
     finally:
