@@ -226,9 +226,9 @@ def test_arrays_an_op_saved_for_backward_are_used_then_freed():
     loss = al.cross_entropy(logits, np.array([2, 0]))
     node = loss.node
     p = np.exp(logits.data) / np.exp(logits.data).sum(1, keepdims=True)
-    softmax, flat = node.saved  # kept from the forward
-    np.testing.assert_allclose(softmax, p)
-    assert flat.tolist() == [2, 3]  # the labelled logits' flat indices: row * 3 + label
+    exps, sums, flat = node.saved  # kept from the forward, on the (C, N) transpose
+    np.testing.assert_allclose((exps / sums).T, p)
+    assert flat.tolist() == [4, 1]  # the labelled logits' flat indices: label * 2 + row
     loss.backward()
     assert node.saved is None and node.inputs is None
     np.testing.assert_allclose(logits.grad, (p - np.eye(3)[[2, 0]]) / 2)
