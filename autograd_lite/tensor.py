@@ -99,7 +99,10 @@ class Tensor:
     __array_priority__ = 1000  # ndarray (op) Tensor defers to Tensor
 
     def __init__(self, data: ArrayLike, requires_grad: bool = False, dtype: Any = None) -> None:
-        arr = _to_array(data, dtype)
+        if type(data) is np.ndarray and dtype is None and data.dtype.kind == "f":
+            arr = data  # a training batch, every step: kept as it is, as _to_array would
+        else:
+            arr = _to_array(data, dtype)
         if requires_grad and arr.dtype.kind != "f":
             raise TypeError(f"Tensor: only floating-point tensors can require grad; got dtype "
                             f"{arr.dtype}. Pass float data or dtype=np.float32.")

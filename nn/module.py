@@ -114,8 +114,8 @@ class Module:
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         # ``with al.scope(self)``, in the form that costs least on every call
         token = al.enter_scope(self)
-        try:
-            return self.forward(*args, **kwargs)
+        try:  # no ``**kwargs`` when there are none: unpacking even an empty dict costs
+            return self.forward(*args, **kwargs) if kwargs else self.forward(*args)
         finally:
             al.exit_scope(token)
 
