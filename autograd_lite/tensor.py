@@ -114,7 +114,8 @@ class Tensor:
 
     @classmethod
     def _make(cls, data: np.ndarray, node: engine.Node | None) -> Tensor:
-        # The hot path: ops build their outputs here, skipping __init__'s checks.
+        # A Tensor without __init__'s checks. engine.apply builds its outputs the same
+        # way inline (one frame less per op): a new slot must be set there too.
         t = object.__new__(cls)
         t.data = data
         t.grad = None

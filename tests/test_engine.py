@@ -255,3 +255,17 @@ def test_an_op_that_saves_arrays_still_differentiates_twice():
     d = p - np.eye(3)[1]
     jac = np.diag(p[0]) - np.outer(p[0], p[0])   # d softmax / dz
     np.testing.assert_allclose(hvp.data, 2 * d @ jac, rtol=1e-6)   # d is (1, 3): so is the answer
+
+
+def test_apply_sets_every_slot_of_the_node_and_tensor_it_builds():
+    # apply builds both field by field (no constructor): a slot added to either class
+    # must be set there too, or reading it raises AttributeError somewhere later.
+    x = Tensor(np.ones(3), requires_grad=True)
+    for out in (x * 2.0, al.no_grad()(lambda: x * 2.0)()):
+        for name in Tensor.__slots__:
+            if name != "__weakref__":
+                getattr(out, name)
+    node = (x * 2.0).node
+    for name in al.Node.__slots__:
+        if name != "__weakref__":
+            getattr(node, name)
