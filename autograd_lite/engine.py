@@ -514,8 +514,7 @@ def run_backward(roots: Sequence[Tensor], grads: Sequence[Any], *, retain_graph:
                         # _accumulate_leaf's usual case, inline (every parameter on every
                         # step): a leaf's first gradient, in a buffer no other leaf holds
                         # (a column-major weight's gradient is a transposed view).
-                        base = dx.base
-                        buf = id(dx) if base is None else _root_buffer(dx)
+                        buf = id(dx) if dx.base is None else _root_buffer(dx)
                         if buf not in handed and dx.flags.writeable:
                             handed.add(buf)
                             p.grad = dx
