@@ -21,12 +21,13 @@ __all__ = ["calculate_gain", "calculate_fan_in_and_fan_out", "zeros_", "ones_", 
            "kaiming_normal_", "orthogonal_", "glorot_uniform_", "glorot_normal_",
            "he_uniform_", "he_normal_"]
 
-_LINEAR = ("linear", "identity", "conv1d", "conv2d", "conv3d", "sigmoid")
+_LINEAR = ("linear", "identity", "conv1d", "conv2d", "conv3d", "conv_transpose1d",
+           "conv_transpose2d", "conv_transpose3d", "sigmoid")
 
 
 def calculate_gain(nonlinearity: str, param: float | None = None) -> float:
     """The factor that keeps activations' variance stable through ``nonlinearity``:
-    1 for linear and sigmoid, 5/3 for tanh, sqrt(2) for relu,
+    1 for linear, the (transposed) convolutions and sigmoid, 5/3 for tanh, sqrt(2) for relu,
     sqrt(2 / (1 + slope**2)) for leaky_relu (slope ``param``, default 0.01), 3/4 for selu."""
     if nonlinearity in _LINEAR:
         return 1.0

@@ -11,7 +11,7 @@ tied weights are counted once.
 from __future__ import annotations
 
 from collections import OrderedDict
-from typing import Any, Iterable, Iterator, Literal, Mapping, NamedTuple
+from typing import Any, Callable, Iterable, Iterator, Literal, Mapping, NamedTuple
 
 import numpy as np
 
@@ -226,6 +226,32 @@ class Module:
         for _, b in self.named_buffers(recurse=recurse):
             yield b
 
+    def apply(self, fn: Callable[[Module], Any]) -> Module:
+        """Call ``fn`` on every submodule, each child's subtree before its parent,
+        and last on this module (e.g. ``model.apply(init_weights)``); returns self.
+
+        As in PyTorch, a module shared by two parents is visited under each. Iterative,
+        like the traversal; a module that contains itself raises ``ValueError``.
+        """
+        if not callable(fn):
+            raise TypeError(f"{type(self).__name__}.apply: fn must be callable, got a "
+                            f"{type(fn).__name__}")
+        stack: list[tuple[Module, bool]] = [(self, False)]
+        path: set[int] = set()  # the modules from self down to the one being opened
+        while stack:
+            m, children_done = stack.pop()
+            if children_done:
+                path.discard(id(m))
+                fn(m)
+                continue
+            if id(m) in path:
+                raise ValueError(f"apply: Module contains itself: a {type(m).__name__} is its "
+                                 f"own descendant")
+            path.add(id(m))
+            stack.append((m, True))
+            stack.extend((c, False) for c in reversed(list(m.children())))
+        return self
+
     # ---- modes and gradients ------------------------------------------------
     def train(self, mode: bool = True) -> Module:
         """Set training mode (``mode=True``) or evaluation mode on every submodule."""
@@ -354,12 +380,61 @@ class Module:
         return "\n".join(lines)
 
 
-class Sequential(Module):
+def _positional(name: str) -> bool:
+    """A name like '3', which follows its entry's position when the sequence changes."""
+    return name.isascii() and name.isdigit()
+
+
+class _EntryAttributes:
+    """Attribute access to a container's named entries, as PyTorch gives through
+    ``_modules``: ``seq.fc`` reads the entry 'fc', ``seq.fc = m`` replaces it in
+    place, ``del seq.fc`` removes it, and a Module assigned to a new name becomes a
+    new entry. Real attributes (``training``, methods) take precedence."""
+
+    _store: str = ""  # the attribute holding the name -> Module dict
+
+    def _entries(self, name: str) -> dict[str, Any] | None:
+        entries = self.__dict__.get(self._store)
+        if entries is None or name in self.__dict__ or hasattr(type(self), name):
+            return None
+        return entries
+
+    def __getattr__(self, name: str) -> Any:  # only called when normal lookup fails
+        entries = self.__dict__.get(self._store)
+        if entries is not None and name in entries:
+            return entries[name]
+        raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        entries = self._entries(name)
+        if entries is not None and (name in entries or isinstance(value, Module)):
+            self._set_entry(name, value)
+        else:
+            object.__setattr__(self, name, value)
+
+    def __delattr__(self, name: str) -> None:
+        entries = self._entries(name)
+        if entries is not None and name in entries:
+            del entries[name]
+        else:
+            object.__delattr__(self, name)
+
+    def _set_entry(self, name: str, value: Any) -> None:
+        raise NotImplementedError
+
+
+class Sequential(_EntryAttributes, Module):
     """Modules applied in order: ``Sequential(Linear(2, 4), Tanh(), Linear(4, 1))``.
 
     Indexable (an int gives a module, a slice a new ``Sequential``), iterable and
-    sized. Also accepts one ordered dict of ``name -> module``.
+    sized, and edited as in PyTorch (``seq[i] = m``, ``del seq[i]``, ``append``,
+    ``insert``, ``extend``, ``pop``, ``+``). Also accepts one ordered dict of
+    ``name -> module``, whose entries are then attributes too (``seq.fc``).
+    Positional names ('0', '1', ...) follow their modules when entries are inserted
+    or deleted; chosen names stay.
     """
+
+    _store = "_items"
 
     def __init__(self, *modules: Module | Mapping[str, Module]) -> None:
         super().__init__()
@@ -377,26 +452,91 @@ class Sequential(Module):
                             f"a {type(m).__name__}")
         self._items[name] = m
 
+    def _set_entry(self, name: str, value: Any) -> None:
+        if not isinstance(value, Module):
+            raise TypeError(f"{type(self).__name__}: cannot assign a {type(value).__name__} to "
+                            f"{name!r}; expected a Module (or del it)")
+        self._items[name] = value
+
     def _local_members(self) -> Iterator[tuple[str, Any]]:
         return iter(list(self._items.items()))
 
+    def _index(self, idx: Any) -> int:
+        """``idx`` as a position in 0..len-1 (negative counts from the end)."""
+        n = len(self._items)
+        if isinstance(idx, bool) or not isinstance(idx, (int, np.integer)):
+            raise TypeError(f"{type(self).__name__}: indices must be ints or slices, got "
+                            f"{type(idx).__name__}")
+        if not -n <= idx < n:
+            raise IndexError(f"{type(self).__name__}: index {idx!r} is out of range for {n} "
+                             f"modules")
+        return int(idx) % n
+
+    def _rebuild(self, pairs: list[tuple[str | None, Module]]) -> None:
+        """Set the entries to ``pairs`` in order; positional (and None) names become
+        their positions."""
+        self._items = {(str(i) if k is None or _positional(k) else k): m
+                       for i, (k, m) in enumerate(pairs)}
+
     def append(self, module: Module) -> Sequential:
+        """Add ``module`` at the end; returns self."""
         n = len(self._items)
         while str(n) in self._items:  # a slice keeps its names, so len() may be taken
             n += 1
         self._add(str(n), module)
         return self
 
+    def insert(self, index: int, module: Module) -> Sequential:
+        """Insert ``module`` before position ``index`` (as ``list.insert``, within
+        -len..len); returns self."""
+        n = len(self._items)
+        if isinstance(index, bool) or not isinstance(index, (int, np.integer)) \
+                or not -n <= index <= n:
+            raise IndexError(f"{type(self).__name__}.insert: index {index!r} is out of range "
+                             f"for {n} modules")
+        if not isinstance(module, Module):
+            raise TypeError(f"{type(self).__name__}.insert: expected a Module, got a "
+                            f"{type(module).__name__}")
+        pairs: list[tuple[str | None, Module]] = list(self._items.items())
+        pairs.insert(int(index) + n if index < 0 else int(index), (None, module))
+        self._rebuild(pairs)
+        return self
+
+    def extend(self, modules: Iterable[Module]) -> Sequential:
+        """Append every module of ``modules`` (a Sequential or any iterable); returns self."""
+        for m in list(modules):
+            self.append(m)
+        return self
+
+    def pop(self, key: int | slice) -> Any:
+        """Remove and return the module (or ``Sequential`` of modules) at ``key``."""
+        v = self[key]
+        del self[key]
+        return v
+
     def __getitem__(self, idx: int | slice) -> Any:
-        mods = list(self._items.values())
         if isinstance(idx, slice):
             names = list(self._items)[idx]
             return Sequential(OrderedDict((n, self._items[n]) for n in names))
-        try:
-            return mods[idx]
-        except (IndexError, TypeError):
-            raise IndexError(f"{type(self).__name__}: index {idx!r} is out of range for "
-                             f"{len(mods)} modules") from None
+        return list(self._items.values())[self._index(idx)]
+
+    def __setitem__(self, idx: int, module: Module) -> None:
+        self._add(list(self._items)[self._index(idx)], module)
+
+    def __delitem__(self, idx: int | slice) -> None:
+        names = list(self._items)
+        drop = set(names[idx]) if isinstance(idx, slice) else {names[self._index(idx)]}
+        self._rebuild([(k, m) for k, m in self._items.items() if k not in drop])
+
+    def __add__(self, other: Sequential) -> Sequential:
+        if not isinstance(other, Sequential):
+            raise TypeError(f"Sequential: can only add a Sequential, got a {type(other).__name__}")
+        return Sequential().extend(self).extend(other)
+
+    def __iadd__(self, other: Sequential) -> Sequential:
+        if not isinstance(other, Sequential):
+            raise TypeError(f"Sequential: can only add a Sequential, got a {type(other).__name__}")
+        return self.extend(other)
 
     def __len__(self) -> int:
         return len(self._items)
@@ -431,29 +571,48 @@ class ModuleList(Module):
     def _local_members(self) -> Iterator[tuple[str, Any]]:
         return iter([(str(i), m) for i, m in enumerate(self._list)])
 
+    def _index(self, idx: Any) -> int:
+        n = len(self._list)
+        if isinstance(idx, bool) or not isinstance(idx, (int, np.integer)):
+            raise TypeError(f"ModuleList: indices must be ints or slices, got {type(idx).__name__}")
+        if not -n <= idx < n:
+            raise IndexError(f"ModuleList: index {idx!r} is out of range for {n} modules")
+        return int(idx)
+
     def append(self, module: Module) -> ModuleList:
         self._list.append(self._check(module))
         return self
 
     def extend(self, modules: Iterable[Module]) -> ModuleList:
-        for m in modules:
+        for m in list(modules):
             self.append(m)
         return self
 
     def insert(self, index: int, module: Module) -> None:
         self._list.insert(index, self._check(module))
 
+    def pop(self, key: int | slice) -> Any:
+        """Remove and return the module (or ``ModuleList``) at ``key``."""
+        v = self[key]
+        del self[key]
+        return v
+
     def __getitem__(self, idx: int | slice) -> Any:
         if isinstance(idx, slice):
             return ModuleList(self._list[idx])
-        try:
-            return self._list[idx]
-        except (IndexError, TypeError):
-            raise IndexError(f"ModuleList: index {idx!r} is out of range for "
-                             f"{len(self._list)} modules") from None
+        return self._list[self._index(idx)]
 
     def __setitem__(self, idx: int, module: Module) -> None:
-        self._list[idx] = self._check(module)
+        self._list[self._index(idx)] = self._check(module)
+
+    def __delitem__(self, idx: int | slice) -> None:
+        del self._list[idx if isinstance(idx, slice) else self._index(idx)]
+
+    def __add__(self, other: Iterable[Module]) -> ModuleList:
+        return ModuleList(self._list).extend(other)
+
+    def __iadd__(self, modules: Iterable[Module]) -> ModuleList:
+        return self.extend(modules)
 
     def __len__(self) -> int:
         return len(self._list)
@@ -462,8 +621,11 @@ class ModuleList(Module):
         return iter(list(self._list))
 
 
-class ModuleDict(Module):
-    """An ordered ``str -> Module`` mapping whose parameters the parent module finds."""
+class ModuleDict(_EntryAttributes, Module):
+    """An ordered ``str -> Module`` mapping whose parameters the parent module finds;
+    its entries are attributes too (``heads.cls``), as in PyTorch."""
+
+    _store = "_dict"
 
     def __init__(self, modules: Mapping[str, Module] | Iterable[tuple[str, Module]] | None = None) -> None:
         super().__init__()
@@ -492,8 +654,22 @@ class ModuleDict(Module):
         except KeyError:
             raise KeyError(f"ModuleDict: no module named {key!r}; have {list(self._dict)}") from None
 
+    def _set_entry(self, name: str, value: Any) -> None:
+        self[name] = value
+
     def __delitem__(self, key: str) -> None:
+        self[key]  # a KeyError naming what there is
         del self._dict[key]
+
+    def pop(self, key: str) -> Module:
+        """Remove and return the module named ``key``."""
+        v = self[key]
+        del self._dict[key]
+        return v
+
+    def clear(self) -> None:
+        """Remove every entry."""
+        self._dict.clear()
 
     def __contains__(self, key: object) -> bool:
         return key in self._dict

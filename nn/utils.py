@@ -28,12 +28,15 @@ def _scale_grad(p: al.Tensor, coef: float) -> None:
 
 
 def clip_grad_norm_(parameters: al.Tensor | Iterable[al.Tensor], max_norm: float,
-                    norm_type: float = 2.0, error_if_nonfinite: bool = False) -> float:
+                    norm_type: float = 2.0, error_if_nonfinite: bool = False,
+                    foreach: bool | None = None) -> al.Tensor:
     """Scale all gradients together, in place, so that their joint ``norm_type``-norm
     (the norm of the vector of every gradient element) is at most ``max_norm``.
 
     The scale is ``max_norm / (total_norm + 1e-6)``, applied only when it is below 1.
-    Returns the total norm *before* clipping. ``norm_type`` may be ``inf``.
+    Returns the total norm *before* clipping as a 0-d Tensor of the gradients' dtype,
+    as PyTorch does (``.item()`` gives the number). ``norm_type`` may be ``inf``.
+    ``foreach`` is accepted for PyTorch's signature and changes nothing here.
     """
     if max_norm < 0:
         raise ValueError(f"clip_grad_norm_: max_norm must be >= 0, got {max_norm}")
@@ -41,7 +44,7 @@ def clip_grad_norm_(parameters: al.Tensor | Iterable[al.Tensor], max_norm: float
         raise ValueError(f"clip_grad_norm_: norm_type must be > 0 (or inf), got {norm_type}")
     params = _with_grads(parameters, "clip_grad_norm_")
     if not params:
-        return 0.0
+        return al.Tensor(0.0)
     grads = [np.asarray(p.grad.data if isinstance(p.grad, al.Tensor) else p.grad) for p in params]
     norm_type = float(norm_type)
     if math.isinf(norm_type):
@@ -58,11 +61,13 @@ def clip_grad_norm_(parameters: al.Tensor | Iterable[al.Tensor], max_norm: float
     if coef < 1.0:
         for p in params:
             _scale_grad(p, coef)
-    return total
+    return al.Tensor(np.asarray(total, dtype=np.result_type(*grads)))
 
 
-def clip_grad_value_(parameters: al.Tensor | Iterable[al.Tensor], clip_value: float) -> None:
-    """Clip every gradient element into ``[-clip_value, clip_value]``, in place."""
+def clip_grad_value_(parameters: al.Tensor | Iterable[al.Tensor], clip_value: float,
+                     foreach: bool | None = None) -> None:
+    """Clip every gradient element into ``[-clip_value, clip_value]``, in place.
+    ``foreach`` is accepted for PyTorch's signature and changes nothing here."""
     if clip_value < 0:
         raise ValueError(f"clip_grad_value_: clip_value must be >= 0, got {clip_value}")
     c = float(clip_value)

@@ -1,12 +1,19 @@
-"""Learning-rate schedulers, named and stepped as in ``torch.optim.lr_scheduler``.
+"""Learning-rate schedulers, named, stepped and chained as in ``torch.optim.lr_scheduler``.
 
 Create the scheduler after the optimiser and call ``scheduler.step()`` once per
 epoch (or per batch for ``OneCycleLR``) *after* ``optimizer.step()``. Building a
 scheduler sets each group's ``initial_lr`` (if not already set) and its lr for
-epoch 0. Apart from ``ReduceLROnPlateau``, every scheduler computes the lr of
-epoch ``e`` in closed form from ``initial_lr``, so the schedule does not drift
-and ``SequentialLR`` can hand over from one scheduler to the next (warm-up, then
-cosine).
+epoch 0.
+
+As in PyTorch, ``StepLR``, ``MultiStepLR``, ``ExponentialLR``, ``LinearLR`` and
+``CosineAnnealingLR`` are *chainable*: each step scales the lr the group has now,
+so two of them on one optimiser compose (``StepLR`` then ``ExponentialLR`` gives
+both decays), and an lr set by hand is kept and decayed from. ``LambdaLR``,
+``CosineAnnealingWarmRestarts`` and ``OneCycleLR`` set the lr from ``initial_lr``
+in closed form on every step, overwriting what was there (as PyTorch's do).
+``ChainedScheduler`` steps several schedulers together; ``SequentialLR`` hands
+over from one to the next at milestones. Resuming needs the optimiser's state
+(which holds the current lrs) as well as the scheduler's, as in PyTorch.
 """
 
 from __future__ import annotations
@@ -20,7 +27,7 @@ from .optimizer import Optimizer
 
 __all__ = ["LRScheduler", "LambdaLR", "StepLR", "MultiStepLR", "ExponentialLR", "LinearLR",
            "CosineAnnealingLR", "CosineAnnealingWarmRestarts", "OneCycleLR", "SequentialLR",
-           "ReduceLROnPlateau"]
+           "ChainedScheduler", "ReduceLROnPlateau"]
 
 
 def _check_optimizer(optimizer: Any, name: str) -> None:
@@ -29,10 +36,21 @@ def _check_optimizer(optimizer: Any, name: str) -> None:
 
 
 class LRScheduler:
-    """Base class: subclasses implement :meth:`lr_at` (the lrs of epoch ``epoch``)."""
+    """Base class. A subclass gives its rule in one or both of two forms:
+
+    * :meth:`get_lr`: the lrs for ``self.last_epoch`` (which ``step`` has already
+      advanced), computed from each group's *current* ``lr``: PyTorch's chainable,
+      recursive form. ``self._is_initial`` is True during the constructor's step.
+    * :meth:`lr_at`: the lrs of ``epoch`` in closed form from ``base_lrs``
+      (PyTorch's ``_get_closed_form_lr``); ``step(epoch)`` and ``SequentialLR``'s
+      hand-over at a milestone use it.
+
+    A subclass that defines only ``lr_at`` sets the closed-form lr on every step.
+    """
 
     #: Attributes that are not plain data, left out of ``state_dict``.
     _not_state: tuple[str, ...] = ("optimizer",)
+    _is_initial: bool = False
 
     def __init__(self, optimizer: Optimizer) -> None:
         _check_optimizer(optimizer, type(self).__name__)
@@ -41,20 +59,53 @@ class LRScheduler:
             g.setdefault("initial_lr", g["lr"])
         self.base_lrs = [float(g["initial_lr"]) for g in optimizer.param_groups]
         self.last_epoch = -1
-        self.step()
+        self._initial_step()
+
+    def _initial_step(self) -> None:
+        """The constructor's step, to epoch 0 (``SequentialLR`` repeats it)."""
+        self._step_count = 0
+        self._is_initial = True
+        try:
+            self.step()
+        finally:
+            self._is_initial = False
 
     def lr_at(self, epoch: float) -> list[float]:
-        raise NotImplementedError(f"{type(self).__name__} must implement lr_at()")
+        """The lrs of epoch ``epoch``, in closed form from ``base_lrs``."""
+        raise NotImplementedError(f"{type(self).__name__} must implement get_lr() or lr_at()")
 
-    def step(self) -> None:
-        """Advance one epoch and set every group's lr."""
-        self.last_epoch += 1
-        self._set(self.lr_at(self.last_epoch))
+    def get_lr(self) -> list[float]:
+        """The lrs for ``self.last_epoch``; by default the closed form :meth:`lr_at`."""
+        return self.lr_at(self.last_epoch)
+
+    def _has_closed_form(self) -> bool:
+        return type(self).lr_at is not LRScheduler.lr_at
+
+    def _current(self) -> list[float]:
+        return [float(g["lr"]) for g in self.optimizer.param_groups]
+
+    def step(self, epoch: float | None = None) -> None:
+        """Advance one epoch and set every group's lr. ``step(epoch)`` jumps to
+        ``epoch`` and sets the closed-form lr there (as PyTorch's deprecated form)."""
+        prev = self.last_epoch
+        if epoch is None:
+            self.last_epoch += 1
+        elif epoch < 0:
+            raise ValueError(f"{type(self).__name__}.step: epoch must be >= 0, got {epoch}")
+        else:
+            self.last_epoch = epoch
+        try:
+            lrs = self.get_lr() if epoch is None or not self._has_closed_form() else self.lr_at(epoch)
+        except BaseException:
+            self.last_epoch = prev  # a refused step leaves the schedule where it was
+            raise
+        self._step_count += 1
+        self._set(lrs)
 
     def _set(self, lrs: Sequence[float]) -> None:
         for g, lr in zip(self.optimizer.param_groups, lrs):
             g["lr"] = float(lr)
-        self._last_lr = [float(lr) for lr in lrs]
+        self._last_lr = self._current()
 
     def get_last_lr(self) -> list[float]:
         """The lrs set by the last ``step()``."""
@@ -65,6 +116,8 @@ class LRScheduler:
         return {k: v for k, v in self.__dict__.items() if k not in self._not_state}
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        """Restore :meth:`state_dict`'s data. States saved before a key was added
+        (e.g. ``_step_count``) still load; unknown keys raise ``ValueError``."""
         unknown = sorted(set(state_dict) - set(self.state_dict()))
         if unknown:
             raise ValueError(f"{type(self).__name__}.load_state_dict: unexpected keys {unknown}")
@@ -92,24 +145,35 @@ class LambdaLR(LRScheduler):
 
 
 class StepLR(LRScheduler):
-    """``lr = initial_lr * gamma ** (epoch // step_size)``."""
+    """Multiply the lr by ``gamma`` every ``step_size`` epochs (chainable); alone,
+    ``lr = initial_lr * gamma ** (epoch // step_size)``."""
 
     def __init__(self, optimizer: Optimizer, step_size: int, gamma: float = 0.1) -> None:
         self.step_size = check_int(step_size, "step_size", "StepLR")
         self.gamma = float(gamma)
         super().__init__(optimizer)
 
+    def get_lr(self) -> list[float]:
+        if self.last_epoch == 0 or self.last_epoch % self.step_size:
+            return self._current()
+        return [lr * self.gamma for lr in self._current()]
+
     def lr_at(self, epoch: float) -> list[float]:
         return [b * self.gamma ** (int(epoch) // self.step_size) for b in self.base_lrs]
 
 
 class MultiStepLR(LRScheduler):
-    """``lr = initial_lr * gamma ** (number of milestones <= epoch)``."""
+    """Multiply the lr by ``gamma`` at each milestone (twice at one listed twice;
+    chainable); alone, ``lr = initial_lr * gamma ** (number of milestones <= epoch)``."""
 
     def __init__(self, optimizer: Optimizer, milestones: Sequence[int], gamma: float = 0.1) -> None:
         self.milestones = sorted(int(m) for m in milestones)
         self.gamma = float(gamma)
         super().__init__(optimizer)
+
+    def get_lr(self) -> list[float]:
+        k = self.milestones.count(self.last_epoch)
+        return [lr * self.gamma ** k for lr in self._current()] if k else self._current()
 
     def lr_at(self, epoch: float) -> list[float]:
         k = bisect.bisect_right(self.milestones, epoch)
@@ -117,11 +181,17 @@ class MultiStepLR(LRScheduler):
 
 
 class ExponentialLR(LRScheduler):
-    """``lr = initial_lr * gamma ** epoch``."""
+    """Multiply the lr by ``gamma`` every epoch (chainable); alone,
+    ``lr = initial_lr * gamma ** epoch``."""
 
     def __init__(self, optimizer: Optimizer, gamma: float) -> None:
         self.gamma = float(gamma)
         super().__init__(optimizer)
+
+    def get_lr(self) -> list[float]:
+        if self._is_initial:
+            return self._current()
+        return [lr * self.gamma for lr in self._current()]
 
     def lr_at(self, epoch: float) -> list[float]:
         return [b * self.gamma ** epoch for b in self.base_lrs]
@@ -130,7 +200,9 @@ class ExponentialLR(LRScheduler):
 class LinearLR(LRScheduler):
     """Linear warm-up (or decay) of the factor from ``start_factor`` to
     ``end_factor`` over ``total_iters`` epochs, then constant:
-    ``lr = initial_lr * (start + (end - start) * min(epoch, total_iters) / total_iters)``."""
+    ``lr = initial_lr * (start + (end - start) * min(epoch, total_iters) / total_iters)``
+    alone. Chainable: each epoch multiplies the lr by the ratio of this epoch's
+    factor to the last one's."""
 
     def __init__(self, optimizer: Optimizer, start_factor: float = 1.0 / 3, end_factor: float = 1.0,
                  total_iters: int = 5) -> None:
@@ -140,6 +212,16 @@ class LinearLR(LRScheduler):
         self.start_factor, self.end_factor = float(start_factor), float(end_factor)
         self.total_iters = check_int(total_iters, "total_iters", "LinearLR")
         super().__init__(optimizer)
+
+    def get_lr(self) -> list[float]:
+        e, start, end = self.last_epoch, self.start_factor, self.end_factor
+        if e == 0:
+            return [lr * start for lr in self._current()]
+        if self._is_initial or e > self.total_iters:
+            return self._current()
+        # factor(e) / factor(e - 1), written as PyTorch does so the lrs agree to the last bit
+        ratio = 1.0 + (end - start) / (self.total_iters * start + (e - 1) * (end - start))
+        return [lr * ratio for lr in self._current()]
 
     def lr_at(self, epoch: float) -> list[float]:
         frac = min(epoch, self.total_iters) / self.total_iters
@@ -154,13 +236,26 @@ def _cosine(start: float, end: float, frac: float) -> float:
 
 class CosineAnnealingLR(LRScheduler):
     """``lr = eta_min + (initial_lr - eta_min) * (1 + cos(pi * epoch / T_max)) / 2``
-    (Loshchilov & Hutter, 2017, without restarts; past ``T_max`` it rises again)."""
+    alone (Loshchilov & Hutter, 2017, without restarts; past ``T_max`` it rises
+    again). Chainable: each epoch moves the lr's distance from ``eta_min`` by the
+    ratio of consecutive ``1 + cos`` terms (PyTorch's recursion)."""
 
     def __init__(self, optimizer: Optimizer, T_max: int, eta_min: float = 0.0) -> None:
         if not T_max > 0:
             raise ValueError(f"CosineAnnealingLR: T_max must be > 0, got {T_max!r}")
         self.T_max, self.eta_min = T_max, float(eta_min)
         super().__init__(optimizer)
+
+    def get_lr(self) -> list[float]:
+        e, T, lo = self.last_epoch, self.T_max, self.eta_min
+        if self._is_initial:
+            return self._current()
+        if (e - 1 - T) % (2 * T) == 0:
+            # Leaving the trough, where the ratio below would divide by 1 + cos(pi) = 0.
+            step = (1 - math.cos(math.pi / T)) / 2
+            return [lr + (b - lo) * step for lr, b in zip(self._current(), self.base_lrs)]
+        ratio = (1 + math.cos(math.pi * e / T)) / (1 + math.cos(math.pi * (e - 1) / T))
+        return [ratio * (lr - lo) + lo for lr in self._current()]
 
     def lr_at(self, epoch: float) -> list[float]:
         return [_cosine(b, self.eta_min, epoch / self.T_max) for b in self.base_lrs]
@@ -193,15 +288,6 @@ class CosineAnnealingWarmRestarts(LRScheduler):
     def lr_at(self, epoch: float) -> list[float]:
         t_cur, t_i = self._period(epoch)
         return [_cosine(b, self.eta_min, t_cur / t_i) for b in self.base_lrs]
-
-    def step(self, epoch: float | None = None) -> None:
-        if epoch is None:
-            self.last_epoch += 1
-        elif epoch < 0:
-            raise ValueError(f"CosineAnnealingWarmRestarts.step: epoch must be >= 0, got {epoch}")
-        else:
-            self.last_epoch = epoch
-        self._set(self.lr_at(self.last_epoch))
 
 
 class OneCycleLR(LRScheduler):
@@ -270,16 +356,18 @@ class OneCycleLR(LRScheduler):
             return _cosine(start, end, frac)
         return start + (end - start) * frac
 
-    def _at(self, step: int) -> tuple[list[float], float]:
-        if step >= self.total_steps:
-            raise ValueError(f"OneCycleLR: stepped {step + 1} times, but total_steps is "
-                             f"{self.total_steps}")
+    def _at(self, step: float) -> tuple[list[float], float]:
+        if step > self.total_steps:
+            raise ValueError(f"OneCycleLR: step {step} is past total_steps={self.total_steps}")
         begin = 0.0
-        for end, lr0, lr1, m0, m1 in self._phases:
-            if step <= end:
+        for i, (end, lr0, lr1, m0, m1) in enumerate(self._phases):
+            if step <= end or i == len(self._phases) - 1:
                 break
             begin = end
-        frac = (step - begin) / (end - begin) if end > begin else 1.0
+        # The total_steps-th step() comes after the last batch; the lr it sets is never
+        # used, and is held at the end of the cycle. (PyTorch extrapolates the last
+        # phase there, which with 'linear' gives a negative lr.)
+        frac = min((step - begin) / (end - begin), 1.0) if end > begin else 1.0
         vals = {"base_m": self.base_momentum, "max_m": self.max_momentum}
         mom = self._anneal(vals[m0], vals[m1], frac)
         lrs = [self._anneal(g[f"{lr0}_lr"], g[f"{lr1}_lr"], frac)
@@ -287,12 +375,18 @@ class OneCycleLR(LRScheduler):
         return lrs, mom
 
     def lr_at(self, epoch: float) -> list[float]:
-        return self._at(int(epoch))[0]
+        return self._at(epoch)[0]
 
-    def step(self) -> None:
-        self.last_epoch += 1
-        lrs, mom = self._at(self.last_epoch)
-        self._set(lrs)
+    def step(self, epoch: float | None = None) -> None:
+        """Advance one batch: set the lr and, with ``cycle_momentum``, the momentum.
+        Call it once per batch, ``total_steps`` times in all."""
+        if epoch is None and self.last_epoch + 1 > self.total_steps:
+            # last_epoch counts the calls since the constructor's own step (step 0).
+            raise ValueError(f"OneCycleLR: step() called {self.last_epoch + 1} times, but "
+                             f"total_steps is {self.total_steps}; build it with the number of "
+                             f"batches you train for (epochs * steps_per_epoch)")
+        super().step(epoch)
+        mom = self._at(self.last_epoch)[1]
         if self._momentum_key == "momentum":
             for g in self.optimizer.param_groups:
                 g["momentum"] = mom
@@ -301,60 +395,114 @@ class OneCycleLR(LRScheduler):
                 g["betas"] = (mom, g["betas"][1])
 
 
-class SequentialLR(LRScheduler):
-    """Run ``schedulers[0]`` until ``milestones[0]``, then ``schedulers[1]`` (counting
-    its epochs from 0), and so on: e.g. ``LinearLR`` warm-up, then ``CosineAnnealingLR``."""
+class _Composite(LRScheduler):
+    """What ``SequentialLR`` and ``ChainedScheduler`` share: schedulers of one
+    optimiser, whose states are saved inside this one's under ``_schedulers``."""
 
     _not_state = ("optimizer", "_schedulers")
+    #: Keys of states saved by earlier versions -> their current names.
+    _old_keys: dict[str, str] = {}
+
+    def _check_schedulers(self, optimizer: Optimizer | None,
+                          schedulers: Sequence[Any]) -> Optimizer:
+        """Check ``schedulers``; returns their optimiser (``optimizer``, if given)."""
+        name = type(self).__name__
+        if len(schedulers) < 1:
+            raise ValueError(f"{name}: expected at least one scheduler, got none")
+        for i, s in enumerate(schedulers):
+            if isinstance(s, ReduceLROnPlateau):
+                raise ValueError(f"{name}: scheduler {i} is a ReduceLROnPlateau, whose step() "
+                                 f"needs the metric; step it yourself")
+            if not isinstance(s, LRScheduler):
+                raise TypeError(f"{name}: scheduler {i} is a {type(s).__name__}, not an "
+                                f"nn.optim.lr_scheduler scheduler")
+        if optimizer is None:
+            optimizer = schedulers[0].optimizer
+        _check_optimizer(optimizer, name)
+        for i, s in enumerate(schedulers):
+            if s.optimizer is not optimizer:
+                raise ValueError(f"{name}: scheduler {i} ({type(s).__name__}) belongs to another "
+                                 f"optimiser; all must share one")
+        return optimizer
+
+    def state_dict(self) -> dict[str, Any]:
+        state = super().state_dict()
+        state["_schedulers"] = [s.state_dict() for s in self._schedulers]
+        return state
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        state = {self._old_keys.get(k, k): v for k, v in state_dict.items()}
+        subs = state.pop("_schedulers", None)
+        if not isinstance(subs, (list, tuple)) or len(subs) != len(self._schedulers):
+            raise ValueError(f"{type(self).__name__}.load_state_dict: expected the states of "
+                             f"{len(self._schedulers)} schedulers under '_schedulers'")
+        super().load_state_dict(state)
+        for s, sd in zip(self._schedulers, subs):
+            s.load_state_dict(sd)
+
+
+class SequentialLR(_Composite):
+    """Run ``schedulers[0]`` until ``milestones[0]``, then ``schedulers[1]``, and so
+    on: e.g. ``LinearLR`` warm-up, then ``CosineAnnealingLR``. At its milestone a
+    scheduler restarts at its epoch 0 (its closed form there), then steps as usual."""
+
+    _old_keys = {"schedulers": "_schedulers", "milestones": "_milestones"}
 
     def __init__(self, optimizer: Optimizer, schedulers: Sequence[LRScheduler],
                  milestones: Sequence[int]) -> None:
         _check_optimizer(optimizer, "SequentialLR")
-        if len(schedulers) < 1 or len(milestones) != len(schedulers) - 1:
+        self._check_schedulers(optimizer, schedulers)
+        if len(milestones) != len(schedulers) - 1:
             raise ValueError(f"SequentialLR: expected len(schedulers) - 1 milestones; got "
                              f"{len(schedulers)} schedulers and {len(milestones)} milestones")
-        for s in schedulers:
-            if not isinstance(s, LRScheduler) or isinstance(s, SequentialLR) \
-                    or s.optimizer is not optimizer:
-                raise ValueError("SequentialLR: every scheduler must be a closed-form scheduler "
-                                 "(not ReduceLROnPlateau) of this same optimiser")
-            if isinstance(s, OneCycleLR):
-                # Its momentum cycling happens in its own step(), which SequentialLR
-                # does not call; and it has its own warm-up anyway.
-                raise ValueError("SequentialLR: OneCycleLR already warms up and anneals; use it alone")
+        for i, s in enumerate(schedulers):
+            if isinstance(s, _Composite):
+                # It could not restart at a milestone: it has no epoch 0 of its own.
+                raise ValueError(f"SequentialLR: scheduler {i} is a {type(s).__name__}; "
+                                 f"nesting them is not supported")
         if list(milestones) != sorted(milestones) or any(m < 1 for m in milestones):
             raise ValueError(f"SequentialLR: milestones must be increasing positive ints, got "
                              f"{list(milestones)}")
+        self.optimizer = optimizer
         self._schedulers = list(schedulers)
-        self.milestones = [int(m) for m in milestones]
-        super().__init__(optimizer)
+        self._milestones = [int(m) for m in milestones]
+        self.base_lrs = [float(g["initial_lr"]) for g in optimizer.param_groups]
+        self.last_epoch = 0
+        # Undo the steps the schedulers took when they were built, then start the first.
+        for g in optimizer.param_groups:
+            g["lr"] = g["initial_lr"]
+        for s in self._schedulers:
+            s.last_epoch -= 1
+        self._schedulers[0]._initial_step()
+        self._last_lr = self._schedulers[0].get_last_lr()
 
-    def lr_at(self, epoch: float) -> list[float]:
-        i = bisect.bisect_right(self.milestones, epoch)
-        start = self.milestones[i - 1] if i else 0
-        return self._schedulers[i].lr_at(epoch - start)
+    def step(self) -> None:  # type: ignore[override]
+        """Advance one epoch with the scheduler whose turn it is."""
+        self.last_epoch += 1
+        i = bisect.bisect_right(self._milestones, self.last_epoch)
+        s = self._schedulers[i]
+        if i and self._milestones[i - 1] == self.last_epoch:
+            s.step(0)
+        else:
+            s.step()
+        self._last_lr = s.get_last_lr()
 
-    def step(self) -> None:
-        super().step()
-        i = bisect.bisect_right(self.milestones, self.last_epoch)
-        start = self.milestones[i - 1] if i else 0
-        self._schedulers[i].last_epoch = self.last_epoch - start
-        self._schedulers[i]._last_lr = self._last_lr
 
-    def state_dict(self) -> dict[str, Any]:
-        state = super().state_dict()
-        state["schedulers"] = [s.state_dict() for s in self._schedulers]
-        return state
+class ChainedScheduler(_Composite):
+    """Step several chainable schedulers of one optimiser together, in order: e.g.
+    ``ChainedScheduler([StepLR(opt, 30), ExponentialLR(opt, 0.99)])`` applies both
+    decays. Building it sets no lr (the schedulers did)."""
 
-    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
-        state = dict(state_dict)
-        subs = state.pop("schedulers", None)
-        if subs is None or len(subs) != len(self._schedulers):
-            raise ValueError(f"SequentialLR.load_state_dict: expected states for "
-                             f"{len(self._schedulers)} schedulers")
-        super().load_state_dict(state)
-        for s, sd in zip(self._schedulers, subs):
-            s.load_state_dict(sd)
+    def __init__(self, schedulers: Sequence[LRScheduler], optimizer: Optimizer | None = None) -> None:
+        self.optimizer = self._check_schedulers(optimizer, schedulers)
+        self._schedulers = list(schedulers)
+        self._last_lr = self._current()
+
+    def step(self) -> None:  # type: ignore[override]
+        """Step every scheduler, in the order given."""
+        for s in self._schedulers:
+            s.step()
+        self._last_lr = self._current()
 
 
 class ReduceLROnPlateau:

@@ -106,3 +106,15 @@ def test_initialisers_keep_dtype_identity_and_version():
         y.backward()
     with pytest.raises(TypeError, match="normal_: expected a floating Tensor or ndarray"):
         init.normal_(np.zeros(3, np.int64))
+
+
+def test_calculate_gain_knows_transposed_convolutions_and_matches_torch():
+    # issue #16 item 10: PyTorch's list of linear functions includes the transposed convs.
+    for name in ("conv_transpose1d", "conv_transpose2d", "conv_transpose3d"):
+        assert init.calculate_gain(name) == 1
+    torch = pytest.importorskip("torch")
+    for name in ("linear", "conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d",
+                 "conv_transpose3d", "sigmoid", "tanh", "relu", "leaky_relu", "selu"):
+        assert init.calculate_gain(name) == pytest.approx(torch.nn.init.calculate_gain(name),
+                                                          rel=1e-15)
+    assert init.calculate_gain("leaky_relu", 0.2) == torch.nn.init.calculate_gain("leaky_relu", 0.2)

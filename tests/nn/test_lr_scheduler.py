@@ -89,8 +89,6 @@ def test_one_cycle_lr_and_momentum():
     # halfway through the decay phase the cosine is at its midpoint
     mid = 29 + (99 - 29) / 2
     assert np.interp(mid, np.arange(100), lrs) == pytest.approx((1.0 + 4e-6) / 2, rel=1e-3)
-    with pytest.raises(ValueError, match="OneCycleLR: stepped 101 times, but total_steps is 100"):
-        sched.step()
 
 
 def test_one_cycle_three_phase_linear_and_adam_betas():
@@ -136,10 +134,12 @@ def test_scheduler_state_round_trip():
         return opt, S.SequentialLR(opt, [S.LinearLR(opt, 0.2, total_iters=3),
                                          S.CosineAnnealingLR(opt, T_max=6)], milestones=[3])
 
-    _, a = build()
+    opt_a, a = build()
     for _ in range(4):
         a.step()
     opt_b, b = build()
+    # As in PyTorch, the current lr lives in the optimiser's state: restore both.
+    opt_b.load_state_dict(opt_a.state_dict())
     b.load_state_dict(a.state_dict())
     assert [a.step() or a.get_last_lr() for _ in range(4)] == [b.step() or b.get_last_lr() for _ in range(4)]
     with pytest.raises(ValueError, match="StepLR.load_state_dict: unexpected keys"):
@@ -180,10 +180,215 @@ def test_scheduler_errors():
     opt = _opt()
     with pytest.raises(ValueError, match="SequentialLR: expected len\\(schedulers\\) - 1 milestones"):
         S.SequentialLR(opt, [S.StepLR(opt, 2)], milestones=[3])
-    with pytest.raises(ValueError, match="every scheduler must be a closed-form scheduler"):
+    with pytest.raises(ValueError, match="SequentialLR: scheduler 1 is a ReduceLROnPlateau, whose "
+                                         "step\\(\\) needs the metric"):
         S.SequentialLR(opt, [S.StepLR(opt, 2), S.ReduceLROnPlateau(opt)], milestones=[3])
-    sgd = _opt(momentum=0.9)
-    with pytest.raises(ValueError, match="OneCycleLR already warms up and anneals; use it alone"):
-        S.SequentialLR(sgd, [S.LinearLR(sgd), S.OneCycleLR(sgd, 1.0, total_steps=10)], milestones=[3])
+    with pytest.raises(ValueError, match="SequentialLR: scheduler 0 is a SequentialLR; nesting"):
+        S.SequentialLR(opt, [S.SequentialLR(opt, [S.StepLR(opt, 2)], []), S.StepLR(opt, 2)], [3])
+    with pytest.raises(ValueError, match="scheduler 1 \\(StepLR\\) belongs to another optimiser"):
+        S.ChainedScheduler([S.StepLR(opt, 2), S.StepLR(_opt(), 2)])
+    with pytest.raises(TypeError, match="ChainedScheduler: scheduler 0 is a int"):
+        S.ChainedScheduler([3])
+    with pytest.raises(ValueError, match="ChainedScheduler: expected at least one scheduler"):
+        S.ChainedScheduler([])
     with pytest.raises(ValueError, match="CosineAnnealingWarmRestarts: T_0 must be a positive int"):
         S.CosineAnnealingWarmRestarts(opt, T_0=0)
+
+
+# ---- issue #16: OneCycleLR's per-batch loop; chainable schedulers (against PyTorch) ----
+
+def test_one_cycle_lr_survives_the_per_batch_loop_and_counts_calls():
+    # #16 item 9: the usual loop calls step() once per batch, total_steps times.
+    opt = _opt(1.0, momentum=0.9)
+    sched = S.OneCycleLR(opt, max_lr=1.0, total_steps=10)
+    for _ in range(10):
+        opt.step()
+        sched.step()
+    # the last call's lr (used by no batch) stays at the end of the cycle
+    assert sched.get_last_lr() == pytest.approx([1 / 25 / 1e4])
+    assert opt.param_groups[0]["momentum"] == pytest.approx(0.95)
+    with pytest.raises(ValueError, match=r"OneCycleLR: step\(\) called 11 times, but total_steps "
+                                         r"is 10; build it with the number of batches"):
+        sched.step()
+    assert sched.last_epoch == 10 and sched.get_last_lr() == pytest.approx([1 / 25 / 1e4])
+    # linear annealing does not run past its end either (PyTorch's goes below 0 there)
+    opt = _opt(1.0, momentum=0.9)
+    lin = S.OneCycleLR(opt, max_lr=0.1, total_steps=10, anneal_strategy="linear")
+    lrs = _lrs(lin, 11)
+    assert lrs[-1] == pytest.approx(0.1 / 25 / 1e4) and lrs.min() > 0
+
+
+def test_two_schedulers_on_one_optimizer_compose():
+    # #16 item 11: StepLR and ExponentialLR both decay the lr, as in PyTorch.
+    opt = _opt(1.0)
+    step, expo = S.StepLR(opt, step_size=3, gamma=0.5), S.ExponentialLR(opt, gamma=0.9)
+    lrs = [opt.param_groups[0]["lr"]]
+    for _ in range(9):
+        step.step()
+        expo.step()
+        lrs.append(opt.param_groups[0]["lr"])
+    e = np.arange(10)
+    np.testing.assert_allclose(lrs, 0.5 ** (e // 3) * 0.9 ** e, rtol=1e-12)
+    opt = _opt(1.0)
+    chained = S.ChainedScheduler([S.StepLR(opt, step_size=3, gamma=0.5),
+                                  S.ExponentialLR(opt, gamma=0.9)])
+    np.testing.assert_allclose(_lrs(chained, 10), lrs, rtol=1e-12)
+
+
+def test_an_lr_set_by_hand_is_kept_by_chainable_schedulers():
+    # #16 item 11: the next step() decays from the lr the user set, not from initial_lr.
+    opt = _opt(1.0)
+    sched = S.StepLR(opt, step_size=3, gamma=0.5)
+    for _ in range(4):
+        sched.step()                                  # epoch 4: lr 0.5
+    opt.param_groups[0]["lr"] = 0.2
+    assert _lrs(sched, 5)[1:] == pytest.approx([0.2, 0.1, 0.1, 0.1])   # epochs 5..8
+    opt = _opt(1.0)
+    sched = S.CosineAnnealingLR(opt, T_max=10)
+    sched.step()
+    opt.param_groups[0]["lr"] = 0.5                   # halve it by hand at epoch 1
+    sched.step()
+    assert sched.get_last_lr()[0] == pytest.approx(0.5 * (1 + math.cos(math.pi * 2 / 10))
+                                                   / (1 + math.cos(math.pi / 10)))
+
+
+# Each builds the same schedulers with nn's classes or torch's: S is the lr_scheduler module.
+_ALONE = {
+    "LambdaLR": lambda S, o: S.LambdaLR(o, lambda e: 0.95 ** e),
+    "StepLR": lambda S, o: S.StepLR(o, step_size=4, gamma=0.5),
+    "MultiStepLR": lambda S, o: S.MultiStepLR(o, milestones=[3, 7, 7, 12], gamma=0.5),
+    "ExponentialLR": lambda S, o: S.ExponentialLR(o, gamma=0.9),
+    "LinearLR": lambda S, o: S.LinearLR(o, start_factor=0.25, end_factor=0.9, total_iters=6),
+    "CosineAnnealingLR": lambda S, o: S.CosineAnnealingLR(o, T_max=8, eta_min=0.001),
+    "CosineAnnealingWarmRestarts": lambda S, o: S.CosineAnnealingWarmRestarts(o, T_0=4, T_mult=2,
+                                                                              eta_min=0.001),
+    "OneCycleLR": lambda S, o: S.OneCycleLR(o, max_lr=[0.5, 0.2], total_steps=40),
+    "OneCycleLR-linear-3": lambda S, o: S.OneCycleLR(o, max_lr=0.5, total_steps=40, pct_start=0.2,
+                                                     anneal_strategy="linear", three_phase=True),
+}
+
+
+def _run(lib, build, n=30, hand_at=None):
+    """Build the schedulers on a two-group SGD of ``lib`` ("nn" or "torch"), step them
+    ``n - 1`` times (setting every lr to 0.03 by hand before step ``hand_at``), and
+    return, per epoch, the groups' lrs, momenta and each scheduler's get_last_lr()."""
+    if lib == "torch":
+        import torch
+        S = torch.optim.lr_scheduler
+        params = [torch.zeros(1, requires_grad=True) for _ in range(2)]
+        opt = torch.optim.SGD([{"params": [params[0]], "lr": 0.1},
+                               {"params": [params[1]], "lr": 0.05}], lr=0.1, momentum=0.9)
+    else:
+        S = nn.optim.lr_scheduler
+        opt = SGD([{"params": [nn.Parameter(np.zeros(1))], "lr": 0.1},
+                   {"params": [nn.Parameter(np.zeros(1))], "lr": 0.05}], lr=0.1, momentum=0.9)
+    built = build(S, opt)
+    scheds = list(built) if isinstance(built, (list, tuple)) else [built]
+
+    def row():
+        return ([g["lr"] for g in opt.param_groups] + [g["momentum"] for g in opt.param_groups]
+                + [lr for s in scheds for lr in s.get_last_lr()])
+
+    rows = [row()]
+    for e in range(1, n):
+        if e == hand_at:
+            for g in opt.param_groups:
+                g["lr"] = 0.03
+        opt.step()            # no gradients: a no-op, but torch wants it before sched.step()
+        for s in scheds:
+            s.step()
+        rows.append(row())
+    return np.array(rows, dtype=np.float64)
+
+
+def _same_as_torch(build, **kw):
+    pytest.importorskip("torch")
+    np.testing.assert_allclose(_run("nn", build, **kw), _run("torch", build, **kw),
+                               rtol=1e-12, atol=1e-15)
+
+
+@pytest.mark.parametrize("name", sorted(_ALONE))
+def test_each_scheduler_alone_matches_torch(name):
+    _same_as_torch(_ALONE[name])
+
+
+@pytest.mark.parametrize("name", sorted(_ALONE))
+def test_each_scheduler_with_an_lr_set_by_hand_matches_torch(name):
+    _same_as_torch(_ALONE[name], hand_at=9)
+
+
+@pytest.mark.parametrize("second", ["ExponentialLR", "StepLR", "CosineAnnealingLR"])
+@pytest.mark.parametrize("name", sorted(_ALONE))
+def test_each_scheduler_stepped_with_another_matches_torch(name, second):
+    first = _ALONE[name]
+    _same_as_torch(lambda S, o: [first(S, o), _ALONE[second](S, o)])
+    _same_as_torch(lambda S, o: S.ChainedScheduler([first(S, o), _ALONE[second](S, o)]))
+    _same_as_torch(lambda S, o: [_ALONE[second](S, o), first(S, o)])
+
+
+@pytest.mark.parametrize("names, milestones", [
+    (["LinearLR", "CosineAnnealingLR"], [5]),
+    (["StepLR", "ExponentialLR"], [10]),
+    (["ExponentialLR", "LambdaLR", "MultiStepLR"], [4, 9]),
+    (["CosineAnnealingLR", "LinearLR", "CosineAnnealingWarmRestarts"], [6, 13]),
+    (["LinearLR", "OneCycleLR"], [5]),
+])
+def test_sequential_lr_matches_torch(names, milestones):
+    _same_as_torch(lambda S, o: S.SequentialLR(o, [_ALONE[n](S, o) for n in names], milestones))
+    _same_as_torch(lambda S, o: S.SequentialLR(o, [_ALONE[n](S, o) for n in names], milestones),
+                   hand_at=7)
+
+
+def test_one_cycle_lr_over_its_whole_cycle_matches_torch():
+    pytest.importorskip("torch")
+    for kw in ({}, {"anneal_strategy": "linear", "three_phase": True, "pct_start": 0.25}):
+        build = lambda S, o: S.OneCycleLR(o, max_lr=0.5, total_steps=20, **kw)  # noqa: E731
+        ours, theirs = _run("nn", build, n=21), _run("torch", build, n=21)
+        np.testing.assert_allclose(ours[:20], theirs[:20], rtol=1e-12)
+        # the 20th step() sets the lr of no batch: ours holds the end of the cycle
+        np.testing.assert_allclose(ours[20, :2], 0.5 / 25 / 1e4)
+
+
+@pytest.mark.parametrize("name", sorted(_ALONE))
+def test_resuming_from_a_checkpoint_continues_the_same_lrs(name, tmp_path):
+    def build():
+        opt = SGD([{"params": [nn.Parameter(np.zeros(1))], "lr": 0.1},
+                   {"params": [nn.Parameter(np.zeros(1))], "lr": 0.05}], lr=0.1, momentum=0.9)
+        S = nn.optim.lr_scheduler
+        return opt, S.ChainedScheduler([_ALONE[name](S, opt), S.ExponentialLR(opt, 0.95)])
+
+    opt, sched = build()
+    for _ in range(12):
+        sched.step()
+    nn.save({"optimizer": opt.state_dict(), "scheduler": sched.state_dict()}, tmp_path / "c.npz")
+    straight = _lrs(sched, 18)
+    opt, sched = build()
+    state = nn.load(tmp_path / "c.npz")
+    opt.load_state_dict(state["optimizer"])
+    sched.load_state_dict(state["scheduler"])
+    np.testing.assert_allclose(_lrs(sched, 18), straight, rtol=1e-12)
+
+
+def test_states_saved_by_the_closed_form_schedulers_still_load():
+    # Written by the earlier (closed-form) schedulers, starting from lr 1.0: StepLR at
+    # epoch 5, and SequentialLR at epoch 4 (one epoch into its cosine).
+    old = {"step_size": 3, "gamma": 0.5, "base_lrs": [1.0], "last_epoch": 5, "_last_lr": [0.5]}
+    opt = _opt(1.0)
+    sched = S.StepLR(opt, step_size=3, gamma=0.5)
+    opt.param_groups[0]["lr"] = 0.5                   # what the optimiser's state holds
+    sched.load_state_dict(old)
+    assert _lrs(sched, 5).tolist() == pytest.approx([0.5, 0.25, 0.25, 0.25, 0.125])
+    cos1 = 0.8535533905932737
+    old_seq = {"milestones": [3], "base_lrs": [1.0], "last_epoch": 4, "_last_lr": [cos1],
+               "schedulers": [{"start_factor": 0.1, "end_factor": 1.0, "total_iters": 3,
+                               "base_lrs": [1.0], "last_epoch": 2, "_last_lr": [0.7]},
+                              {"T_max": 4, "eta_min": 0.0, "base_lrs": [1.0], "last_epoch": 1,
+                               "_last_lr": [cos1]}]}
+    opt = _opt(1.0)
+    seq = S.SequentialLR(opt, [S.LinearLR(opt, 0.1, total_iters=3), S.CosineAnnealingLR(opt, 4)],
+                         milestones=[3])
+    opt.param_groups[0]["lr"] = cos1
+    seq.load_state_dict(old_seq)
+    expected = [(1 + math.cos(math.pi * e / 4)) / 2 for e in range(1, 7)]
+    np.testing.assert_allclose(_lrs(seq, 6), expected, rtol=1e-12, atol=1e-15)
+    assert seq.state_dict()["_milestones"] == [3] and len(seq.state_dict()["_schedulers"]) == 2

@@ -269,3 +269,155 @@ def test_registration_helpers_check_types():
 def test_forward_must_be_implemented():
     with pytest.raises(NotImplementedError, match="Module must implement forward"):
         nn.Module()(1)
+
+
+# ---- issue #16 item 10: PyTorch container and traversal habits --------------------------
+
+def _tree(lib):
+    """The same small model in nn or torch.nn: Sequential(Linear, Sequential(Tanh, Linear))."""
+    if lib == "torch":
+        import torch.nn as tnn
+        return tnn.Sequential(tnn.Linear(2, 3), tnn.Sequential(tnn.Tanh(), tnn.Linear(3, 1)))
+    return nn.Sequential(nn.Linear(2, 3), nn.Sequential(nn.Tanh(), nn.Linear(3, 1)))
+
+
+def test_apply_visits_children_first_and_returns_self():
+    model = _tree("nn")
+
+    def init_weights(m):
+        if isinstance(m, nn.Linear):
+            nn.init.constant_(m.weight, 0.5)
+            nn.init.zeros_(m.bias)
+
+    assert model.apply(init_weights) is model
+    for p in model.parameters():
+        assert np.all(p.data == (0.5 if p.ndim == 2 else 0.0))
+    seen = []
+    model.apply(lambda m: seen.append(type(m).__name__))
+    assert seen == ["Linear", "Tanh", "Linear", "Sequential", "Sequential"]
+    with pytest.raises(TypeError, match="Sequential.apply: fn must be callable, got a int"):
+        model.apply(3)
+
+
+def test_apply_visits_modules_in_torch_order():
+    torch = pytest.importorskip("torch")  # noqa: F841
+    orders = []
+    for lib in ("nn", "torch"):
+        seen = []
+        _tree(lib).apply(lambda m: seen.append(type(m).__name__))
+        orders.append(seen)
+    assert orders[0] == orders[1]
+
+
+def test_apply_needs_no_recursion_and_refuses_a_cycle():
+    root = cur = nn.Module()
+    for _ in range(3000):
+        cur.child = nn.Module()
+        cur = cur.child
+    count = []
+    root.apply(count.append)
+    assert len(count) == 3001 and count[0] is cur and count[-1] is root
+    a, b = nn.Module(), nn.Module()
+    a.b, b.a = b, a
+    with pytest.raises(ValueError, match="apply: Module contains itself"):
+        a.apply(lambda m: None)
+
+
+def test_sequential_built_from_an_ordered_dict_exposes_its_names():
+    fc, act = nn.Linear(2, 2), nn.ReLU()
+    seq = nn.Sequential(OrderedDict(fc=fc, act=act))
+    assert seq.fc is fc and seq.act is act
+    with pytest.raises(AttributeError, match="'Sequential' object has no attribute 'out'"):
+        seq.out
+    new = nn.Linear(2, 2, bias=False)
+    seq.fc = new                                      # replaces the entry, in place
+    assert list(seq) == [new, act] and list(seq.state_dict()) == ["fc.weight"]
+    with pytest.raises(TypeError, match="Sequential: cannot assign a int to 'fc'"):
+        seq.fc = 3
+    seq.out = nn.Tanh()                               # a new module joins the sequence, as in torch
+    assert [n for n, _ in seq.named_children()] == ["fc", "act", "out"]
+    del seq.act
+    assert [n for n, _ in seq.named_children()] == ["fc", "out"]
+    md = nn.ModuleDict({"head": fc})
+    assert md.head is fc
+
+
+def test_sequential_setitem_delitem_insert_extend_pop():
+    a, b, c, d = nn.Linear(1, 1), nn.ReLU(), nn.Tanh(), nn.Identity()
+    seq = nn.Sequential(a, b)
+    seq[1] = c
+    assert list(seq) == [a, c]
+    seq[-1] = b
+    assert list(seq) == [a, b]
+    assert seq.insert(1, c) is seq and list(seq) == [a, c, b]
+    seq.insert(-1, d)                                 # before the last, as list.insert
+    assert list(seq) == [a, c, d, b]
+    assert [n for n, _ in seq.named_children()] == ["0", "1", "2", "3"]
+    del seq[1]
+    assert list(seq) == [a, d, b] and [n for n, _ in seq.named_children()] == ["0", "1", "2"]
+    assert seq.pop(0) is a and list(seq) == [d, b]
+    assert seq.extend([c, a]) is seq and list(seq) == [d, b, c, a]
+    del seq[1:3]
+    assert list(seq) == [d, a]
+    both = seq + nn.Sequential(b)
+    assert list(both) == [d, a, b] and list(seq) == [d, a]
+    seq += nn.Sequential(c)
+    assert list(seq) == [d, a, c]
+    with pytest.raises(IndexError, match="Sequential: index 3 is out of range for 3 modules"):
+        seq[3] = b
+    with pytest.raises(IndexError, match="Sequential: index -4 is out of range for 3 modules"):
+        del seq[-4]
+    with pytest.raises(TypeError, match="Sequential: every entry must be a Module; '1' is a str"):
+        seq[1] = "relu"
+    with pytest.raises(TypeError, match="Sequential: can only add a Sequential, got a list"):
+        seq + [b]
+    with pytest.raises(TypeError, match="Sequential.insert: expected a Module, got a int"):
+        seq.insert(0, 3)
+    with pytest.raises(IndexError, match="Sequential.insert: index 5 is out of range for 3"):
+        seq.insert(5, b)
+    named = nn.Sequential(OrderedDict(fc=a, act=b))
+    named.insert(1, c)
+    assert [n for n, _ in named.named_children()] == ["fc", "1", "act"]
+    del named[0]                                      # the others keep their names
+    assert [n for n, _ in named.named_children()] == ["0", "act"] and named.act is b
+
+
+def test_sequential_edits_name_entries_as_torch_does():
+    torch = pytest.importorskip("torch")
+    import torch.nn as tnn
+
+    def edit(lib, mod):
+        seq = mod.Sequential(mod.Linear(1, 2), mod.ReLU(), mod.Linear(2, 3))
+        seq.insert(1, mod.Tanh())
+        del seq[0]
+        seq[1] = mod.Linear(2, 2)
+        seq.append(mod.ReLU())
+        seq.extend([mod.Linear(2, 4)])
+        seq.pop(-2)
+        del seq[1:2]
+        return [(n, type(m).__name__) for n, m in seq.named_children()], list(seq.state_dict())
+
+    assert edit("nn", nn) == edit("torch", tnn)
+    del torch
+
+
+def test_module_list_and_dict_have_torchs_container_methods():
+    a, b, c = nn.Linear(1, 1), nn.ReLU(), nn.Tanh()
+    ml = nn.ModuleList([a, b, c])
+    del ml[0]
+    assert list(ml) == [b, c]
+    assert ml.pop(-1) is c and ml.pop(0) is b and len(ml) == 0
+    ml += [a, b]
+    assert list(ml) == [a, b] and list(ml + nn.ModuleList([c])) == [a, b, c]
+    del ml[:]
+    assert len(ml) == 0
+    with pytest.raises(IndexError, match="ModuleList: index 2 is out of range for 0 modules"):
+        del ml[2]
+    with pytest.raises(IndexError, match="ModuleList: index 5 is out of range for 0 modules"):
+        ml[5] = a
+    md = nn.ModuleDict({"a": a, "b": b})
+    assert md.pop("a") is a and list(md) == ["b"]
+    md.clear()
+    assert len(md) == 0
+    with pytest.raises(KeyError, match="ModuleDict: no module named 'z'"):
+        md.pop("z")

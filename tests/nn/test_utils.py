@@ -79,3 +79,38 @@ def test_clipping_create_graph_gradients_keeps_them_differentiable():
     np.testing.assert_allclose(p.grad.data, np.array([6.0, 8.0]) / (10 + 1e-6))
     nn.clip_grad_value_([p], 0.5)
     np.testing.assert_allclose(p.grad.data, [0.5, 0.5], rtol=1e-5)
+
+
+# ---- issue #16 item 10: clip_grad_norm_ returns a tensor, as PyTorch's does ---------------
+
+def test_clip_grad_norm_returns_a_0d_tensor_of_the_gradients_dtype():
+    ps = _params([3.0, 0.0], [[4.0]], dtype=np.float32)
+    total = nn.utils.clip_grad_norm_(ps, max_norm=1.0)
+    assert isinstance(total, al.Tensor) and total.shape == () and total.dtype == np.float32
+    assert total.item() == pytest.approx(5.0) and not total.requires_grad
+    none = nn.clip_grad_norm_([nn.Parameter(np.zeros(1))], 1.0)
+    assert isinstance(none, al.Tensor) and none.item() == 0.0
+
+
+@pytest.mark.parametrize("norm_type", [2.0, 1.0, 3.0, float("inf")])
+def test_clip_grad_norm_and_value_match_torch(norm_type):
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(0)
+    shapes = [(3, 4), (4,), ()] + ([(0, 2)] if norm_type != float("inf") else [])  # torch refuses
+    grads = [rng.standard_normal(s) for s in shapes]
+    ps = _params(*grads)
+    tps = [torch.zeros(g.shape, dtype=torch.float64, requires_grad=True) for g in grads]
+    for t, g in zip(tps, grads):
+        t.grad = torch.tensor(g)
+    total = nn.clip_grad_norm_(ps, 1.5, norm_type=norm_type)
+    t_total = torch.nn.utils.clip_grad_norm_(tps, 1.5, norm_type=norm_type)
+    assert total.item() == pytest.approx(t_total.item(), rel=1e-12)
+    for p, t in zip(ps, tps):
+        np.testing.assert_allclose(p.grad, t.grad.numpy(), rtol=1e-12)
+    ps = _params(*grads)
+    for t, g in zip(tps, grads):
+        t.grad = torch.tensor(g)
+    nn.clip_grad_value_(ps, 0.1)
+    torch.nn.utils.clip_grad_value_(tps, 0.1)
+    for p, t in zip(ps, tps):
+        np.testing.assert_array_equal(p.grad, t.grad.numpy())
