@@ -12,7 +12,7 @@ import pytest
 import nn.cli as cli
 from mnist_data import mnist_root
 from nn.serialization import load
-from nn.twolayer import TwoLayerNet
+from nn.models import TwoLayerNet
 
 
 @pytest.fixture
