@@ -6,7 +6,7 @@ import argparse
 import math
 import sys
 import textwrap
-from typing import Sequence
+from typing import Any, Callable, Sequence
 
 from ..optim.registry import DEFAULT_LR, OPTIMIZERS, SCHEDULES
 from .errors import Abort
@@ -16,34 +16,26 @@ from .train import CHECKPOINT, CURVE, RUN_DEFAULTS, run_mnist
 __all__ = ["main", "build_parser"]
 
 
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
-    return value
+def _checked(convert: Callable[[str], Any], what: str, ok: Callable[[Any], bool],
+             want: str) -> Callable[[str], Any]:
+    """An argparse ``type``: ``convert(text)``, which must satisfy ``ok``."""
+    def parse(text: str) -> Any:
+        try:
+            value = convert(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected {what}, got {text!r}") from None
+        if not ok(value):
+            # A float is shown as typed: its repr would turn "-1" into "-1.0".
+            shown = text if isinstance(value, float) else value
+            raise argparse.ArgumentTypeError(f"expected {want}, got {shown}")
+        return value
+    return parse
 
 
-def _nonneg_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-    if not value >= 0 or not math.isfinite(value):
-        raise argparse.ArgumentTypeError(f"expected a finite number >= 0, got {text}")
-    return value
-
-
-def _seed(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected an integer seed, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"expected a seed >= 0, got {value}")
-    return value
+_positive_int = _checked(int, "a positive integer", lambda v: v >= 1, "a positive integer")
+_nonneg_float = _checked(float, "a number", lambda v: v >= 0 and math.isfinite(v),
+                         "a finite number >= 0")
+_seed = _checked(int, "an integer seed", lambda v: v >= 0, "a seed >= 0")
 
 
 def _wrap(text: str) -> str:
