@@ -21,7 +21,7 @@ import argparse
 import numpy as np
 
 from nn.datasets import DatasetError, load_mnist
-from nn.twolayer import two_layer_net
+from nn.models import two_layer_net
 
 
 def mnist_batch(m: int, data: str | None) -> tuple[np.ndarray, np.ndarray, str]:

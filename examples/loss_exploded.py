@@ -20,7 +20,7 @@ import nn
 from nn.data import DataLoader
 from nn.datasets import load_mnist
 from nn.diagnostics import Monitor
-from nn.twolayer import evaluate, two_layer_net
+from nn.models import evaluate, two_layer_net
 
 
 def train(X, y, lr: float, clip: float | None = None, hidden: int = 128,

@@ -22,7 +22,7 @@ from matplotlib.figure import Figure
 import nn
 from nn.data import DataLoader
 from nn.datasets import load_mnist
-from nn.twolayer import two_layer_net
+from nn.models import two_layer_net
 
 OPTIMIZERS = {
     "sgd": lambda params: nn.optim.SGD(params, lr=1.0),

@@ -22,7 +22,7 @@ from matplotlib.figure import Figure
 import nn
 from nn.data import DataLoader
 from nn.datasets import load_mnist
-from nn.twolayer import evaluate, two_layer_net
+from nn.models import evaluate, two_layer_net
 
 # Each with a learning rate that suits it (the usual defaults for this network).
 OPTIMIZERS = {

@@ -22,9 +22,9 @@ from .rng import manual_seed
 from .serialization import CheckpointError, load, save
 from .utils import clip_grad_norm_, clip_grad_value_
 
-from . import data, datasets, diagnostics, twolayer
+from . import data, datasets, diagnostics, models, twolayer
 from .diagnostics import Monitor
-from .twolayer import TwoLayerNet, evaluate, predict, two_layer_net
+from .models import TwoLayerNet, evaluate, predict, two_layer_net
 from .data import DataLoader, one_hot
 from .datasets import Checksum, DatasetError, MNISTData, Split, load_mnist, read_idx, to_float
 
@@ -42,7 +42,7 @@ __all__ = [
     "BCEWithLogitsLoss", "CrossEntropyLoss", "NLLLoss", "HingeLoss", "SquaredHingeLoss",
     "KLDivLoss", "FocalLoss", "ContrastiveLoss", "TripletMarginLoss", "DiceLoss",
     # models and utilities
-    "Perceptron", "MLP", "clip_grad_norm_", "clip_grad_value_",
+    "models", "Perceptron", "MLP", "clip_grad_norm_", "clip_grad_value_",
     # data
     "data", "datasets", "DataLoader", "one_hot", "load_mnist", "read_idx", "to_float",
     "DatasetError", "Checksum", "MNISTData", "Split",

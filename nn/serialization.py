@@ -16,14 +16,14 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 import zipfile
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 import autograd_lite as al
+
+from ._atomic import atomic_write
 
 __all__ = ["save", "load", "CheckpointError"]
 
@@ -74,42 +74,13 @@ def save(obj: Any, path: str | os.PathLike) -> None:
     tree = _encode(obj, "", arrays)
     meta = json.dumps({"format": FORMAT, "version": VERSION, "tree": tree})
     arrays[_META] = np.frombuffer(meta.encode("utf-8"), dtype=np.uint8)
-    target = Path(path)
-    directory = target.parent if str(target.parent) else Path(".")
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{target.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            _write_npz(f, arrays)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, target)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
-    _fsync_dir(directory)
+    with atomic_write(path, fsync=True) as f:
+        _write_npz(f, arrays)
 
 
 def _write_npz(f: Any, arrays: dict[str, np.ndarray]) -> None:
     """The one place that writes the zip (tests make it fail midway)."""
     np.savez(f, **arrays)
-
-
-def _fsync_dir(directory: Path) -> None:
-    # Makes the rename itself durable; not possible on every platform, and the
-    # file is already complete either way, so a failure here is not an error.
-    try:
-        fd = os.open(directory, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
 
 
 def _decode(node: Any, arrays: Any, used: set[str]) -> Any:

@@ -6,3 +6,5 @@ from .optimizers import SGD, AdaBelief, Adagrad, Adam, AdamW, Lion, NAdam, RMSpr
 
 __all__ = ["Optimizer", "SGD", "Adagrad", "RMSprop", "Adam", "AdamW", "NAdam", "Lion",
            "AdaBelief", "lr_scheduler"]
+from .registry import make_optimizer, make_scheduler
+__all__ += ["make_optimizer", "make_scheduler"]

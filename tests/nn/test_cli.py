@@ -10,16 +10,17 @@ import numpy as np
 import pytest
 
 import nn.cli as cli
+import nn.cli.train as cli_train
 from mnist_data import mnist_root
 from nn.serialization import load
-from nn.twolayer import TwoLayerNet
+from nn.models import TwoLayerNet
 
 
 @pytest.fixture
 def data(monkeypatch) -> Path:
     """The real MNIST root, loaded once per session however many runs use it."""
     root = mnist_root()
-    monkeypatch.setattr(cli, "load_mnist", _cached_load)
+    monkeypatch.setattr(cli_train, "load_mnist", _cached_load)
     return root
 
 
@@ -29,7 +30,7 @@ def _cached_load(path, **kwargs):
     return _real_load(path, **kwargs)
 
 
-_real_load = cli.load_mnist
+_real_load = cli_train.load_mnist
 
 
 def _tiny(data: Path, out: Path, *extra: str) -> list[str]:
@@ -90,49 +91,6 @@ def test_bad_options_are_rejected_by_name(argv, message, capsys):
     assert message in capsys.readouterr().err
 
 
-# ------------------------------------------------------------------- optimisers/schedules
-
-
-@pytest.mark.parametrize("name, cls, extra", [
-    ("sgd", "SGD", {"momentum": 0.0}), ("momentum", "SGD", {"momentum": 0.9, "nesterov": False}),
-    ("nesterov", "SGD", {"nesterov": True}), ("rmsprop", "RMSprop", {}),
-    ("adam", "Adam", {"weight_decay": 0.0}), ("adamw", "AdamW", {"weight_decay": 0.01}),
-])
-def test_make_optimizer(name, cls, extra):
-    opt = cli.make_optimizer(name, list(TwoLayerNet(4).parameters()))
-    assert type(opt).__name__ == cls
-    group = opt.param_groups[0]
-    assert group["lr"] == cli.DEFAULT_LR[name]
-    for k, v in extra.items():
-        assert group[k] == v
-    assert cli.make_optimizer(name, list(TwoLayerNet(4).parameters()), lr=0.3,
-                              weight_decay=0.2).param_groups[0]["weight_decay"] == 0.2
-    with pytest.raises(ValueError, match="unknown optimizer 'lbfgs'"):
-        cli.make_optimizer("lbfgs", [])
-
-
-def _lrs(name, total=100):
-    opt = cli.make_optimizer("sgd", list(TwoLayerNet(4).parameters()), lr=1.0)
-    sched = cli.make_scheduler(name, opt, total)
-    lrs = [opt.param_groups[0]["lr"]]
-    for _ in range(total):
-        sched.step()
-        lrs.append(opt.param_groups[0]["lr"])
-    return lrs
-
-
-def test_schedules():
-    cosine = _lrs("cosine")
-    assert cosine[0] == 1.0 and cosine[50] == pytest.approx(0.5) and cosine[100] == pytest.approx(0)
-    assert all(a >= b for a, b in zip(cosine, cosine[1:]))
-    step = _lrs("step")
-    assert step[49] == 1.0 and step[50] == pytest.approx(0.1) and step[75] == pytest.approx(0.01)
-    opt = cli.make_optimizer("sgd", list(TwoLayerNet(4).parameters()))
-    assert cli.make_scheduler("none", opt, 10) is None
-    with pytest.raises(ValueError, match="unknown schedule 'linear'"):
-        cli.make_scheduler("linear", opt, 10)
-
-
 # ---------------------------------------------------------------------------- training
 
 
@@ -175,7 +133,7 @@ def test_resume_continues_exactly_where_it_stopped(data, tmp_path, monkeypatch, 
         _interrupt_after(monkeypatch, 5 + 2)  # 5 steps per epoch
         assert cli.main(_tiny(data, split, *opts, "--epochs", "2")) == 130
         monkeypatch.undo()
-        monkeypatch.setattr(cli, "load_mnist", _cached_load)
+        monkeypatch.setattr(cli_train, "load_mnist", _cached_load)
     else:
         assert cli.main(_tiny(data, split, *opts, "--epochs", "1")) == 0
     first = load(split / cli.CHECKPOINT)

@@ -25,7 +25,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from nn import datasets
+from nn import _atomic
+from nn.datasets import mnist as mnist_mod
 from nn.datasets import (
     FILES,
     TEST_IMAGES,
@@ -135,8 +136,8 @@ def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
     dead = (closed_port_url(),)
-    for key, info in list(datasets._DATASETS.items()):
-        monkeypatch.setitem(datasets._DATASETS, key, dataclasses.replace(info, mirrors=dead))
+    for key, info in list(mnist_mod._DATASETS.items()):
+        monkeypatch.setitem(mnist_mod._DATASETS, key, dataclasses.replace(info, mirrors=dead))
     return tmp_path
 
 
@@ -357,7 +358,7 @@ def test_default_checksums_reject_non_mnist_content(tmp_path):
         load_mnist(tmp_path, download=False)
     message = str(info.value)
     assert "checksum mismatch" in message
-    assert datasets._MNIST_SHA256[TRAIN_IMAGES] in message
+    assert mnist_mod._MNIST_SHA256[TRAIN_IMAGES] in message
     assert str(tmp_path / "mnist" / f"{TRAIN_IMAGES}.gz") in message
 
 
@@ -391,7 +392,7 @@ def test_fashion_mnist_published_checksums_are_of_the_gz_files(tmp_path):
     with pytest.raises(DatasetError) as info:
         load_mnist(tmp_path, name="fashion_mnist", download=False)
     message = str(info.value)
-    assert "md5" in message and datasets._FASHION_MD5_GZ[TRAIN_IMAGES] in message
+    assert "md5" in message and mnist_mod._FASHION_MD5_GZ[TRAIN_IMAGES] in message
     assert "re-compressed" in message
 
 
@@ -534,7 +535,7 @@ def test_download_skips_dead_mirrors_and_writes_atomically(tmp_path, server, mon
         replaced.append((Path(src), Path(dst)))
         return real_replace(src, dst)
 
-    monkeypatch.setattr(datasets.os, "replace", spy)
+    monkeypatch.setattr(_atomic.os, "replace", spy)
     mirrors = [closed_port_url(), f"{server.url}/missing/", good]
     data = load_mnist(mirrors=mirrors, checksums=fake.checksums, timeout=5)
     assert_matches(data, fake)
@@ -657,10 +658,10 @@ def test_no_progress_output_when_disabled(server, capsys):
 def test_default_mirrors_are_used_in_order(tmp_path, server, monkeypatch):
     fake = make_set()
     good = server.serve("/good/", fake)
-    info = datasets._DATASETS["fashion_mnist"]
+    info = mnist_mod._DATASETS["fashion_mnist"]
     mirrors = (closed_port_url(), good)
     monkeypatch.setitem(
-        datasets._DATASETS, "fashion_mnist", dataclasses.replace(info, mirrors=mirrors)
+        mnist_mod._DATASETS, "fashion_mnist", dataclasses.replace(info, mirrors=mirrors)
     )
     data = load_mnist(name="fashion-mnist", checksums=fake.checksums, progress=False)
     assert_matches(data, fake)
@@ -675,9 +676,9 @@ def test_download_verifies_published_digest_kind(tmp_path, server, monkeypatch):
         stem: Checksum(hashlib.md5(fake.gz(stem)).hexdigest(), "md5", compressed=True)
         for stem in FILES
     }
-    info = datasets._DATASETS["fashion_mnist"]
+    info = mnist_mod._DATASETS["fashion_mnist"]
     replaced = dataclasses.replace(info, checksums=md5s, mirrors=(good,))
-    monkeypatch.setitem(datasets._DATASETS, "fashion_mnist", replaced)
+    monkeypatch.setitem(mnist_mod._DATASETS, "fashion_mnist", replaced)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         assert_matches(load_mnist(name="fashion_mnist", progress=False), fake)

@@ -11,7 +11,7 @@ import pytest
 import autograd_lite as al
 from autograd_lite import engine
 from nn.diagnostics import Monitor
-from nn.twolayer import predict, two_layer_net
+from nn.models import predict, two_layer_net
 
 
 def _data(n=64, seed=0):

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import autograd_lite as al
-from nn.twolayer import TwoLayerNet, evaluate, predict, two_layer_net
+from nn.models import TwoLayerNet, evaluate, predict, two_layer_net
 
 
 def _batch(n: int = 8, seed: int = 0, dtype=np.float32):

@@ -1,0 +1,16 @@
+"""The ``autograd-lite`` command: train the two-layer MNIST network, draw its graph.
+
+    autograd-lite mnist --epochs 5             # train; checkpoint + learning curve in runs/mnist
+    autograd-lite mnist --epochs 8 --resume    # continue that run up to epoch 8
+    autograd-lite graph -o mnist.svg           # the network's forward/backward graph
+
+It lives in ``nn`` (not ``autograd_lite``) because the engine never imports ``nn``.
+"""
+
+from ..optim.registry import DEFAULT_LR, OPTIMIZERS, SCHEDULES, make_optimizer, make_scheduler
+from .graph import run_graph
+from .main import build_parser, main
+from .plots import plot_history
+from .train import CHECKPOINT, CURVE, FORMAT, VERSION, run_mnist
+
+__all__ = ["main", "build_parser", "make_optimizer", "make_scheduler", "DEFAULT_LR"]

@@ -1,0 +1,65 @@
+"""``autograd-lite graph``: draw the two-layer network's graph, or a script's tensor."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import numpy as np
+
+import autograd_lite as al
+
+from ..models import TwoLayerNet
+from .errors import Abort
+
+__all__ = ["run_graph"]
+
+
+def run_graph(args: argparse.Namespace) -> int:
+    """``autograd-lite graph``: see ``autograd-lite graph --help``."""
+    from autograd_lite.viz import GraphvizNotFoundError
+
+    out = Path(args.output)
+    fmt = args.format or out.suffix.lstrip(".").lower() or "svg"
+    if not out.suffix:
+        out = out.with_suffix(f".{fmt}")
+    draw = {"collapse": args.collapse}
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise Abort(f"graph: cannot create directory {out.parent}: {e.strerror or e}") from None
+    try:
+        if args.script:
+            if not args.tensor:
+                raise Abort("graph: --script needs --tensor NAME, the script's global Tensor to "
+                            "draw (e.g. --tensor loss)")
+            path = al.viz.render_script(args.script, args.tensor, out, fmt,
+                                        argv=args.script_args, **draw)
+        else:
+            if args.tensor:
+                raise Abort("graph: --tensor names a tensor of a --script; without --script the "
+                            "two-layer MNIST network is drawn")
+            rng = np.random.default_rng(0)
+            model = TwoLayerNet(args.hidden, generator=rng)
+            # Random pixels and labels: the graph's structure is the same as on MNIST.
+            x = al.Tensor(rng.random((args.batch_size, 784), dtype=np.float32))
+            labels = al.Tensor(rng.integers(0, 10, args.batch_size), dtype=np.int64)
+            loss = al.cross_entropy(model(x), labels)
+            rec = None
+            if args.backward:
+                with al.viz.record() as rec:
+                    loss.backward()
+            names = [("", model), ("images", x), ("labels", labels), ("loss", loss)]
+            path = al.viz.render(loss, out, fmt, params=names, grads=rec, **draw)
+    except GraphvizNotFoundError as e:
+        raise Abort(f"graph: {e}\n(--format dot writes the DOT source without Graphviz)") from None
+    except (FileNotFoundError, NameError, TypeError, ValueError) as e:
+        # viz's own errors start with the function's name; anything else was raised by
+        # the user's script, and its traceback is what they need.
+        if not str(e).startswith(("render_script:", "render:", "draw:")):
+            raise
+        raise Abort(f"graph: {e}") from None
+    print(f"Wrote {path}")
+    return 0
+
+

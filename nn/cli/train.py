@@ -1,0 +1,312 @@
+"""``autograd-lite mnist``: train the two-layer network, checkpoint every epoch, resume."""
+
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+import autograd_lite as al
+
+from ..data import DataLoader
+from ..datasets import DatasetError, load_mnist
+from ..diagnostics import Monitor
+from ..models import evaluate, two_layer_net
+from ..optim.registry import DEFAULT_LR, make_optimizer, make_scheduler
+from ..rng import manual_seed
+from ..serialization import CheckpointError, load, save
+from .errors import Abort
+from .plots import plot_history
+
+__all__ = ["run_mnist", "CHECKPOINT", "CURVE", "FORMAT", "VERSION", "RUN_DEFAULTS"]
+
+CHECKPOINT = "checkpoint.npz"
+CURVE = "learning_curve.png"
+FORMAT = "autograd-lite-mnist"
+VERSION = 1
+# Options that define a run: a --resume must not silently change them.
+RUN_DEFAULTS: dict[str, Any] = {"hidden": 128, "batch_size": 64, "optimizer": "adam",
+                                "lr": None, "schedule": "cosine", "weight_decay": None,
+                                "seed": None, "limit": None}
+_CURVE_POINTS = 20  # points per epoch of the fine-grained loss curve
+
+
+def _n(count: int, noun: str) -> str:
+    return f"{count} {noun}{'s' * (count != 1)}"
+
+
+def _epoch_seed(seed: int, epoch: int) -> int:
+    # Each epoch's shuffle depends only on (seed, epoch), so a resumed run visits the
+    # batches in the same order as an uninterrupted one.
+    return int(np.random.SeedSequence([seed, epoch]).generate_state(1)[0])
+
+
+# ------------------------------------------------------------------------------ output
+
+
+def _progress(iterable: Any, total: int, desc: str, enabled: bool) -> Any:
+    if enabled:
+        try:
+            from tqdm import tqdm
+        except ImportError:
+            pass
+        else:
+            return tqdm(iterable, total=total, desc=desc, unit="batch", leave=False,
+                        dynamic_ncols=True)
+    return iterable
+
+
+def _say(text: str) -> None:
+    """Print without breaking a tqdm bar that may be on screen."""
+    try:
+        from tqdm import tqdm
+    except ImportError:
+        print(text, flush=True)
+    else:
+        tqdm.write(text, file=sys.stdout)
+        sys.stdout.flush()
+
+
+# ---------------------------------------------------------------------------- training
+
+
+def _run_config(args: argparse.Namespace) -> dict[str, Any]:
+    return {k: getattr(args, k) for k in RUN_DEFAULTS}
+
+
+def _resume_state(args: argparse.Namespace, out: Path) -> dict[str, Any] | None:
+    """The checkpoint to resume from, with the run's options merged into ``args``."""
+    if args.resume is None:
+        return None
+    path = Path(args.resume) if args.resume != "auto" else out / CHECKPOINT
+    try:
+        state = load(path)
+    except FileNotFoundError:
+        raise Abort(f"--resume: no checkpoint at {path} (train without --resume first, or "
+                    f"pass the checkpoint's path: --resume PATH)") from None
+    except CheckpointError as e:
+        raise Abort(f"--resume: {e}") from None
+    if not isinstance(state, dict) or state.get("format") != FORMAT:
+        raise Abort(f"--resume: {path} is an nn checkpoint but not one written by "
+                    f"'autograd-lite mnist' (expected format {FORMAT!r})")
+    if state.get("version") != VERSION:
+        raise Abort(f"--resume: {path} has version {state.get('version')!r}; this "
+                    f"autograd-lite reads version {VERSION}")
+    saved = state["config"]
+    clashes = [f"--{k.replace('_', '-')} {getattr(args, k)} (the checkpoint has {saved[k]})"
+               for k in RUN_DEFAULTS if getattr(args, k) not in (None, saved[k])]
+    if clashes:
+        raise Abort(f"--resume: {path} was trained with other settings: you passed "
+                    + "; ".join(clashes) + ". Drop those options to continue that run, or "
+                    "start a new one with a different --out.")
+    for k in RUN_DEFAULTS:
+        setattr(args, k, saved[k])
+    return state
+
+
+def _fill_defaults(args: argparse.Namespace) -> None:
+    for k, v in RUN_DEFAULTS.items():
+        if getattr(args, k) is None:
+            setattr(args, k, v)
+    if args.lr is None:
+        args.lr = DEFAULT_LR[args.optimizer]
+    if args.weight_decay is None:
+        args.weight_decay = 0.01 if args.optimizer == "adamw" else 0.0
+    if args.seed is None:
+        # A run without --seed still gets one, printed and checkpointed, so it can be
+        # repeated and resumed exactly.
+        args.seed = int(np.random.SeedSequence().generate_state(1)[0] % 1_000_000)
+
+
+def _load_data(args: argparse.Namespace) -> tuple[np.ndarray, ...]:
+    try:
+        data = load_mnist(args.data, download=args.download, normalize=True, flatten=True,
+                          progress=args.progress)
+    except DatasetError as e:
+        raise Abort(f"autograd-lite mnist: cannot load MNIST.\n{e}") from None
+    X, y = data.train
+    if args.limit is not None:
+        X, y = X[:args.limit], y[:args.limit]
+    return X, y, data.test.images, data.test.labels
+
+
+def _new_history() -> dict[str, list[float]]:
+    return {k: [] for k in ("train_loss", "train_acc", "test_acc", "seconds", "lr",
+                            "step_epoch", "step_loss")}
+
+
+class _Diverged(Exception):
+    def __init__(self, value: float, batch: np.ndarray) -> None:
+        super().__init__(value)
+        self.value, self.batch = value, batch
+
+
+class _Trainer:
+    """One run: the model, its optimiser and schedule, the history, and where it is."""
+
+    def __init__(self, args: argparse.Namespace, n_train: int, state: dict | None) -> None:
+        self.args = args
+        manual_seed(args.seed)  # dropout, and anything else drawing from nn's generator
+        self.model = two_layer_net(args.hidden, seed=args.seed)
+        self.opt = make_optimizer(args.optimizer, list(self.model.parameters()), args.lr,
+                                  args.weight_decay)
+        self.steps_per_epoch = -(-n_train // args.batch_size)
+        self.sched = make_scheduler(args.schedule, self.opt, args.epochs * self.steps_per_epoch)
+        self.history = _new_history()
+        self.epoch = self.step = 0
+        if state:
+            self.model.load_state_dict(state["model"])
+            self.opt.load_state_dict(state["optimizer"])
+            if self.sched is not None:
+                self.sched.load_state_dict(state["scheduler"])
+                # The schedule may be longer now (--epochs grew): take its current lr.
+                for group, lr in zip(self.opt.param_groups,
+                                     self.sched.lr_at(self.sched.last_epoch)):
+                    group["lr"] = lr
+            self.history = {k: list(v) for k, v in state["history"].items()}
+            self.epoch = int(state["epoch"])
+        self.monitor = Monitor(self.model) if args.diagnose else None
+
+    def train_epoch(self, X: np.ndarray, y: np.ndarray) -> tuple[float, float, float]:
+        """One pass over (X, y); returns mean loss, accuracy and seconds. Raises
+        :class:`_Diverged` when the loss is NaN/inf (or, under --diagnose, explodes)."""
+        args, model, opt, sched, mon = self.args, self.model, self.opt, self.sched, self.monitor
+        loader = DataLoader((X, y), batch_size=args.batch_size, shuffle=True,
+                            seed=_epoch_seed(args.seed, self.epoch))
+        bar = _progress(loader, len(loader), f"epoch {self.epoch + 1}/{args.epochs}",
+                        args.progress)
+        every = max(1, self.steps_per_epoch // _CURVE_POINTS)
+        loss_sum, correct, seen, chunk = 0.0, 0, 0, []
+        if mon:
+            mon.reset()
+        t0 = time.perf_counter()
+        try:
+            for self.step, (xb, yb) in enumerate(bar):
+                logits = model(xb)
+                loss = al.cross_entropy(logits, yb)
+                loss.backward()
+                value = loss.item()
+                if mon:
+                    mon.before_step(value)
+                if not math.isfinite(value) or (mon and mon.diverged()):
+                    raise _Diverged(value, xb)
+                opt.step()
+                opt.zero_grad()
+                if mon:
+                    mon.after_step()
+                if sched is not None:
+                    sched.step()
+                loss_sum += value * len(yb)
+                seen += len(yb)
+                correct += int(np.count_nonzero(logits.data.argmax(axis=1) == yb))
+                chunk.append(value)
+                if len(chunk) == every:
+                    self.history["step_epoch"].append(
+                        self.epoch + (self.step + 1) / self.steps_per_epoch)
+                    self.history["step_loss"].append(float(np.mean(chunk)))
+                    chunk = []
+                if self.step % 10 == 0 and hasattr(bar, "set_postfix_str"):
+                    bar.set_postfix_str(f"loss {loss_sum / seen:.4f}", refresh=False)
+        finally:
+            if hasattr(bar, "close"):
+                bar.close()
+        return loss_sum / len(X), correct / len(X), time.perf_counter() - t0
+
+    def save(self, path: Path) -> None:
+        save({"format": FORMAT, "version": VERSION, "epoch": self.epoch,
+              "config": _run_config(self.args), "model": self.model.state_dict(),
+              "optimizer": self.opt.state_dict(),
+              "scheduler": self.sched.state_dict() if self.sched is not None else None,
+              "history": self.history}, path)
+
+
+def run_mnist(args: argparse.Namespace) -> int:
+    """``autograd-lite mnist``: see ``autograd-lite mnist --help``."""
+    out = Path(args.out)
+    state = _resume_state(args, out)
+    _fill_defaults(args)
+    if not state and (out / CHECKPOINT).exists() and not args.overwrite:
+        raise Abort(f"{out / CHECKPOINT} already exists: pass --resume to continue that run, "
+                    f"--overwrite to replace it with a new one, or --out DIR to start elsewhere")
+    if state and state["epoch"] >= args.epochs:
+        raise Abort(f"--resume: the checkpoint has already trained {_n(state['epoch'], 'epoch')}; "
+                    f"pass --epochs N with N > {state['epoch']} to train further", status=0)
+    X, y, X_test, y_test = _load_data(args)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise Abort(f"--out: cannot create directory {out}: {e.strerror or e}") from None
+
+    run = _Trainer(args, len(X), state)
+    ckpt, curve = out / CHECKPOINT, None
+    saved = run.epoch if state else None  # the epoch the checkpoint on disk holds
+    verb = f"Resuming {ckpt} at epoch {run.epoch + 1}" if state else "Training"
+    print(f"{verb}: two-layer network 784-{args.hidden}-10 on {len(X)} MNIST images, "
+          f"{args.optimizer} lr {args.lr:g}"
+          f"{f' weight decay {args.weight_decay:g}' if args.weight_decay else ''}, "
+          f"{args.schedule} schedule, batch {args.batch_size}, seed {args.seed}, "
+          f"{_n(args.epochs, 'epoch')} -> {out}", flush=True)
+    if run.monitor:
+        run.monitor.open()
+    # Adam's moments decay into subnormal floats where a pixel is rarely lit, and those
+    # made every epoch after the first 40-100% slower (see al.set_flush_denormal).
+    flushing = al.set_flush_denormal(True)
+    try:
+        # A diverging run overflows; the loss checks stop it with an explanation, which
+        # NumPy's overflow warnings would only precede with noise.
+        with np.errstate(over="ignore", invalid="ignore"):
+            while run.epoch < args.epochs:
+                loss, acc, seconds = run.train_epoch(X, y)
+                test_acc = evaluate(run.model, X_test, y_test)
+                for k, v in (("train_loss", loss), ("train_acc", acc), ("test_acc", test_acc),
+                             ("seconds", seconds), ("lr", run.opt.param_groups[0]["lr"])):
+                    run.history[k].append(float(v))
+                run.epoch += 1
+                _say(f"epoch {run.epoch}/{args.epochs}  train loss {loss:.4f}  "
+                     f"train acc {100 * acc:.2f}%  test acc {100 * test_acc:.2f}%  "
+                     f"{seconds:.1f} s")
+                if run.monitor:
+                    _say(run.monitor.report())
+                run.save(ckpt)
+                saved = run.epoch
+                curve = plot_history(run.history, out / CURVE)
+    except _Diverged as d:
+        where = f"epoch {run.epoch + 1}, step {run.step + 1}/{run.steps_per_epoch}"
+        if run.monitor is None:
+            msg = (f"The loss became {d.value} at {where}. Rerun with --diagnose to see the "
+                   f"likely cause (often a learning rate that is too high: this run used "
+                   f"--lr {args.lr:g}).")
+        else:
+            # The lr the user chose (--lr), which the advice refers to, not the scheduled one.
+            msg = run.monitor.explain_divergence(lr=args.lr, inputs=d.batch, where=where).message
+        kept = (f"The checkpoint of epoch {saved} ({ckpt}) was left as it was." if saved
+                else "Nothing was saved.")
+        print(f"Training stopped. {msg}\n{kept}", file=sys.stderr, flush=True)
+        return 1
+    except KeyboardInterrupt:
+        kept = (f"the checkpoint of epoch {saved} is intact at {ckpt}; continue with: "
+                f"autograd-lite mnist --out {out} --resume" if saved
+                else "no epoch had finished, so nothing was saved")
+        print(f"\nInterrupted in epoch {run.epoch + 1} (step {run.step + 1}/"
+              f"{run.steps_per_epoch}): {kept}", file=sys.stderr, flush=True)
+        return 130
+    finally:
+        if flushing:
+            al.set_flush_denormal(False)
+        if run.monitor:
+            run.monitor.close()
+    h = run.history
+    best = int(np.argmax(h["test_acc"]))
+    print(f"Done: test accuracy {100 * h['test_acc'][-1]:.2f}% after {_n(args.epochs, 'epoch')} "
+          f"(best {100 * h['test_acc'][best]:.2f}% at epoch {best + 1}), "
+          f"{np.mean(h['seconds']):.1f} s per epoch of training.\nCheckpoint: {ckpt}"
+          + (f"\nLearning curve: {curve}" if curve else
+             "\n(no learning curve: matplotlib is not installed; pip install matplotlib)"))
+    return 0
+
+

@@ -1,0 +1,320 @@
+"""MNIST and Fashion-MNIST: where their files are looked for, and :func:`load_mnist`.
+
+The search order and the download are described in :mod:`nn.datasets`.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal, NamedTuple
+
+import numpy as np
+from numpy.typing import NDArray
+
+from .download import Checksum, _as_checksum, _download, _load_idx_file
+from .idx import DatasetError, _read_file
+
+__all__ = ["MNISTData", "Split", "load_mnist", "to_float"]
+
+ENV_VAR = "AUTOGRAD_LITE_DATA"
+
+TRAIN_IMAGES = "train-images-idx3-ubyte"
+TRAIN_LABELS = "train-labels-idx1-ubyte"
+TEST_IMAGES = "t10k-images-idx3-ubyte"
+TEST_LABELS = "t10k-labels-idx1-ubyte"
+FILES: tuple[str, ...] = (TRAIN_IMAGES, TRAIN_LABELS, TEST_IMAGES, TEST_LABELS)
+
+NUM_CLASSES = 10
+
+
+class Split(NamedTuple):
+    """One split of the dataset: ``images`` (N, H, W) and ``labels`` (N,)."""
+
+    images: NDArray[Any]
+    labels: NDArray[np.int64]
+
+
+class MNISTData(NamedTuple):
+    """Train and test splits; unpacks as ``(X_train, y_train), (X_test, y_test)``."""
+
+    train: Split
+    test: Split
+
+
+@dataclass(frozen=True)
+class _DatasetInfo:
+    title: str
+    checksums: Mapping[str, Checksum]
+    mirrors: tuple[str, ...]
+
+
+# SHA-256 of the decompressed files: unlike the MD5s of the original .gz files, these
+# stay valid for copies that were re-compressed with different gzip settings.
+_MNIST_SHA256 = {
+    TRAIN_IMAGES: "ba891046e6505d7aadcbbe25680a0738ad16aec93bde7f9b65e87a2fc25776db",
+    TRAIN_LABELS: "65a50cbbf4e906d70832878ad85ccda5333a97f0f4c3dd2ef09a8a9eef7101c5",
+    TEST_IMAGES: "0fa7898d509279e482958e8ce81c8e77db3f2f8254e26661ceb7762c4d494ce7",
+    TEST_LABELS: "ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2",
+}
+
+# Fashion-MNIST publishes only MD5s of its .gz files (zalandoresearch/fashion-mnist
+# README, "Get the Data"); no digest of the decompressed payload is published, so a raw
+# or re-compressed copy can only be format-checked.
+_FASHION_MD5_GZ = {
+    TRAIN_IMAGES: "8d4fb7e6c68d591d4c3dfef9ec88bf0d",
+    TRAIN_LABELS: "25c81989df183df01b3e8a0aad5dffbe",
+    TEST_IMAGES: "bef4ecab320f06d8554ea6380940ec79",
+    TEST_LABELS: "bb300cfdad3c16e7a12a480ee83cd310",
+}
+
+_DATASETS: dict[str, _DatasetInfo] = {
+    "mnist": _DatasetInfo(
+        title="MNIST",
+        checksums={k: Checksum(v) for k, v in _MNIST_SHA256.items()},
+        mirrors=(
+            "https://ossci-datasets.s3.amazonaws.com/mnist/",
+            "https://storage.googleapis.com/cvdf-datasets/mnist/",
+            "http://yann.lecun.com/exdb/mnist/",
+        ),
+    ),
+    "fashion_mnist": _DatasetInfo(
+        title="Fashion-MNIST",
+        checksums={k: Checksum(v, "md5", compressed=True) for k, v in _FASHION_MD5_GZ.items()},
+        mirrors=("http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/",),
+    ),
+}
+
+def _check_labels(labels: NDArray[Any], source: str) -> None:
+    bad = np.flatnonzero(labels >= NUM_CLASSES)
+    if bad.size:
+        i = int(bad[0])
+        raise DatasetError(
+            f"{source}: label out of range: expected values in 0..{NUM_CLASSES - 1}, "
+            f"found {int(labels[i])} at index {i} ({bad.size} labels out of range)"
+        )
+
+
+# ---------------------------------------------------------------------------- locating
+
+
+def _canonical_name(name: str) -> str:
+    key = name.strip().lower().replace("-", "_")
+    if key == "fashionmnist":
+        key = "fashion_mnist"
+    if key not in _DATASETS:
+        raise ValueError(f"unknown dataset {name!r}: expected one of {sorted(_DATASETS)}")
+    return key
+
+
+def _cache_root() -> Path:
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    # The XDG spec says relative values are invalid and must be ignored.
+    base = Path(xdg) if xdg and os.path.isabs(xdg) else Path.home() / ".cache"
+    return base / "autograd_lite"
+
+
+def _files_in(directory: Path) -> dict[str, Path]:
+    """The dataset files present in ``directory``; the raw form wins over ``.gz``."""
+    found: dict[str, Path] = {}
+    for stem in FILES:
+        for candidate in (directory / stem, directory / f"{stem}.gz"):
+            if candidate.is_file():
+                found[stem] = candidate
+                break
+    return found
+
+
+def _candidates(path: str | os.PathLike[str] | None, key: str) -> tuple[list[Path], Path]:
+    """Directories to search, in order, and the directory downloads go to."""
+    if path is not None:
+        root = Path(path).expanduser()
+        return [root / key, root], root
+    dirs = []
+    env = os.environ.get(ENV_VAR)
+    if env:
+        dirs.append(Path(env).expanduser() / key)
+    cache = _cache_root() / key
+    dirs.append(cache)
+    return dirs, cache
+
+
+def _missing_message(
+    title: str,
+    key: str,
+    searched: Sequence[Path],
+    target: Path,
+    explicit: bool,
+    failures: Sequence[str] | None,
+) -> str:
+    lines = [f"{title} files not found."]
+    lines.append("Searched (a directory must hold all four files):")
+    for directory in searched:
+        have = _files_in(directory)
+        if not directory.is_dir():
+            state = "does not exist"
+        elif not have:
+            state = "none of the files"
+        else:
+            state = "missing: " + ", ".join(s for s in FILES if s not in have)
+        lines.append(f"  {directory}  ({state})")
+    if failures is None:
+        lines.append("Downloading was disabled (download=False).")
+    else:
+        lines.append("Download failed:")
+        lines.extend(f"  {f}" for f in failures)
+    lines.append("Put these four files, gzip-compressed (.gz) or raw:")
+    lines.extend(f"  {stem}.gz" for stem in FILES)
+    if explicit:
+        lines.append(f"into {target}  (or {target / key}).")
+    else:
+        lines.append(f"into {target}")
+        env = os.environ.get(ENV_VAR)
+        example = Path(env).expanduser() / key if env else Path("/path/to/datasets") / key
+        lines.append(
+            f"or into {example} with {ENV_VAR}={example.parent} set in the environment, "
+            f"or pass path=<directory> to load_mnist."
+        )
+    return "\n".join(lines)
+
+
+# ------------------------------------------------------------------------------ public
+
+
+def to_float(images: NDArray[Any], *, flatten: bool = False) -> NDArray[np.float32]:
+    """Scale uint8 pixel values to float32 in [0, 1].
+
+    Parameters
+    ----------
+    images : numpy.ndarray
+        Pixel values in 0..255, shape (N, H, W).
+    flatten : bool, default False
+        Return shape (N, H * W) instead of (N, H, W).
+
+    Returns
+    -------
+    numpy.ndarray
+        float32 array.
+    """
+    out = np.asarray(images, dtype=np.float32) / np.float32(255.0)
+    return out.reshape(out.shape[0], -1) if flatten else out
+
+
+def load_mnist(
+    path: str | os.PathLike[str] | None = None,
+    *,
+    name: str = "mnist",
+    download: bool = True,
+    mirrors: Sequence[str] | None = None,
+    checksums: Mapping[str, str | Checksum] | Literal["published"] | None = "published",
+    normalize: bool = False,
+    flatten: bool = False,
+    timeout: float = 30.0,
+    progress: bool = True,
+) -> MNISTData:
+    """Load MNIST or Fashion-MNIST, downloading it if it is not found locally.
+
+    Parameters
+    ----------
+    path : str or path-like, optional
+        Directory holding the four files, or its parent (``path/<name>`` is tried first).
+        When given, no other location is searched and downloads go here. When omitted,
+        ``$AUTOGRAD_LITE_DATA/<name>`` then the user cache directory are searched.
+    name : {"mnist", "fashion_mnist"}
+        Dataset; ``"fashion-mnist"`` is accepted too. Both use the same file names.
+    download : bool, default True
+        Fetch missing files from ``mirrors``. With ``False`` a missing file raises.
+    mirrors : sequence of str, optional
+        Base URLs tried in order for each file (``<mirror>/<file>.gz``). Defaults to the
+        public mirrors of the dataset.
+    checksums : mapping, "published" or None, default "published"
+        Expected digests per file stem (e.g. ``"train-images-idx3-ubyte"``). A plain
+        string is the SHA-256 of the decompressed payload; use :class:`Checksum` for
+        anything else. ``"published"`` uses the published values: SHA-256 of the
+        decompressed files for MNIST; for Fashion-MNIST only MD5s of the distributed
+        ``.gz`` files are published, so raw or re-compressed Fashion-MNIST copies fail or
+        (raw) are only format-checked, with a warning. ``None`` skips verification (the
+        format is always checked). Stems absent from a mapping are not verified.
+    normalize : bool, default False
+        Return images as float32 in [0, 1] instead of uint8.
+    flatten : bool, default False
+        Return images with shape (N, H * W) instead of (N, H, W).
+    timeout : float, default 30
+        Seconds before a stalled connection to a mirror is abandoned.
+    progress : bool, default True
+        Show a progress bar on stderr while downloading.
+
+    Returns
+    -------
+    MNISTData
+        ``(train, test)``, each a :class:`Split` of ``(images, labels)``; so
+        ``(X_train, y_train), (X_test, y_test) = load_mnist()`` works. Images are
+        uint8 (N, 28, 28) unless ``normalize``/``flatten`` say otherwise; labels int64.
+
+    Raises
+    ------
+    DatasetError
+        If the files cannot be found or downloaded (the message lists what was tried and
+        where to put the files), or any file is malformed, fails its checksum, has labels
+        outside 0..9, or image and label counts differ.
+    """
+    key = _canonical_name(name)
+    info = _DATASETS[key]
+    if isinstance(checksums, str):
+        if checksums != "published":
+            raise ValueError(f"checksums must be a mapping, 'published' or None, not {checksums!r}")
+        table: Mapping[str, Checksum] = info.checksums
+    elif checksums is None:
+        table = {}
+    else:
+        # A misspelt key (say "train-images-idx3-ubyte.gz") would otherwise silently
+        # turn verification off for that file.
+        unknown = sorted(set(checksums) - set(FILES))
+        if unknown:
+            raise ValueError(
+                f"checksums has unknown keys {unknown}: expected some of {list(FILES)}"
+            )
+        table = {stem: _as_checksum(value) for stem, value in checksums.items()}
+
+    searched, target = _candidates(path, key)
+    files = next((f for d in searched if len(f := _files_in(d)) == len(FILES)), None)
+    if files is None:
+        failures: list[str] | None = None
+        if download:
+            missing = [s for s in FILES if s not in _files_in(target)]
+            if mirrors is None:
+                mirrors = info.mirrors
+            elif isinstance(mirrors, str):
+                mirrors = [mirrors]  # a lone URL must not be iterated character by character
+            failures = _download(target, missing, mirrors, table, timeout, progress)
+            files = _files_in(target)
+        if files is None or len(files) != len(FILES):
+            raise DatasetError(
+                _missing_message(info.title, key, searched, target, path is not None, failures)
+            )
+
+    arrays: dict[str, NDArray[Any]] = {}
+    for stem in FILES:
+        file = files[stem]
+        arrays[stem] = _load_idx_file(
+            _read_file(file), file.suffix == ".gz", str(file), stem, table.get(stem)
+        )
+
+    splits = []
+    for images_stem, labels_stem in ((TRAIN_IMAGES, TRAIN_LABELS), (TEST_IMAGES, TEST_LABELS)):
+        images, labels = arrays[images_stem], arrays[labels_stem]
+        if len(images) != len(labels):
+            raise DatasetError(
+                f"{files[images_stem]} holds {len(images)} images but {files[labels_stem]} "
+                f"holds {len(labels)} labels: expected equal counts"
+            )
+        _check_labels(labels, str(files[labels_stem]))
+        out: NDArray[Any] = images
+        if normalize:
+            out = to_float(out)
+        if flatten:
+            out = out.reshape(out.shape[0], -1)
+        splits.append(Split(out, labels.astype(np.int64)))
+    return MNISTData(*splits)
