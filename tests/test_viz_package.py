@@ -1,0 +1,127 @@
+"""The viz package as a whole: its public names, its DOT output pinned to the text the
+single-module viz.py wrote before it became a package, and render_script's promise to
+leave the interpreter's state as it found it."""
+
+from __future__ import annotations
+
+import importlib
+import sys
+
+import autograd_lite as al
+
+PUBLIC = ["GradStats", "GradRecord", "record", "Graph", "DrawnNode", "DrawnEdge", "Cluster",
+          "draw", "to_dot", "render", "render_script", "mlp_example", "render_example",
+          "GraphvizNotFoundError", "STATUS_COLORS", "FORMATS"]
+
+
+def test_public_names():
+    viz = importlib.import_module("autograd_lite.viz")
+    assert viz is al.viz
+    assert viz.__all__ == PUBLIC
+    for name in PUBLIC:
+        obj = getattr(viz, name)
+        if callable(obj):
+            assert obj.__doc__, f"autograd_lite.viz.{name} has no docstring"
+    ns: dict = {}
+    exec("from autograd_lite.viz import *", ns)
+    assert sorted(k for k in ns if k != "__builtins__") == sorted(PUBLIC)
+
+
+# ---- the DOT text, pinned -----------------------------------------------------------
+
+def pinned_graph():
+    """Clusters nested two deep, a parameter inside one, a data input outside, a folded
+    constant, a named non-leaf, a gradient summed over a broadcast axis and gradient
+    statistics whose values are exact in float32."""
+    x = al.tensor([[1.0, -2.0], [0.5, 3.0]])  # data: no gradient, a dashed edge
+    w = al.tensor([[1.0, 0.0, -1.0], [2.0, 1.0, 0.0]], requires_grad=True)
+    b = al.tensor([0.5, -8.0, 1.0], requires_grad=True)
+    with al.scope("net"):
+        with al.scope("fc"):
+            z = x @ w + b
+        h = z.relu()
+    loss = (h * 0.5).sum()
+    with al.viz.record() as rec:
+        loss.backward()
+    return loss, {"x": x, "w": w, "b": b, "h": h}, rec
+
+
+# Written by autograd_lite/viz.py at a56b02c, the last commit before the package.
+PINNED_FULL = (
+    'digraph {\n'
+    '\tgraph [fontname=Helvetica rankdir=TB]\n'
+    '\tnode [fontname=Helvetica fontsize=10 shape=box]\n'
+    '\tedge [color="#555555" fontname=Helvetica fontsize=9]\n'
+    '\tsubgraph cluster_0 {\n'
+    '\t\tlabel="net" style="rounded,dashed" color="#7f7f7f" fontname=Helvetica fontsize=11\n'
+    '\tn5 [label="h = relu\\n(2, 3) float32\\ngrad norm 1.22\\nmin 0.5 max 0.5" style="rounded,filled"'
+    ' fillcolor="#d9f0d3"]\n'
+    '\tsubgraph cluster_1 {\n'
+    '\t\tlabel="fc" style="rounded,dashed" color="#7f7f7f" fontname=Helvetica fontsize=11\n'
+    '\tn1 [label="w\\n(2, 3) float32\\ngrad norm 2.15\\nmin 0 max 1.5" style="filled,bold"'
+    ' fillcolor="#d9f0d3"]\n'
+    '\tn2 [label="matmul\\n(2, 3) float32\\ngrad norm 0.707\\nmin 0 max 0.5" style="rounded,filled"'
+    ' fillcolor="#d9f0d3"]\n'
+    '\tn3 [label="b\\n(3,) float32\\ngrad norm 0.707\\nmin 0 max 0.5" style="filled,bold"'
+    ' fillcolor="#d9f0d3"]\n'
+    '\tn4 [label="add\\n(2, 3) float32\\ngrad norm 0.707\\nmin 0 max 0.5" style="rounded,filled"'
+    ' fillcolor="#d9f0d3"]\n'
+    '\t}\n'
+    '\t}\n'
+    '\tn0 [label="x\\n(2, 2) float32" shape=note style=filled color="#7f7f7f" fillcolor="#eeeeee"]\n'
+    '\tn6 [label="multiply(·, 0.5)\\n(2, 3) float32\\ngrad norm 2.45\\nmin 1 max 1"'
+    ' style="rounded,filled" fillcolor="#d9f0d3"]\n'
+    '\tn7 [label="sum\\n() float32\\ngrad norm 1\\nmin 1 max 1" style="rounded,filled"'
+    ' fillcolor="#d9f0d3" peripheries=2]\n'
+    '\tn0 -> n2 [style=dashed color="#aaaaaa"]\n'
+    '\tn1 -> n2\n'
+    '\tn2 -> n4\n'
+    '\tn3 -> n4 [label="Σ axis 0" color="#d94801" fontcolor="#d94801" penwidth=2.5]\n'
+    '\tn4 -> n5\n'
+    '\tn5 -> n6\n'
+    '\tn6 -> n7\n'
+    '\tlegend [shape=plaintext label=<<table border="0" cellborder="1" cellspacing="0">'
+    '<tr><td><b>gradient</b></td></tr>'
+    '<tr><td bgcolor="#ef3b2c" align="left">NaN or Inf in the gradient</td></tr>'
+    '<tr><td bgcolor="#fdae6b" align="left">max|grad| &gt; 1e+03</td></tr>'
+    '<tr><td bgcolor="#d9f0d3" align="left">gradient in range</td></tr>'
+    '<tr><td bgcolor="#9ecae1" align="left">max|grad| &lt; 1e-06</td></tr></table>>]\n'
+    '}\n'
+)
+
+PINNED_COLLAPSED = (
+    'digraph {\n'
+    '\tgraph [fontname=Helvetica rankdir=LR]\n'
+    '\tnode [fontname=Helvetica fontsize=10 shape=box]\n'
+    '\tedge [color="#555555" fontname=Helvetica fontsize=9]\n'
+    '\tsubgraph cluster_0 {\n'
+    '\t\tlabel="net" style="rounded,dashed" color="#7f7f7f" fontname=Helvetica fontsize=11\n'
+    '\tm1 [label="fc\\n2 ops, 2 params\\n→ (2, 3) float32\\ngrad norm 0.707\\nmin 0 max 0.5"'
+    ' shape=box3d style=filled fillcolor="#d9f0d3" tooltip="w\\nb"]\n'
+    '\tn2 [label="h = relu\\n(2, 3) float32\\ngrad norm 1.22\\nmin 0.5 max 0.5" style="rounded,filled"'
+    ' fillcolor="#d9f0d3"]\n'
+    '\t}\n'
+    '\tn0 [label="x\\n(2, 2) float32" shape=note style=filled color="#7f7f7f" fillcolor="#eeeeee"]\n'
+    '\tn3 [label="multiply(·, 0.5)\\n(2, 3) float32\\ngrad norm 2.45\\nmin 1 max 1"'
+    ' style="rounded,filled" fillcolor="#d9f0d3"]\n'
+    '\tn4 [label="sum\\n() float32\\ngrad norm 1\\nmin 1 max 1" style="rounded,filled"'
+    ' fillcolor="#d9f0d3" peripheries=2]\n'
+    '\tn0 -> m1 [style=dashed color="#aaaaaa"]\n'
+    '\tm1 -> n2\n'
+    '\tn2 -> n3\n'
+    '\tn3 -> n4\n'
+    '\tlegend [shape=plaintext label=<<table border="0" cellborder="1" cellspacing="0">'
+    '<tr><td><b>gradient</b></td></tr>'
+    '<tr><td bgcolor="#ef3b2c" align="left">NaN or Inf in the gradient</td></tr>'
+    '<tr><td bgcolor="#fdae6b" align="left">max|grad| &gt; 1e+03</td></tr>'
+    '<tr><td bgcolor="#d9f0d3" align="left">gradient in range</td></tr>'
+    '<tr><td bgcolor="#9ecae1" align="left">max|grad| &lt; 1e-06</td></tr></table>>]\n'
+    '}\n'
+)
+
+
+def test_dot_text_is_what_the_single_module_wrote():
+    loss, named, rec = pinned_graph()
+    assert al.viz.to_dot(loss, params=named, grads=rec).source == PINNED_FULL
+    collapsed = al.viz.draw(loss, params=named, grads=rec, collapse=1)
+    assert collapsed.to_dot(rankdir="LR").source == PINNED_COLLAPSED
