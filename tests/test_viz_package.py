@@ -4,10 +4,14 @@ leave the interpreter's state as it found it."""
 
 from __future__ import annotations
 
+import builtins
 import importlib
 import sys
 
+import pytest
+
 import autograd_lite as al
+from autograd_lite import engine
 
 PUBLIC = ["GradStats", "GradRecord", "record", "Graph", "DrawnNode", "DrawnEdge", "Cluster",
           "draw", "to_dot", "render", "render_script", "mlp_example", "render_example",
@@ -47,6 +51,16 @@ def pinned_graph():
 
 
 # Written by autograd_lite/viz.py at a56b02c, the last commit before the package.
+LEGEND_AND_END = (
+    '\tlegend [shape=plaintext label=<<table border="0" cellborder="1" cellspacing="0">'
+    '<tr><td><b>gradient</b></td></tr>'
+    '<tr><td bgcolor="#ef3b2c" align="left">NaN or Inf in the gradient</td></tr>'
+    '<tr><td bgcolor="#fdae6b" align="left">max|grad| &gt; 1e+03</td></tr>'
+    '<tr><td bgcolor="#d9f0d3" align="left">gradient in range</td></tr>'
+    '<tr><td bgcolor="#9ecae1" align="left">max|grad| &lt; 1e-06</td></tr></table>>]\n'
+    '}\n'
+)
+
 PINNED_FULL = (
     'digraph {\n'
     '\tgraph [fontname=Helvetica rankdir=TB]\n'
@@ -80,13 +94,7 @@ PINNED_FULL = (
     '\tn4 -> n5\n'
     '\tn5 -> n6\n'
     '\tn6 -> n7\n'
-    '\tlegend [shape=plaintext label=<<table border="0" cellborder="1" cellspacing="0">'
-    '<tr><td><b>gradient</b></td></tr>'
-    '<tr><td bgcolor="#ef3b2c" align="left">NaN or Inf in the gradient</td></tr>'
-    '<tr><td bgcolor="#fdae6b" align="left">max|grad| &gt; 1e+03</td></tr>'
-    '<tr><td bgcolor="#d9f0d3" align="left">gradient in range</td></tr>'
-    '<tr><td bgcolor="#9ecae1" align="left">max|grad| &lt; 1e-06</td></tr></table>>]\n'
-    '}\n'
+    + LEGEND_AND_END
 )
 
 PINNED_COLLAPSED = (
@@ -110,13 +118,7 @@ PINNED_COLLAPSED = (
     '\tm1 -> n2\n'
     '\tn2 -> n3\n'
     '\tn3 -> n4\n'
-    '\tlegend [shape=plaintext label=<<table border="0" cellborder="1" cellspacing="0">'
-    '<tr><td><b>gradient</b></td></tr>'
-    '<tr><td bgcolor="#ef3b2c" align="left">NaN or Inf in the gradient</td></tr>'
-    '<tr><td bgcolor="#fdae6b" align="left">max|grad| &gt; 1e+03</td></tr>'
-    '<tr><td bgcolor="#d9f0d3" align="left">gradient in range</td></tr>'
-    '<tr><td bgcolor="#9ecae1" align="left">max|grad| &lt; 1e-06</td></tr></table>>]\n'
-    '}\n'
+    + LEGEND_AND_END
 )
 
 
@@ -125,3 +127,48 @@ def test_dot_text_is_what_the_single_module_wrote():
     assert al.viz.to_dot(loss, params=named, grads=rec).source == PINNED_FULL
     collapsed = al.viz.draw(loss, params=named, grads=rec, collapse=1)
     assert collapsed.to_dot(rankdir="LR").source == PINNED_COLLAPSED
+
+
+# ---- render_script leaves the interpreter as it found it ----------------------------
+
+SCRIPT = """
+import json, sys
+import autograd_lite as al
+
+with open(sys.argv[1], "w") as f:  # what the script saw
+    json.dump({"argv": sys.argv[1:], "path0": sys.path[0]}, f)
+sys.argv.append("--added-by-the-script")
+sys.path.append("/added/by/the/script")
+sys.path = ["/a/path/list/of/its/own"]
+w = al.tensor([1.0, 2.0], requires_grad=True)
+loss = (w * w).sum()
+loss.backward()
+if len(sys.argv) > 3:
+    raise ERROR("the script failed")
+"""
+
+
+def _interpreter_state():
+    return (sys.argv, list(sys.argv), sys.path, list(sys.path), sys.modules["__main__"],
+            list(engine.backward_hooks))
+
+
+@pytest.mark.parametrize("error", ["RuntimeError", "SystemExit"])
+def test_render_script_restores_argv_path_and_main(tmp_path, error):
+    import json
+
+    script = tmp_path / "train.py"
+    script.write_text(SCRIPT.replace("ERROR", error))
+    seen = tmp_path / "seen.json"
+    before = _interpreter_state()
+    out = al.viz.render_script(script, "loss", tmp_path / "g.dot", argv=[str(seen)])
+    assert _interpreter_state() == before
+    assert json.loads(seen.read_text()) == {"argv": [str(seen)], "path0": str(tmp_path.resolve())}
+    assert "grad norm" in out.read_text()  # the script's backward ran inside record()
+
+    with pytest.raises(getattr(builtins, error)):
+        al.viz.render_script(script, "loss", tmp_path / "h.dot", argv=[str(seen), "fail"])
+    after = _interpreter_state()
+    assert after[0] is before[0] and after[2] is before[2] and after[4] is before[4]
+    assert after == before
+    assert not (tmp_path / "h.dot").exists()

@@ -3,11 +3,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import runpy
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Sequence
+from typing import TYPE_CHECKING, Any, Iterator, Sequence
 
 from ..tensor import Tensor
 from .build import draw
@@ -63,8 +64,11 @@ def render_script(script_path: str | os.PathLike, tensor_name: str, out_path: st
     """Run a Python script and render the graph of one of its global tensors.
 
     The script runs as ``__main__`` (as ``python script.py`` would) with ``sys.argv``
-    set to ``[script_path, *argv]``, inside :func:`record`, so any backward it runs
-    adds gradient statistics. Its global Tensors and Modules name the leaves.
+    set to ``[script_path, *argv]`` and the script's directory first on ``sys.path``,
+    inside :func:`record`, so any backward it runs adds gradient statistics. Its
+    global Tensors and Modules name the leaves. ``sys.argv``, ``sys.path`` and
+    ``sys.modules['__main__']`` are given back as they were when it returns or
+    raises (modules the script imported stay imported, as after any import).
 
     Parameters
     ----------
@@ -85,14 +89,8 @@ def render_script(script_path: str | os.PathLike, tensor_name: str, out_path: st
     script = Path(script_path)
     if not script.is_file():
         raise FileNotFoundError(f"render_script: no script at {str(script)!r}")
-    old_argv, old_path = sys.argv, list(sys.path)
-    sys.argv = [str(script), *argv]
-    sys.path.insert(0, str(script.resolve().parent))  # as `python script.py` does
-    try:
-        with record() as rec:
-            namespace = runpy.run_path(str(script), run_name="__main__")
-    finally:
-        sys.argv, sys.path[:] = old_argv, old_path
+    with _as_command_line(script, argv), record() as rec:
+        namespace = runpy.run_path(str(script), run_name="__main__")  # restores __main__ itself
     found = script_names(namespace)
     target = namespace.get(tensor_name)
     if not isinstance(target, Tensor):
@@ -103,3 +101,20 @@ def render_script(script_path: str | os.PathLike, tensor_name: str, out_path: st
             f"render_script: {script} {what} {tensor_name!r}; its global tensors are: "
             f"{', '.join(tensors) or 'none'}")
     return render(target, out_path, format, params=found, grads=rec, **draw_kwargs)
+
+
+@contextlib.contextmanager
+def _as_command_line(script: Path, argv: Sequence[str]) -> Iterator[None]:
+    """``sys.argv`` and ``sys.path`` as ``python script *argv`` has them, then the
+    caller's own back, even if the script raised or called ``sys.exit``.
+
+    Both are new lists while the script runs, so nothing it does to them (appending,
+    or rebinding ``sys.path``) reaches the caller's lists.
+    """
+    saved_argv, saved_path = sys.argv, sys.path
+    sys.argv = [str(script), *argv]
+    sys.path = [str(script.resolve().parent), *saved_path]
+    try:
+        yield
+    finally:
+        sys.argv, sys.path = saved_argv, saved_path
