@@ -8,6 +8,7 @@ import builtins
 import importlib
 import sys
 
+import numpy as np
 import pytest
 
 import autograd_lite as al
@@ -172,3 +173,25 @@ def test_render_script_restores_argv_path_and_main(tmp_path, error):
     assert after[0] is before[0] and after[2] is before[2] and after[4] is before[4]
     assert after == before
     assert not (tmp_path / "h.dot").exists()
+
+
+# ---- the example network ----------------------------------------------------------------
+
+def test_example_network_computes_what_nn_twolayer_computes():
+    """mlp_example is TwoLayerNet on raw Tensors: with the same weights (both start with
+    zero biases), the same loss and the same gradients."""
+    nn_twolayer = pytest.importorskip("nn.twolayer")
+    rng = np.random.default_rng(7)
+    x, y = rng.random((5, 784)).astype(np.float32), rng.integers(0, 10, 5)
+    loss, named = al.viz.mlp_example(hidden=6, seed=3, x=x, y=y)
+    net = nn_twolayer.TwoLayerNet(hidden=6)
+    net.fc1.weight.data[...] = named["W1"].data.T  # nn.Linear keeps (out, in), as PyTorch does
+    net.fc2.weight.data[...] = named["W2"].data.T
+    expect = net.loss(net(x), y)
+    np.testing.assert_allclose(loss.data, expect.data, rtol=1e-6)
+    loss.backward()
+    expect.backward()
+    for mine, theirs in (("W1", net.fc1.weight.grad.T), ("b1", net.fc1.bias.grad),
+                         ("W2", net.fc2.weight.grad.T), ("b2", net.fc2.bias.grad)):
+        assert np.abs(named[mine].grad).max() > 0
+        np.testing.assert_allclose(named[mine].grad, theirs, rtol=1e-5, atol=1e-7, err_msg=mine)
