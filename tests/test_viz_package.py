@@ -4,9 +4,11 @@ leave the interpreter's state as it found it."""
 
 from __future__ import annotations
 
+import ast
 import builtins
 import importlib
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -173,6 +175,46 @@ def test_render_script_restores_argv_path_and_main(tmp_path, error):
     assert after[0] is before[0] and after[2] is before[2] and after[4] is before[4]
     assert after == before
     assert not (tmp_path / "h.dot").exists()
+
+
+# ---- the package's shape --------------------------------------------------------------
+
+VIZ = Path(al.viz.__file__).parent
+ENGINE_INTERNALS = {"backward_hooks", "forward_hooks", "toposort", "_node"}
+
+
+def _modules():
+    return sorted(VIZ.glob("*.py"))
+
+
+def test_engine_internals_are_read_in_one_module():
+    """Only viz/_engine.py touches what the engine does not export (to be replaced by the
+    public hooks module); the others import Node, which is public, and nothing else."""
+    for path in _modules():
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        touched = {n.attr for n in ast.walk(tree) if isinstance(n, ast.Attribute)} & ENGINE_INTERNALS
+        from_engine = {a.name for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)
+                       and (n.module or "").split(".")[-1] == "engine" for a in n.names}
+        engine_module = any(isinstance(n, ast.ImportFrom) and n.module is None and n.level == 2
+                            and any(a.name == "engine" for a in n.names) for n in ast.walk(tree))
+        if path.name == "_engine.py":
+            assert touched == {"backward_hooks", "toposort"} and engine_module
+        else:
+            assert not touched, f"{path.name} reads engine internals {touched}"
+            assert from_engine <= {"Node"} and not engine_module, path.name
+
+
+def test_viz_never_imports_nn_and_stays_small():
+    for path in _modules():
+        text = path.read_text(encoding="utf-8")
+        imported = set()
+        for n in ast.walk(ast.parse(text)):
+            if isinstance(n, ast.Import):
+                imported |= {a.name.split(".")[0] for a in n.names}
+            elif isinstance(n, ast.ImportFrom) and n.level == 0:
+                imported.add((n.module or "").split(".")[0])
+        assert "nn" not in imported, path.name
+        assert len(text.splitlines()) <= 400, f"{path.name} has {len(text.splitlines())} lines"
 
 
 # ---- the example network ----------------------------------------------------------------
