@@ -1,0 +1,160 @@
+"""DOT text for a :class:`~autograd_lite.viz.Graph`, and running Graphviz on it.
+
+One function per kind of line (node, edge, cluster, legend); :func:`body` puts
+them in order. Building the text needs only the ``graphviz`` Python package;
+:func:`run_dot` also needs Graphviz's ``dot`` program.
+"""
+
+from __future__ import annotations
+
+import shutil
+from typing import TYPE_CHECKING, Any, Iterable
+
+if TYPE_CHECKING:
+    import graphviz
+
+    from .graph import Cluster, DrawnEdge, DrawnNode, Graph
+
+#: Fill colour for each gradient status (``None``: no gradient known).
+STATUS_COLORS: dict[str | None, str] = {
+    None: "#ffffff", "ok": "#d9f0d3", "vanishing": "#9ecae1",
+    "exploding": "#fdae6b", "nonfinite": "#ef3b2c"}
+_DATA_COLOR = "#eeeeee"
+_SUMMED_COLOR = "#d94801"
+#: Output formats :func:`render` accepts; ``dot`` writes the DOT source and needs no binary.
+FORMATS = ("svg", "png", "pdf", "dot")
+
+_INSTALL_DOT = (
+    "the Graphviz 'dot' program was not found on PATH; it is needed to render SVG, PNG or PDF "
+    "(to_dot() and format='dot' work without it). Install it with `apt-get install graphviz` "
+    "(Debian/Ubuntu), `brew install graphviz` (macOS), `conda install -c conda-forge graphviz` "
+    "(conda), or from https://graphviz.org/download/, then make sure `dot -V` runs.")
+
+
+class GraphvizNotFoundError(RuntimeError):
+    """Graphviz's ``dot`` binary (or the ``graphviz`` Python package) is missing."""
+
+
+# ---- the text ------------------------------------------------------------------
+
+def _q(s: str) -> str:
+    """A DOT double-quoted string."""
+    return '"' + s.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
+
+
+def _label(lines: Iterable[str]) -> str:
+    return _q("\n".join(lines))
+
+
+def _node_line(n: DrawnNode) -> str:
+    attrs = [f"label={_label(n.label)}"]
+    if n.kind == "op":
+        attrs.append('style="rounded,filled"')
+    elif n.kind == "param":
+        attrs.append('style="filled,bold"')
+    elif n.kind == "input":
+        attrs.append('shape=note style=filled color="#7f7f7f"')
+    else:
+        attrs.append('shape=box3d style=filled')
+    fill = _DATA_COLOR if n.kind == "input" else STATUS_COLORS[n.status]
+    attrs.append(f'fillcolor="{fill}"')
+    if n.output:
+        attrs.append("peripheries=2")
+    if n.tooltip:
+        attrs.append(f"tooltip={_q(n.tooltip)}")
+    return f"\t{n.id} [{' '.join(attrs)}]\n"
+
+
+def _edge_line(e: DrawnEdge) -> str:
+    attrs = ""
+    if e.summed:
+        axes = ", ".join(map(str, e.summed))
+        word = "axis" if len(e.summed) == 1 else "axes"
+        attrs = (f' [label="Σ {word} {axes}" color="{_SUMMED_COLOR}" '
+                 f'fontcolor="{_SUMMED_COLOR}" penwidth=2.5]')
+    elif not e.grad:
+        attrs = ' [style=dashed color="#aaaaaa"]'
+    return f"\t{e.src} -> {e.dst}{attrs}\n"
+
+
+def _cluster_line(c: Cluster) -> str:
+    """The opening of a cluster's subgraph (closed by ``"\\t}\\n"``)."""
+    return (f"\tsubgraph {c.id} {{\n\t\tlabel={_q(c.label)} style=\"rounded,dashed\" "
+            f"color=\"#7f7f7f\" fontname=Helvetica fontsize=11\n")
+
+
+def _legend(vanishing: float, exploding: float) -> str:
+    rows = [("nonfinite", "NaN or Inf in the gradient"),
+            ("exploding", f"max|grad| &gt; {exploding:.3g}"),
+            ("ok", "gradient in range"),
+            ("vanishing", f"max|grad| &lt; {vanishing:.3g}")]
+    cells = "".join(f'<tr><td bgcolor="{STATUS_COLORS[s]}" align="left">{text}</td></tr>'
+                    for s, text in rows)
+    return (f'\tlegend [shape=plaintext label=<<table border="0" cellborder="1" cellspacing="0">'
+            f'<tr><td><b>gradient</b></td></tr>{cells}</table>>]\n')
+
+
+def body(graph: Graph) -> list[str]:
+    """The lines between ``digraph {`` and ``}``: each cluster with its nodes (nested
+    clusters inside their parent), the nodes outside any cluster, the edges, and the
+    colour legend if any node has gradient statistics."""
+    lines: list[str] = []
+    by_cluster: dict[str | None, list[str]] = {}
+    for n in graph.nodes:
+        by_cluster.setdefault(n.cluster, []).append(_node_line(n))
+    children: dict[str | None, list[Cluster]] = {}
+    for c in graph.clusters:
+        children.setdefault(c.parent, []).append(c)
+    # Nested clusters with an explicit stack: no recursion, however deep.
+    stack: list[tuple[Cluster, bool]] = [(c, False) for c in reversed(children.get(None, []))]
+    while stack:
+        c, close = stack.pop()
+        if close:
+            lines.append("\t}\n")
+            continue
+        lines.append(_cluster_line(c))
+        lines.extend(by_cluster.get(c.id, ()))
+        stack.append((c, True))
+        stack.extend((k, False) for k in reversed(children.get(c.id, [])))
+    lines.extend(by_cluster.get(None, ()))
+    lines.extend(_edge_line(e) for e in graph.edges)
+    if any(n.stats is not None for n in graph.nodes):
+        lines.append(_legend(graph.vanishing, graph.exploding))
+    return lines
+
+
+# ---- Graphviz ------------------------------------------------------------------
+
+def _import_graphviz() -> Any:
+    try:
+        import graphviz
+    except ImportError:
+        raise GraphvizNotFoundError(
+            "the 'graphviz' Python package is needed to build DOT graphs: pip install graphviz "
+            "(it is a dependency of autograd-lite, so reinstalling the package also works)") from None
+    return graphviz
+
+
+def _check_dot() -> None:
+    if shutil.which("dot") is None:
+        raise GraphvizNotFoundError(f"render: {_INSTALL_DOT}")
+
+
+def digraph(graph: Graph, rankdir: str = "TB") -> graphviz.Digraph:
+    """``graph`` as a ``graphviz.Digraph`` (needs the Python package, not ``dot``)."""
+    gv = _import_graphviz()
+    return gv.Digraph(
+        graph_attr={"rankdir": rankdir, "fontname": "Helvetica"},
+        node_attr={"shape": "box", "fontname": "Helvetica", "fontsize": "10"},
+        edge_attr={"fontname": "Helvetica", "fontsize": "9", "color": "#555555"},
+        body=body(graph))
+
+
+def run_dot(graph: Graph, format: str) -> bytes:
+    """``graph`` rendered by Graphviz's ``dot`` as ``format`` (svg, png, pdf)."""
+    _check_dot()
+    gv = _import_graphviz()
+    try:
+        return digraph(graph).pipe(format=format)
+    except gv.ExecutableNotFound:  # on PATH a moment ago, or not runnable
+        raise GraphvizNotFoundError(f"render: {_INSTALL_DOT}") from None

@@ -1,0 +1,120 @@
+"""From tensors, or from a script, to a DOT graph or an image file: :func:`to_dot`,
+:func:`render` and :func:`render_script`."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import runpy
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Iterator, Sequence
+
+from ..tensor import Tensor
+from .build import draw
+from .graph import Graph
+from .naming import script_names
+from .stats import GradRecord, record
+
+if TYPE_CHECKING:
+    import graphviz
+
+
+def to_dot(*roots: Tensor, params: Any = None, grads: GradRecord | None = None,
+           collapse: int | None = None, vanishing: float = 1e-6, exploding: float = 1e3,
+           rankdir: str = "TB") -> graphviz.Digraph:
+    """The graph of ``roots`` as a ``graphviz.Digraph``; see :func:`draw` for the options.
+
+    Needs the ``graphviz`` Python package but not the ``dot`` binary (until rendered).
+    """
+    return draw(*roots, params=params, grads=grads, collapse=collapse, vanishing=vanishing,
+                exploding=exploding).to_dot(rankdir)
+
+
+def render(root: Tensor | Sequence[Tensor] | Graph, path: str | os.PathLike,
+           format: str | None = None, **draw_kwargs: Any) -> Path:
+    """Draw ``root`` (a Tensor, a list of Tensors or a :class:`Graph`) and write it to ``path``.
+
+    Parameters
+    ----------
+    format
+        ``'svg'``, ``'png'``, ``'pdf'`` (these run Graphviz's ``dot``) or ``'dot'``
+        (the DOT source). Default: from ``path``'s suffix, else ``'svg'``.
+    **draw_kwargs
+        ``params``, ``grads``, ``collapse``, ``vanishing``, ``exploding``: see :func:`draw`.
+
+    Raises
+    ------
+    GraphvizNotFoundError
+        If ``dot`` is not installed; the message says how to install it.
+    """
+    if isinstance(root, Graph):
+        if draw_kwargs:
+            raise TypeError(f"render: options {sorted(draw_kwargs)} apply when drawing a Tensor, "
+                            f"not an existing Graph")
+        graph = root
+    else:
+        graph = draw(*(root if isinstance(root, (list, tuple)) else (root,)), **draw_kwargs)
+    return graph.render(path, format)
+
+
+def render_script(script_path: str | os.PathLike, tensor_name: str, out_path: str | os.PathLike,
+                  format: str | None = None, *, argv: Sequence[str] = (),
+                  **draw_kwargs: Any) -> Path:
+    """Run a Python script and render the graph of one of its global tensors.
+
+    The script runs as ``__main__`` (as ``python script.py`` would) with ``sys.argv``
+    set to ``[script_path, *argv]`` and the script's directory first on ``sys.path``,
+    inside :func:`record`, so any backward it runs adds gradient statistics. Its
+    global Tensors and Modules name the leaves. ``sys.argv``, ``sys.path`` and
+    ``sys.modules['__main__']`` are given back as they were when it returns or
+    raises (modules the script imported stay imported, as after any import).
+
+    Parameters
+    ----------
+    script_path
+        The script to run.
+    tensor_name
+        Name of a global variable of the script holding a Tensor (e.g. ``'loss'``).
+    out_path, format
+        As in :func:`render`.
+    **draw_kwargs
+        ``collapse``, ``vanishing``, ``exploding``: see :func:`draw`.
+
+    Returns
+    -------
+    pathlib.Path
+        The file written.
+    """
+    script = Path(script_path)
+    if not script.is_file():
+        raise FileNotFoundError(f"render_script: no script at {str(script)!r}")
+    with _as_command_line(script, argv), record() as rec:
+        namespace = runpy.run_path(str(script), run_name="__main__")  # restores __main__ itself
+    found = script_names(namespace)
+    target = namespace.get(tensor_name)
+    if not isinstance(target, Tensor):
+        tensors = sorted(k for k, v in found.items() if isinstance(v, Tensor))
+        what = "defines no global" if tensor_name not in namespace else \
+            f"has a {type(target).__name__}, not a Tensor, in the global"
+        raise (NameError if tensor_name not in namespace else TypeError)(
+            f"render_script: {script} {what} {tensor_name!r}; its global tensors are: "
+            f"{', '.join(tensors) or 'none'}")
+    return render(target, out_path, format, params=found, grads=rec, **draw_kwargs)
+
+
+@contextlib.contextmanager
+def _as_command_line(script: Path, argv: Sequence[str]) -> Iterator[None]:
+    """``sys.argv`` and ``sys.path`` as ``python script *argv`` has them, then the
+    caller's own back, even if the script raised or called ``sys.exit``.
+
+    Both are new lists while the script runs, so nothing it does to them (appending,
+    or rebinding ``sys.path``) reaches the caller's lists.
+    """
+    saved_argv, saved_path = sys.argv, sys.path
+    sys.argv = [str(script), *argv]
+    sys.path = [str(script.resolve().parent), *saved_path]
+    try:
+        yield
+    finally:
+        sys.argv, sys.path = saved_argv, saved_path
