@@ -55,9 +55,9 @@ from typing import TYPE_CHECKING, Any, Iterable, Mapping, Sequence
 
 import numpy as np
 
-from . import engine
+from . import hooks
 from .broadcasting import summed_axes
-from .engine import Node, toposort
+from .graph import Node, toposort
 from .ops.linalg import Matmul
 from .tensor import Tensor
 
@@ -178,14 +178,16 @@ class GradRecord:
     def __init__(self) -> None:
         self._seen: weakref.WeakKeyDictionary[Node, tuple[GradStats, dict[int, tuple[int, ...]]]] \
             = weakref.WeakKeyDictionary()
-        self._hook = self._on_backward
+        self._handle: hooks.RemovableHandle | None = None
 
     def __enter__(self) -> GradRecord:
-        engine.backward_hooks.append(self._hook)
+        self._handle = hooks.register_backward_hook(self._on_backward)
         return self
 
     def __exit__(self, *exc: Any) -> None:
-        engine.backward_hooks.remove(self._hook)
+        if self._handle is not None:
+            self._handle.remove()
+            self._handle = None
 
     def _on_backward(self, node: Node, g: Any, dxs: tuple) -> None:
         summed = {}
@@ -810,8 +812,8 @@ def mlp_example(batch_size: int = 32, hidden: int = 64, *, seed: int = 0,
         The scalar loss (not yet backpropagated) and ``{name: tensor}`` for
         ``x, y, W1, b1, W2, b2, loss``, to pass as ``params=``.
     """
-    from .engine import scope
-    from .functions import OP_FUNCTIONS
+    from .graph import scope
+    from .numpy_api import OP_FUNCTIONS
 
     rng = np.random.default_rng(seed)
     xa = rng.random((batch_size, 784), dtype=np.float32) if x is None else x
