@@ -13,12 +13,13 @@ from __future__ import annotations
 
 from . import ops
 from .broadcasting import unbroadcast
-from .engine import (GraphFreedError, InplaceModificationError, Node, enable_grad, enter_scope,
-                     exit_scope, increment_version, scope, is_grad_enabled, no_grad,
-                     set_grad_enabled)
+from .graph import (GraphFreedError, InplaceModificationError, Node, current_scope, enable_grad,
+                    enter_scope, exit_scope, increment_version, is_grad_enabled, no_grad, scope,
+                    set_grad_enabled, toposort)
+from . import hooks  # register_forward_hook, register_backward_hook
 from .fpenv import set_flush_denormal
-from .functional import grad, gradients, value_and_grad
-from .functions import (OP_FUNCTIONS, flatten, function, ones, ones_like, split, tensor, zeros,
+from .transforms import grad, gradients, value_and_grad
+from .numpy_api import (OP_FUNCTIONS, flatten, function, ones, ones_like, split, tensor, zeros,
                         zeros_like)
 from .ops.base import Op
 from .tensor import Tensor, get_default_dtype, set_default_dtype
@@ -37,7 +38,7 @@ __version__ = "0.1.0"
 __all__ = [
     "Tensor", "Op", "Node", "tensor", "zeros", "ones", "zeros_like", "ones_like",
     "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled", "scope",
-    "enter_scope", "exit_scope", "increment_version",
+    "enter_scope", "exit_scope", "current_scope", "increment_version", "toposort", "hooks",
     "grad", "value_and_grad", "gradients", "function", "unbroadcast",
     "set_default_dtype", "get_default_dtype", "set_flush_denormal",
     "GraphFreedError", "InplaceModificationError",

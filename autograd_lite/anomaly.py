@@ -14,7 +14,7 @@ computes. The first non-finite value raises :class:`AnomalyError` naming the op,
 its input shapes and the user's source line that created the op (for a backward
 anomaly, the forward line, which is where the fix usually goes).
 
-It works through the engine's ``forward_hooks`` and ``backward_hooks``, so it
+It works through the public hooks (:mod:`autograd_lite.hooks`), so it
 costs nothing when off; when on, each op pays a frame walk and an ``isfinite``.
 """
 
@@ -30,8 +30,8 @@ from typing import Any
 
 import numpy as np
 
-from . import engine
-from .engine import Node
+from . import hooks
+from .graph import Node
 from .tensor import Tensor
 
 __all__ = ["detect_anomaly", "AnomalyError", "Where"]
@@ -125,6 +125,7 @@ def _created(where: Where | None) -> str:
 
 
 _check_nan: list[bool] = []  # one entry per active detect_anomaly; the innermost decides
+_handles: list[hooks.RemovableHandle] = []  # the hooks installed by the outermost block
 
 
 def _forward_hook(op: Any, inputs: tuple, out: np.ndarray, node: Node | None) -> None:
@@ -182,13 +183,13 @@ class detect_anomaly(contextlib.ContextDecorator):
 
     def __enter__(self) -> detect_anomaly:
         if not _check_nan:
-            engine.forward_hooks.append(_forward_hook)
-            engine.backward_hooks.append(_backward_hook)
+            _handles.extend([hooks.register_forward_hook(_forward_hook),
+                             hooks.register_backward_hook(_backward_hook)])
         _check_nan.append(self.check_nan)
         return self
 
     def __exit__(self, *exc: Any) -> None:
         _check_nan.pop()
         if not _check_nan:
-            engine.forward_hooks.remove(_forward_hook)
-            engine.backward_hooks.remove(_backward_hook)
+            while _handles:
+                _handles.pop().remove()

@@ -1,4 +1,14 @@
-"""``Tensor``: an ndarray that remembers the op that made it."""
+"""``Tensor``, an ndarray that remembers the op that made it, and :func:`apply`, which
+runs an op on Tensors and records it.
+
+The two live in one module on purpose: every Tensor method calls ``apply`` and
+``apply`` builds Tensors, so as two modules they would import each other. What
+``apply`` records into (Node, grad modes, scopes, the in-place clock) is in
+``graph.py``; the backward walk is in ``backward.py``; neither imports this module.
+Code below this module (the ops' ``dispatch``, backward's create_graph recompute)
+records an op on Tensors through :meth:`Op.apply`, which asks a Tensor input to
+record it (``Tensor._record``).
+"""
 
 from __future__ import annotations
 
@@ -6,9 +16,11 @@ from typing import Any, Iterator, Sequence
 
 import numpy as np
 
-from . import engine
-from .engine import apply
+from . import backward as _backward
+from . import graph
+from .graph import Node
 from .ops import arith, elementwise, linalg, nnops, reduce
+from .ops.base import Op
 from .ops import shape as shape_ops
 from .ops import index as index_ops
 from .ops.base import DtypeConstants
@@ -109,12 +121,12 @@ class Tensor:
         self.data: np.ndarray = arr
         self.grad: Any = None
         self.requires_grad: bool = bool(requires_grad)
-        self._node: engine.Node | None = None
+        self._node: Node | None = None
         self._version = 0
 
     @classmethod
-    def _make(cls, data: np.ndarray, node: engine.Node | None) -> Tensor:
-        # A Tensor without __init__'s checks. engine.apply builds its outputs the same
+    def _make(cls, data: np.ndarray, node: Node | None) -> Tensor:
+        # A Tensor without __init__'s checks. apply builds its outputs the same
         # way inline (one frame less per op): a new slot must be set there too.
         t = object.__new__(cls)
         t.data = data
@@ -162,7 +174,7 @@ class Tensor:
         return None if self._node is None else self._node.op.name
 
     @property
-    def node(self) -> engine.Node | None:
+    def node(self) -> Node | None:
         """The graph node that produced this tensor (None for a leaf)."""
         return self._node
 
@@ -268,12 +280,12 @@ class Tensor:
                 g = np.array(garr, dtype=self.dtype)  # a copy: never alias the caller's array
         if create_graph and not isinstance(g, Tensor):
             g = Tensor._make(g, None)
-        engine.run_backward([self], [g], retain_graph=create_graph if retain_graph is None
-                            else retain_graph, create_graph=create_graph)
+        _backward.run_backward([self], [g], retain_graph=create_graph if retain_graph is None
+                               else retain_graph, create_graph=create_graph)
 
     # ---- in place (never recorded; bumps the version counter) ---------------
     def _inplace(self, name: str, fn: Any, other: Any) -> Tensor:
-        if self.requires_grad and engine._grad_enabled:
+        if self.requires_grad and graph._grad_enabled:
             raise RuntimeError(
                 f"{name}: in-place ops on a tensor that requires grad are not recorded; write "
                 f"t = t + x instead, or update it under `with al.no_grad():` as optimisers do")
@@ -285,7 +297,7 @@ class Tensor:
             kind = TypeError if isinstance(e, TypeError) else ValueError
             raise kind(f"{name}: cannot update a tensor of shape {self.shape} and dtype "
                        f"{self.dtype} in place with shape {np.shape(o)}: {e}") from None
-        engine.increment_version(self)
+        graph.increment_version(self)
         return self
 
     def __iadd__(self, other: Any) -> Tensor:
@@ -323,12 +335,12 @@ class Tensor:
         return self.copy_(value)
 
     def __setitem__(self, index: Any, value: Any) -> None:
-        if self.requires_grad and engine.is_grad_enabled():
+        if self.requires_grad and graph._grad_enabled:
             raise RuntimeError("setitem: assigning into a tensor that requires grad is not "
                                "recorded; build the values with al.where or al.concatenate, or "
                                "assign under `with al.no_grad():`")
         self.data[_index_data(index)] = _data(value)
-        engine.increment_version(self)
+        graph.increment_version(self)
 
     # ---- arithmetic ----------------------------------------------------------
     # Python-scalar operands are the most common constant (``t * 0.5``); wrapping
@@ -414,30 +426,81 @@ class Tensor:
 
     # ---- NumPy interoperability ---------------------------------------------
     def __array_ufunc__(self, ufunc: np.ufunc, method: str, *inputs: Any, **kwargs: Any) -> Any:
-        from . import functions
         if method != "__call__" or kwargs:
             raise TypeError(f"np.{ufunc.__name__}" + ("" if method == "__call__" else f".{method}")
                             + f"{' with ' + ', '.join(kwargs) if kwargs else ''} is not supported "
                             f"on Tensors; use the autograd_lite function or t.numpy()")
-        fn = functions.UFUNCS.get(ufunc.__name__)
-        if fn is not None:
-            return fn(*inputs)
-        if ufunc.__name__ in functions.NONDIFF_UFUNCS:
+        name = UFUNC_OPS.get(ufunc.__name__)
+        if name is not None:
+            return apply(Op.registry[name], *inputs)
+        if ufunc.__name__ in NONDIFF_UFUNCS:
             return Tensor._make(np.asarray(ufunc(*[_data(i) for i in inputs])), None)
         raise TypeError(f"np.{ufunc.__name__} has no differentiable version in autograd_lite; "
                         f"call it on t.numpy() if you do not need its gradient")
 
     def __array_function__(self, func: Any, types: Any, args: Any, kwargs: Any) -> Any:
-        from . import functions
-        fn = functions.ARRAY_FUNCTIONS.get(func)
-        if fn is not None:
-            return fn(*args, **kwargs)
-        if func in functions.NONDIFF_FUNCTIONS:
+        name = ARRAY_FUNCTION_OPS.get(func)
+        if name is not None:
+            return apply(Op.registry[name], *args, **kwargs)
+        if func is np.split:
+            return split(*args, **kwargs)
+        if func is np.ravel:
+            return apply(shape_ops.Reshape, *args, shape=(-1,), **kwargs)
+        if func in NONDIFF_FUNCTIONS:
             return func(*_data_tree(args), **_data_tree(kwargs))
         raise TypeError(f"np.{func.__name__} is not supported on Tensors; use the autograd_lite "
                         f"function of that name, or call it on t.numpy() (no gradient)")
 
+    @staticmethod
+    def _record(op: type[Op], *args: Any, **params: Any) -> Tensor:
+        # How code below this module (Op.apply, Op.dispatch, backward) records an op:
+        # it finds a Tensor among the inputs and asks it, instead of importing apply.
+        return apply(op, *args, **params)
 
+
+#: NumPy's differentiable ufuncs and functions on Tensors, by the op that implements them.
+UFUNC_OPS: dict[str, str] = {
+    "add": "add", "subtract": "subtract", "multiply": "multiply", "divide": "divide",
+    "negative": "negative", "positive": "positive", "power": "power", "exp": "exp", "log": "log",
+    "sqrt": "sqrt", "absolute": "abs", "sin": "sin", "cos": "cos", "tanh": "tanh",
+    "maximum": "maximum", "minimum": "minimum", "matmul": "matmul",
+}
+NONDIFF_UFUNCS = {
+    "greater", "greater_equal", "less", "less_equal", "equal", "not_equal", "sign",
+    "isnan", "isinf", "isfinite", "logical_and", "logical_or", "logical_not", "logical_xor",
+    "floor", "ceil", "rint", "signbit", "bitwise_and", "bitwise_or", "bitwise_xor", "invert",
+}
+ARRAY_FUNCTION_OPS: dict[Any, str] = {
+    np.sum: "sum", np.mean: "mean", np.max: "max", np.min: "min", np.amax: "max",
+    np.amin: "min", np.var: "var", np.std: "std", np.reshape: "reshape",
+    np.transpose: "transpose", np.swapaxes: "swapaxes", np.broadcast_to: "broadcast_to",
+    np.squeeze: "squeeze", np.expand_dims: "expand_dims", np.concatenate: "concatenate",
+    np.stack: "stack", np.pad: "pad", np.where: "where", np.clip: "clip",
+}
+NONDIFF_FUNCTIONS = {
+    np.shape, np.ndim, np.size, np.zeros_like, np.ones_like, np.empty_like, np.full_like,
+    np.isclose, np.allclose, np.array_equal, np.argmax, np.argmin, np.any, np.all,
+    np.count_nonzero, np.result_type, np.array2string, np.array_repr, np.sort, np.argsort,
+}
+
+
+def split(x: Any, indices_or_sections: int | Sequence[int], axis: int = 0) -> list[Tensor]:
+    """Split ``x`` along ``axis`` as :func:`numpy.split` does; each part is a slice
+    (a ``getitem``), so the parts' gradients scatter back into place."""
+    x = x if isinstance(x, Tensor) else Tensor(x)
+    if not -x.ndim <= axis < x.ndim:
+        raise np.exceptions.AxisError(f"split: axis {axis} is out of bounds for shape {x.shape}")
+    ax, n = axis % x.ndim, x.shape[axis]
+    if isinstance(indices_or_sections, (int, np.integer)):
+        k = int(indices_or_sections)
+        if k <= 0 or n % k:
+            raise ValueError(f"split: axis {axis} of shape {x.shape} (length {n}) does not divide "
+                             f"into {k} equal sections")
+        bounds = [i * (n // k) for i in range(k + 1)]
+    else:
+        bounds = [0, *[int(i) for i in indices_or_sections], n]
+    pre = (slice(None),) * ax
+    return [apply(index_ops.GetItem, x, index=pre + (slice(a, b),)) for a, b in zip(bounds, bounds[1:])]
 
 
 def _operand(o: Any, t: Tensor) -> Any:
@@ -498,6 +561,133 @@ def _shape_arg(args: Sequence[Any]) -> tuple[int, ...]:
     return tuple(args)
 
 
-engine._Tensor = Tensor
-engine._as_tensor = as_tensor
-engine.Op._tensor_type = Tensor
+# ---- recording ---------------------------------------------------------------
+
+def _op_error(op: type[Op], exc: Exception, tensors: Sequence[Tensor]) -> Exception:
+    shapes = ", ".join(str(t.shape) for t in tensors)
+    dtypes = ", ".join(str(t.dtype) for t in tensors)
+    msg = str(exc)
+    if not msg.startswith(op.name + ":"):
+        msg = f"{op.name}: {msg}"
+    if "shape" not in msg or "dtype" not in msg:
+        msg += f" (input shapes: {shapes}; dtypes: {dtypes})"
+    kind = type(exc) if isinstance(exc, (ValueError, TypeError, IndexError)) else ValueError
+    try:
+        return kind(msg)
+    except Exception:  # an exception type with a custom constructor
+        return ValueError(msg)
+
+
+def _bind(op: type[Op], args: tuple, params: dict) -> tuple[tuple, dict]:
+    """Split a call's arguments into input tensors and keyword params."""
+    if op.arity is None:
+        if len(args) != 1:
+            args, params = (args[0],), {**dict(zip(op._param_names, args[1:])), **params}
+        seq = args[0]
+        if isinstance(seq, Tensor) or not isinstance(seq, (list, tuple)):
+            raise TypeError(f"{op.name}: expected a sequence of tensors, got {type(seq).__name__}")
+        return tuple(seq), params
+    if len(args) < op.arity:
+        raise TypeError(f"{op.name}: expected {op.arity} inputs, got {len(args)}")
+    extra = args[op.arity:]
+    if len(extra) > len(op._param_names):
+        raise TypeError(f"{op.name}: takes {op.arity} inputs and the params "
+                        f"{op._param_names}; got {len(args)} positional arguments")
+    return args[:op.arity], {**dict(zip(op._param_names, extra)), **params}
+
+
+def _convert(args: tuple) -> tuple:
+    """Every argument as a Tensor; Python scalars take the first float tensor's dtype."""
+    out = []
+    for a in args:
+        if isinstance(a, Tensor):
+            out.append(a)
+        elif type(a) is np.ndarray:  # e.g. a loss's labels, every step: kept as they are
+            out.append(Tensor._make(a, None))
+        else:
+            out.append(as_tensor(a, _float_dtype(args)))
+    return tuple(out)
+
+
+def _float_dtype(args: tuple) -> np.dtype | None:
+    for a in args:
+        if isinstance(a, Tensor) and a.data.dtype.kind == "f":
+            return a.data.dtype
+    return None
+
+
+def apply(op: type[Op], *args: Any, **params: Any) -> Tensor:
+    """Run ``op`` on Tensors (or values convertible to them) and record it if needed.
+
+    This is the hot path of every forward pass: the common case (the right number
+    of Tensor arguments) goes through one loop with no conversions.
+    """
+    if len(args) != op.arity:
+        args, params = _bind(op, args, params)
+    for a in args:
+        if type(a) is not Tensor and not isinstance(a, Tensor):
+            args = _convert(args)  # a Python scalar or an array among the inputs
+            break
+    # One plain loop, not three comprehensions: in CPython 3.11 a comprehension
+    # builds a function object and a frame, a real share of a small op's cost.
+    datas, needs = [], []
+    for a in args:
+        datas.append(a.data)
+        needs.append(a.requires_grad)
+    arrays = tuple(datas)  # a call unpacks a tuple as it is; the node keeps it for the VJP
+    record = graph._grad_enabled and True in needs
+    saved = None
+    try:
+        # No ``**params`` when there are none: unpacking even an empty dict costs.
+        # _wants_saved (set on each op class) rather than forward_saving, which most
+        # ops inherit as None from Op: in CPython 3.11 that lookup costs ~1k instructions.
+        if record and op._wants_saved:
+            out, saved = op.forward_saving(*arrays, **params) if params else op.forward_saving(*arrays)
+        else:
+            out = op.forward(*arrays, **params) if params else op.forward(*arrays)
+    except (ValueError, TypeError, IndexError, np.exceptions.AxisError) as e:
+        raise _op_error(op, e, args) from None
+    if type(out) is not np.ndarray:
+        out = np.asarray(out)
+    # The Node and the Tensor are built field by field here rather than by calling
+    # constructors: two Python frames less on every op (about a tenth of its cost).
+    node = None
+    if record:
+        parents = []
+        for a in args:
+            parents.append(a._node or a)
+        # One shared tuple per pattern of needs: a graph's every object is scanned by
+        # the cyclic GC while the graph is alive, so fewer objects is faster.
+        flags = tuple(needs)
+        if len(flags) <= 3:  # a sequence op (concatenate) could make endless patterns
+            flags = _NEEDS.setdefault(flags, flags)
+        node = _new(Node)
+        node.op = op
+        node.params = params or _NO_PARAMS
+        node.parents = tuple(parents)
+        node.needs = flags
+        node.inputs = args
+        node.arrays = arrays
+        node.out = out
+        node.saved = saved
+        node.seq = graph._next_seq()
+        node.stamp = graph._clock
+        node.shape = out.shape
+        node.dtype = out.dtype
+        node.scope = graph._scope
+        node.where = None
+    if graph.forward_hooks:
+        for hook in graph.forward_hooks:
+            hook(op, args, out, node)
+    t = _new(Tensor)  # what Tensor._make does
+    t.data = out
+    t.grad = None
+    t.requires_grad = record
+    t._node = node
+    t._version = 0
+    return t
+
+
+_new = object.__new__
+_NEEDS: dict[tuple[bool, ...], tuple[bool, ...]] = {}  # at most 14 entries: (True,), (True, False)...
+_NO_PARAMS: dict[str, Any] = {}  # shared by every node of an op without params: never written

@@ -224,11 +224,11 @@ def check_float32() -> list[str]:
 
     _, model = engine_stepper(init_params(), 0.05)
     X, y = load_batches(32, 1)[0]
-    al.engine.backward_hooks.append(hook)
+    handle = al.hooks.register_backward_hook(hook)
     try:  # the step's forward and backward (its zero_grad would drop the gradients)
         nn.functional.cross_entropy(model(al.Tensor(X)), y).backward()
     finally:
-        al.engine.backward_hooks.remove(hook)
+        handle.remove()
     bad += [n for n, p in model.named_parameters() if p.dtype != np.float32 or p.grad.dtype != np.float32]
     return bad
 

@@ -32,7 +32,6 @@ from typing import Any, Literal
 import numpy as np
 
 import autograd_lite as al
-from autograd_lite import engine
 
 from .module import Module
 
@@ -169,16 +168,16 @@ class Monitor:
 
     # ---- lifetime -----------------------------------------------------------
     def open(self) -> Monitor:
-        """Start counting ReLU activity (installs a forward hook in the engine)."""
+        """Start counting ReLU activity (registers an ``al.hooks`` forward hook)."""
         if not self._open:
-            engine.forward_hooks.append(self._on_forward)
+            self._handle = al.hooks.register_forward_hook(self._on_forward)
             self._open = True
         return self
 
     def close(self) -> None:
         """Stop counting ReLU activity."""
         if self._open:
-            engine.forward_hooks.remove(self._on_forward)
+            self._handle.remove()
             self._open = False
 
     def __enter__(self) -> Monitor:
@@ -195,7 +194,7 @@ class Monitor:
     # ---- recording ----------------------------------------------------------
     def _relu_name(self, inputs: tuple) -> str:
         node = inputs[0].node if inputs else None
-        owners = node.scope if node is not None else engine._scope
+        owners = node.scope if node is not None else al.current_scope()
         for owner in reversed(owners):
             name = self._module_names.get(id(owner))
             if name:

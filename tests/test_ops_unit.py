@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 import autograd_lite as al
-from autograd_lite import Tensor, engine
+from autograd_lite import Tensor, hooks
 from autograd_lite.ops import Op
 
 
@@ -111,13 +111,13 @@ def _float32_inputs(op: type[Op]):
 def test_float32_stays_float32_through_every_vjp(op, monkeypatch):
     xs, params = _float32_inputs(op)
     seen = []
-    monkeypatch.setattr(engine, "backward_hooks", [lambda node, g, dxs: seen.append(
-        [d.dtype for d in dxs if d is not None])])
     leaves = [Tensor(x, requires_grad=x.dtype.kind == "f" and i not in op.nondiff, dtype=x.dtype)
               for i, x in enumerate(xs)]
     out = op.apply(leaves, **params) if op.arity is None else op.apply(*leaves, **params)
     assert out.dtype == np.float32
-    out.backward(np.ones(out.shape, np.float32))
+    with hooks.register_backward_hook(lambda node, g, dxs: seen.append(
+            [d.dtype for d in dxs if d is not None])):
+        out.backward(np.ones(out.shape, np.float32))
     assert seen and all(dt == np.float32 for dts in seen for dt in dts), f"{op.name}: VJP gave {seen}"
 
 

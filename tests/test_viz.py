@@ -15,7 +15,7 @@ import pytest
 
 import autograd_lite as al
 from autograd_lite.broadcasting import summed_axes
-from autograd_lite import engine
+from autograd_lite import hooks
 from autograd_lite.viz import STATUS_COLORS, GradStats, GraphvizNotFoundError
 
 N, H = 8, 16  # batch and hidden size of the test network (784 -> H -> 10)
@@ -178,7 +178,7 @@ def test_gradient_statistics_after_backward_match_the_gradients():
     model, x, y, loss = make_net()
     with al.viz.record() as rec:
         loss.backward()
-    assert len(engine.backward_hooks) == 0  # removed on exit
+    assert len(hooks.backward_hooks()) == 0  # removed on exit
     g = al.viz.draw(loss, params=model, grads=rec)
     assert all(n.stats is not None for n in g.nodes if n.kind in ("op", "param"))
     assert all(n.stats is None for n in g.nodes if n.kind == "input")
@@ -274,12 +274,12 @@ def test_broadcast_marks_from_shapes_agree_with_the_engine(case):
         for i, (p, dx) in enumerate(zip(node.parents, dxs)):
             if dx is not None and dx.shape != p.shape:
                 seen[(node.op.name, i)] = (dx.shape, p.shape)
-    engine.backward_hooks.append(spy)
+    handle = hooks.register_backward_hook(spy)
     try:
         with al.viz.record() as rec:
             out.backward()
     finally:
-        engine.backward_hooks.remove(spy)
+        handle.remove()
     after = _edge_marks(al.viz.draw(out, params=ins, grads=rec))
     assert before == after
     marked = [m for m in after if m[2] is not None]
@@ -504,7 +504,7 @@ def test_render_script_names_globals_and_records_gradients(tmp_path):
         al.viz.render_script(script, "lr", tmp_path / "x.svg")
     with pytest.raises(FileNotFoundError, match="no script"):
         al.viz.render_script(tmp_path / "missing.py", "loss", tmp_path / "x.svg")
-    assert engine.backward_hooks == []
+    assert hooks.backward_hooks() == ()
 
 
 def test_record_holds_graphs_weakly():

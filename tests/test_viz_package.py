@@ -180,28 +180,25 @@ def test_render_script_restores_argv_path_and_main(tmp_path, error):
 # ---- the package's shape --------------------------------------------------------------
 
 VIZ = Path(al.viz.__file__).parent
-ENGINE_INTERNALS = {"backward_hooks", "forward_hooks", "toposort", "_node"}
-
-
 def _modules():
     return sorted(VIZ.glob("*.py"))
 
 
-def test_engine_internals_are_read_in_one_module():
-    """Only viz/_engine.py touches what the engine does not export (to be replaced by the
-    public hooks module); the others import Node, which is public, and nothing else."""
+def test_viz_sees_the_engine_only_through_public_names():
+    """viz is a client of the engine: it imports from the rest of autograd_lite only the
+    public hook API and names autograd_lite exports, never a private one."""
+    import autograd_lite as al
+    public = set(al.__all__) | {"hooks"}
     for path in _modules():
         tree = ast.parse(path.read_text(encoding="utf-8"))
-        touched = {n.attr for n in ast.walk(tree) if isinstance(n, ast.Attribute)} & ENGINE_INTERNALS
-        from_engine = {a.name for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)
-                       and (n.module or "").split(".")[-1] == "engine" for a in n.names}
-        engine_module = any(isinstance(n, ast.ImportFrom) and n.module is None and n.level == 2
-                            and any(a.name == "engine" for a in n.names) for n in ast.walk(tree))
-        if path.name == "_engine.py":
-            assert touched == {"backward_hooks", "toposort"} and engine_module
-        else:
-            assert not touched, f"{path.name} reads engine internals {touched}"
-            assert from_engine <= {"Node"} and not engine_module, path.name
+        for n in ast.walk(tree):
+            if isinstance(n, ast.ImportFrom) and n.level == 2:  # from ..x import y
+                names = {a.name for a in n.names}
+                assert n.module is None or not n.module.split(".")[-1].startswith("_"), path.name
+                assert all(not name.startswith("_") for name in names), (path.name, names)
+                assert n.module in (None, "hooks", "graph", "tensor", "broadcasting", "ops.linalg"), \
+                    (path.name, n.module)
+                assert names <= public | {"Matmul", "summed_axes"}, (path.name, names)
 
 
 def test_viz_never_imports_nn_and_stays_small():

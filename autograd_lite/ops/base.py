@@ -5,10 +5,10 @@ that the property tests read. Subclassing :class:`Op` with a ``name`` registers 
 nothing else is needed for the engine, the graph renderer and the test suite to
 know about it.
 
-This module never imports :class:`~autograd_lite.Tensor`: the engine installs a
-recorder (``Op._record``) at import time, which is how :meth:`Op.dispatch` can run
-the same rule on arrays (plain NumPy) and on Tensors (recorded, for higher-order
-gradients).
+This module never imports :class:`~autograd_lite.Tensor`: :meth:`Op.apply` asks a
+Tensor among the inputs to record the op (``Tensor._record``), which is how
+:meth:`Op.dispatch` can run the same rule on arrays (plain NumPy) and on Tensors
+(recorded, for higher-order gradients).
 """
 
 from __future__ import annotations
@@ -135,9 +135,6 @@ class Op:
     _wants_needs: ClassVar[bool] = False
     _wants_saved: ClassVar[bool] = False
     forward_saving: ClassVar[Callable[..., Any] | None] = None
-    # Installed by the engine: records an op applied to Tensors.
-    _record: ClassVar[Callable[..., Any] | None] = None
-    _tensor_type: ClassVar[type | None] = None
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -175,9 +172,13 @@ class Op:
 
     @classmethod
     def apply(cls, *args: Any, **params: Any) -> Any:
-        """Apply the op to Tensors (or arrays), recording it; returns a Tensor."""
-        assert Op._record is not None, "autograd_lite.engine was not imported"
-        return Op._record(cls, *args, **params)
+        """Apply the op to Tensors (at least one; the others may be arrays or numbers),
+        recording it; returns a Tensor. For arrays alone use ``al.function(op)``."""
+        record = _recorder(args[0] if cls.arity is None and args else args)
+        if record is None:
+            raise TypeError(f"{cls.name}.apply: expected at least one Tensor input; call "
+                            f"al.function({cls.__name__}) to apply it to arrays or numbers")
+        return record(cls, *args, **params)
 
     @classmethod
     def dispatch(cls, *args: Any, **params: Any) -> Any:
@@ -186,10 +187,20 @@ class Op:
         VJP rules use this to call another op, so that one rule serves the fast
         NumPy path and the recorded path used for higher-order gradients.
         """
-        inputs = args[0] if cls.arity is None else args
-        if Op._tensor_type is not None and any(isinstance(a, Op._tensor_type) for a in inputs):
-            return cls.apply(*args, **params)
+        record = _recorder(args[0] if cls.arity is None else args)
+        if record is not None:
+            return record(cls, *args, **params)
         return cls.forward(*args, **params)
+
+
+def _recorder(inputs: Sequence[Any]) -> Callable[..., Any] | None:
+    # A Tensor input knows how to record an op (``Tensor._record``); arrays do not.
+    for a in inputs:
+        if type(a) is not np.ndarray:
+            record = getattr(a, "_record", None)
+            if record is not None:
+                return record
+    return None
 
 
 class DtypeConstants(dict):

@@ -26,8 +26,8 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from .. import engine
-from ..functional import gradients
+from .. import graph
+from ..transforms import gradients
 from ..tensor import Tensor
 
 Fn = Callable[..., Any]
@@ -87,7 +87,7 @@ class _Case:
                 args.append(t)
             else:
                 args.append(Tensor(v, dtype=v.dtype) if self.wrap[i] else v)
-        with engine.set_grad_enabled(record):
+        with graph.set_grad_enabled(record):
             out = fn(*args)
         return leaves, _as_outputs(out)
 
@@ -119,7 +119,7 @@ def _vjp(outs: list[Tensor], leaves: list[Tensor], us: list[np.ndarray]) -> list
 
 def _graph_names(outs: list[Tensor]) -> str:
     nodes = [o.node for o in outs if o.node is not None]
-    names = [n.op.name for n in reversed(engine.toposort(nodes))]
+    names = [n.op.name for n in reversed(graph.toposort(nodes))]
     if not names:
         return "(no op recorded: no output depends on a checked input)"
     if len(names) > 14:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from contextlib import contextmanager
 from typing import Iterator
 
-from ..functions import OP_FUNCTIONS
+from ..numpy_api import OP_FUNCTIONS
 from ..ops.base import Op
 
 

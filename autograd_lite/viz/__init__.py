@@ -42,7 +42,6 @@ or PDF needs Graphviz's ``dot`` program; :func:`to_dot` does not.
 """
 
 # The rooms, each on top of the ones before it:
-#   _engine   the engine internals viz reads (backward hooks, traversal), in one place
 #   stats     gradient statistics recorded during backward: GradStats, GradRecord, record
 #   dot       DOT text for a drawing, and running Graphviz's dot on it
 #   graph     what a drawing is: DrawnNode, DrawnEdge, Cluster, Graph (its DOT from dot)

@@ -16,10 +16,9 @@ from typing import Any, Sequence
 import numpy as np
 
 from ..broadcasting import summed_axes
-from ..engine import Node
+from ..graph import Node, toposort
 from ..ops.linalg import Matmul
 from ..tensor import Tensor
-from . import _engine
 from .graph import Cluster, DrawnEdge, DrawnNode, Graph
 from .naming import naming, owner_label
 from .stats import GradRecord, GradStats, worst_status
@@ -214,7 +213,7 @@ class _Builder:
         self.param_paths: dict[Tensor, tuple] = {}
 
     def build(self, roots: Sequence[Tensor]) -> Graph:
-        order = _engine.nodes_inputs_first(roots)
+        order = toposort([r.node for r in roots if r.node is not None])[::-1]  # inputs first
         self.roots = {r.node if r.node is not None else r for r in roots}
         self.param_paths = self._param_paths(order)
         for node in order:

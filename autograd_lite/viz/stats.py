@@ -14,9 +14,9 @@ from typing import Any, Iterable
 import numpy as np
 
 from ..broadcasting import summed_axes
-from ..engine import Node
+from .. import hooks
+from ..graph import Node
 from ..tensor import Tensor
-from . import _engine
 
 # How bad each status is: a collapsed module box shows the worst status inside it.
 _SEVERITY = {None: 0, "ok": 1, "vanishing": 2, "exploding": 3, "nonfinite": 4}
@@ -94,14 +94,16 @@ class GradRecord:
     def __init__(self) -> None:
         self._seen: weakref.WeakKeyDictionary[Node, tuple[GradStats, dict[int, tuple[int, ...]]]] \
             = weakref.WeakKeyDictionary()
-        self._hook = self._on_backward  # one bound method, so that exit removes what enter added
+        self._handle: hooks.RemovableHandle | None = None
 
     def __enter__(self) -> GradRecord:
-        _engine.add_backward_hook(self._hook)
+        self._handle = hooks.register_backward_hook(self._on_backward)
         return self
 
     def __exit__(self, *exc: Any) -> None:
-        _engine.remove_backward_hook(self._hook)
+        if self._handle is not None:
+            self._handle.remove()
+            self._handle = None
 
     def _on_backward(self, node: Node, g: Any, dxs: tuple) -> None:
         summed = {}

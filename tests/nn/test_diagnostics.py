@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import autograd_lite as al
-from autograd_lite import engine
+from autograd_lite import hooks
 from nn.diagnostics import Monitor
 from nn.models import predict, two_layer_net
 
@@ -90,7 +90,7 @@ def test_dead_relus_are_counted_per_unit_in_training_passes_only():
     assert (stats.name, stats.dead, stats.units) == ("relu(fc1)", 5, 16)
     assert stats.fraction == pytest.approx(5 / 16)
     assert "relu(fc1): 31.2% dead (5 of 16 units never active)" in mon.report()
-    assert mon._on_forward not in engine.forward_hooks
+    assert mon._on_forward not in hooks.forward_hooks()
 
 
 def test_a_unit_active_on_any_sample_of_the_window_is_alive():

@@ -114,7 +114,7 @@ def test_call_runs_forward_inside_the_module_scope():
     outer = nn.Sequential(inner, nn.Tanh())
     y = outer(al.Tensor(np.ones((1, 3), np.float32)))
     assert y.node.scope == (outer, outer[1])        # tanh: recorded inside Tanh inside outer
-    below = al.engine.toposort([y.node])[1:]         # whatever ops the Linear recorded
+    below = al.toposort([y.node])[1:]         # whatever ops the Linear recorded
     assert below and all(n.scope == (outer, inner) for n in below)
     # outside any call, nothing is tagged
     assert (al.Tensor(np.ones(2), requires_grad=True) * 2).node.scope == ()

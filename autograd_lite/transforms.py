@@ -1,4 +1,5 @@
-"""Gradients as functions: ``grad``, ``value_and_grad`` and ``gradients``."""
+"""Transforms: derivatives as functions (``grad``, ``value_and_grad``) and ``gradients``,
+PyTorch's ``torch.autograd.grad``."""
 
 from __future__ import annotations
 
@@ -7,7 +8,8 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from . import engine
+from .backward import run_backward
+from .graph import enable_grad
 from .ops.arith import Positive
 from .tensor import Tensor
 
@@ -42,8 +44,8 @@ def gradients(outputs: Tensor | Sequence[Tensor], inputs: Tensor | Sequence[Tens
             gs.append(g if isinstance(g, Tensor) else Tensor._make(np.array(garr), None))
         else:
             gs.append(np.array(garr, dtype=o.dtype))
-    res = engine.run_backward(outs, gs, retain_graph=create_graph if retain_graph is None else retain_graph,
-                              create_graph=create_graph, targets=ins)
+    res = run_backward(outs, gs, retain_graph=create_graph if retain_graph is None else retain_graph,
+                       create_graph=create_graph, targets=ins)
     assert res is not None
     if create_graph:
         res = [r if r is None or isinstance(r, Tensor) else Tensor._make(np.asarray(r), None) for r in res]
@@ -63,7 +65,7 @@ def value_and_grad(f: Callable[..., Any], argnums: int | Sequence[int] = 0) -> C
     def wrapped(*args: Any, **kwargs: Any) -> tuple[Any, Any]:
         args_l = list(args)
         marks = []
-        with engine.enable_grad():
+        with enable_grad():
             for i in nums:
                 a = args_l[i]
                 if not (isinstance(a, Tensor) and a.requires_grad):

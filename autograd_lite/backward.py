@@ -1,0 +1,209 @@
+"""The backward walk: from the roots' cotangents to every leaf's ``.grad``.
+
+:func:`run_backward` is the walk itself, short enough to read in one go; each helper
+below it has one job: seeding the walk, checking that a node's saved arrays are still
+usable, calling a VJP (recording it for ``create_graph``), and adding a gradient into a
+leaf. Nodes come out of a heap newest first: every consumer of a node was recorded after
+it, so by the time a node is popped every cotangent meant for it has arrived, and only
+nodes that receive one are visited (no separate topological sort).
+
+Types: ``.grad`` is an ndarray after a plain backward and a Tensor (recorded, so it can
+be differentiated again) after ``backward(create_graph=True)``.
+"""
+
+from __future__ import annotations
+
+import heapq
+from typing import TYPE_CHECKING, Any, Sequence
+
+import numpy as np
+
+from . import graph
+from .broadcasting import unbroadcast
+from .graph import GraphFreedError, InplaceModificationError, Node
+
+if TYPE_CHECKING:
+    from .tensor import Tensor
+
+heappush, heappop = heapq.heappush, heapq.heappop
+
+
+def run_backward(roots: Sequence[Tensor], grads: Sequence[Any], *, retain_graph: bool,
+                 create_graph: bool, targets: Sequence[Tensor] | None = None) -> list[Any] | None:
+    """Backpropagate ``grads`` from ``roots``.
+
+    Without ``targets``: accumulate into the ``.grad`` of every leaf that requires
+    grad. With ``targets`` (tensors): return the cotangent reaching each target
+    instead, touching no ``.grad`` and not propagating past the targets.
+    """
+    accumulate = targets is None
+    node_targets, leaf_targets = _target_keys(targets)
+    found: dict[Any, Any] = {}  # cotangents that reached a target
+    pending: dict[Node, Any] = {}  # cotangents received so far, by node
+    heap: list[tuple[int, Node]] = []  # the nodes in pending, newest first
+    handed = _handed_buffers(grads)  # buffers some leaf's .grad (or the caller) owns
+    for r, g in zip(roots, grads):
+        if r._node is not None:
+            _send(pending, heap, r._node, g)
+        elif accumulate:
+            _accumulate_leaf(r, g, handed, create_graph)
+        elif id(r) in leaf_targets:
+            _capture(found, id(r), g)
+    prev_mode, graph._grad_enabled = graph._grad_enabled, create_graph  # VJPs record only then
+    try:
+        while heap:
+            node = heappop(heap)[1]
+            g = pending.pop(node)
+            if node in node_targets:
+                _capture(found, node, g)
+                continue
+            dxs = _call_vjp(node, g, create_graph)
+            if graph.backward_hooks:
+                for hook in graph.backward_hooks:
+                    hook(node, g, dxs)
+            if not retain_graph:
+                node.inputs = node.arrays = node.out = node.saved = None
+            for p, need, dx in zip(node.parents, node.needs, dxs):
+                if not need or dx is None:
+                    continue
+                # A parent is a node, or a leaf/constant Tensor: compare with its array.
+                is_node = type(p) is Node
+                ref = p if is_node else p.data
+                if dx.shape != ref.shape:
+                    dx = unbroadcast(dx, ref.shape, node.op.name)
+                # Identity first: an array's dtype is almost always the very same object.
+                if dx.dtype is not ref.dtype and dx.dtype != ref.dtype:
+                    dx = dx.astype(ref.dtype)
+                if is_node:  # _send, inline: this runs for every edge of the graph
+                    if p in pending:
+                        pending[p] = pending[p] + dx
+                    else:
+                        pending[p] = dx
+                        heappush(heap, (-p.seq, p))
+                elif accumulate:
+                    if not create_graph and p.grad is None and _hand_over(dx, handed):
+                        p.grad = dx  # the usual case, every parameter on every step
+                    else:
+                        _accumulate_leaf(p, dx, handed, create_graph)
+                elif id(p) in leaf_targets:
+                    _capture(found, id(p), dx)
+    finally:
+        graph._grad_enabled = prev_mode
+    if accumulate:
+        return None
+    return [found.get(id(t) if t._node is None else t._node) for t in targets]
+
+
+def _target_keys(targets: Sequence[Tensor] | None) -> tuple[Any, Any]:
+    """The nodes and the leaf ids whose cotangents :func:`run_backward` returns."""
+    if targets is None:  # the common case: no lookups to build
+        return (), ()
+    return ({t._node for t in targets if t._node is not None},
+            {id(t) for t in targets if t._node is None})
+
+
+def _send(pending: dict[Node, Any], heap: list[tuple[int, Node]], node: Node, g: Any) -> None:
+    """Add cotangent ``g`` to what ``node`` has received, queueing it the first time."""
+    if node in pending:
+        pending[node] = pending[node] + g
+    else:
+        pending[node] = g
+        heappush(heap, (-node.seq, node))
+
+
+def _call_vjp(node: Node, g: Any, create_graph: bool) -> tuple:
+    """The cotangents of ``node``'s inputs, from its VJP and what the forward saved."""
+    saved = node.inputs
+    if saved is None:
+        raise _freed(node)
+    if graph._clock > node.stamp:  # something was modified in place since: which?
+        for i, t in enumerate(saved):
+            if t._version > node.stamp:
+                raise _modified(node, i)
+    op, kw = node.op, node.params
+    if create_graph:
+        # The VJP may use ``out``; recomputing it as a recorded op keeps its
+        # dependence on the inputs, which a second derivative needs.
+        inputs = saved
+        out = op.apply(list(inputs), **kw) if op.arity is None else op.apply(*inputs, **kw)
+        if op._wants_saved:  # arrays saved by the forward are constants here
+            kw = {**kw, "saved": None}
+    else:
+        inputs, out = node.arrays, node.out
+        if op._wants_saved:
+            kw = {**kw, "saved": node.saved}
+    try:
+        if op._wants_needs:
+            return op.vjp(g, out, *inputs, needs=node.needs, **kw)
+        return op.vjp(g, out, *inputs, **kw)
+    except Exception as e:
+        raise RuntimeError(f"backward: the VJP of '{op.name}' failed for output shape "
+                           f"{node.shape}: {type(e).__name__}: {e}" + _created(node)) from e
+
+
+def _capture(found: dict[Any, Any], key: Any, g: Any) -> None:
+    found[key] = found[key] + g if key in found else g
+
+
+def _root_buffer(a: np.ndarray) -> int:
+    # The array that owns the memory a view looks at (a view's .base may be a view).
+    while isinstance(a.base, np.ndarray):
+        a = a.base
+    return id(a)
+
+
+def _handed_buffers(grads: Sequence[Any]) -> set[int]:
+    """The buffers of the caller's cotangents: no leaf may keep one as its own ``.grad``.
+    A read-only one (``backward()``'s implicit seed) needs no entry: a leaf copies a
+    read-only gradient anyway, and no view of it can be writable."""
+    return {_root_buffer(g) for g in grads if type(g) is np.ndarray and g.flags.writeable}
+
+
+def _hand_over(dx: np.ndarray, handed: set[int]) -> bool:
+    """Claim ``dx``'s buffer for a leaf's first ``.grad`` if no other leaf holds it."""
+    buf = id(dx) if dx.base is None else _root_buffer(dx)
+    if buf in handed or not dx.flags.writeable:
+        return False
+    handed.add(buf)
+    return True
+
+
+def _accumulate_leaf(leaf: Tensor, dx: Any, handed: set[int], create_graph: bool) -> None:
+    # Leaves accumulate out of place, and never share a buffer with another leaf's
+    # .grad or with the caller's gradient: an in-place edit of one .grad (gradient
+    # clipping, an optimiser) must not silently change another.
+    if create_graph:
+        leaf.grad = dx if leaf.grad is None else leaf.grad + dx
+        return
+    if type(dx) is not np.ndarray:
+        dx = np.asarray(dx.data if hasattr(dx, "_node") else dx)
+    if leaf.grad is None:
+        if not _hand_over(dx, handed):
+            dx = dx.copy()
+            handed.add(id(dx))
+        leaf.grad = dx
+    else:
+        old = leaf.grad
+        leaf.grad = (old.data if hasattr(old, "_node") else old) + dx
+        handed.add(id(leaf.grad))
+
+
+def _created(node: Node) -> str:
+    # Under anomaly mode every node knows the user's line that created it.
+    return "" if node.where is None else f"\n  the op was created at:\n{node.where.format()}"
+
+
+def _freed(node: Node) -> GraphFreedError:
+    return GraphFreedError(
+        f"backward: trying to backpropagate through '{node.op.name}' (output shape "
+        f"{node.shape}) a second time, but its saved arrays were freed by the first "
+        f"backward. Call backward(retain_graph=True) the first time if you need to "
+        f"backpropagate through the same graph twice." + _created(node))
+
+
+def _modified(node: Node, i: int) -> InplaceModificationError:
+    t = node.inputs[i]
+    return InplaceModificationError(
+        f"backward: input {i} of '{node.op.name}' (shape {t.shape}, dtype {t.dtype}) was "
+        f"modified in place after it was saved for backward; the gradient would be wrong. "
+        f"Use an out-of-place op, or modify a copy." + _created(node))

@@ -1,0 +1,69 @@
+"""Public hooks on the recorder: see every op as it is applied, every node as backward
+reaches it. Graph rendering, anomaly mode and ``nn.diagnostics`` are built on these.
+
+Each ``register_*`` call returns a :class:`RemovableHandle`; ``handle.remove()`` (or
+leaving a ``with handle:`` block) unregisters the hook. Hooks run in the order they were
+registered. With no hook registered the recorder pays one truth test per op.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import numpy as np
+
+from . import graph
+from .graph import Node
+from .ops.base import Op
+
+ForwardHook = Callable[[type[Op], tuple, np.ndarray, "Node | None"], None]
+BackwardHook = Callable[[Node, Any, tuple], None]
+
+
+class RemovableHandle:
+    """Undoes one registration: ``remove()`` (idempotent), or use it as a context manager."""
+
+    __slots__ = ("_hooks", "_fn")
+
+    def __init__(self, hooks: list, fn: Callable) -> None:
+        self._hooks, self._fn = hooks, fn
+
+    def remove(self) -> None:
+        # By identity: the same function registered twice is removed once per handle.
+        for i, h in enumerate(self._hooks):
+            if h is self._fn:
+                del self._hooks[i]
+                return
+
+    def __enter__(self) -> RemovableHandle:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.remove()
+
+
+def register_forward_hook(fn: ForwardHook) -> RemovableHandle:
+    """Call ``fn(op, inputs, out, node)`` for every op applied from now on, recorded or not:
+    ``op`` is the op class, ``inputs`` the input Tensors, ``out`` the output array, and
+    ``node`` the recorded :class:`~autograd_lite.graph.Node` (None when nothing was
+    recorded: under ``no_grad``, or when no input requires grad)."""
+    graph.forward_hooks.append(fn)
+    return RemovableHandle(graph.forward_hooks, fn)
+
+
+def register_backward_hook(fn: BackwardHook) -> RemovableHandle:
+    """Call ``fn(node, g, dxs)`` for every node backward visits: ``g`` is the cotangent
+    of the node's output, ``dxs`` its VJP's cotangents of the inputs before they are
+    summed down to the inputs' shapes (``None`` where an input needs no gradient)."""
+    graph.backward_hooks.append(fn)
+    return RemovableHandle(graph.backward_hooks, fn)
+
+
+def forward_hooks() -> tuple[ForwardHook, ...]:
+    """The forward hooks registered now, in calling order."""
+    return tuple(graph.forward_hooks)
+
+
+def backward_hooks() -> tuple[BackwardHook, ...]:
+    """The backward hooks registered now, in calling order."""
+    return tuple(graph.backward_hooks)

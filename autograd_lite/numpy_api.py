@@ -1,0 +1,83 @@
+"""The NumPy-named function for every op (``al.exp``, ``al.sum``, ...), and the
+functions that make tensors (``al.tensor``, ``al.zeros``, ...).
+
+NumPy's own functions reach the same ops on Tensors through ``Tensor.__array_function__``
+and ``Tensor.__array_ufunc__`` and their tables in ``tensor.py``."""
+
+from __future__ import annotations
+
+import functools
+import inspect
+from typing import Any, Callable, Sequence
+
+import numpy as np
+
+from .ops import Op
+from .tensor import Tensor, apply, get_default_dtype, split
+
+
+class _OpFunction(functools.partial):
+    """An op's public function: :func:`~autograd_lite.tensor.apply` with the op bound.
+    A partial rather than a ``def`` because calling it then runs no Python frame of
+    its own before apply's, a measurable share of a small op's cost."""
+
+    def __repr__(self) -> str:
+        return f"<function autograd_lite.{self.__name__}>"
+
+
+def _function_for(op: type[Op]) -> Callable[..., Tensor]:
+    fn: Any = _OpFunction(apply, op)
+    sig = inspect.signature(op.forward)
+    if op.arity is None:  # a sequence of tensors first, as in np.concatenate
+        ps = [inspect.Parameter("tensors", inspect.Parameter.POSITIONAL_OR_KEYWORD)]
+        ps += [p for p in sig.parameters.values() if p.kind is p.KEYWORD_ONLY]
+        sig = sig.replace(parameters=ps)
+    fn.__name__ = fn.__qualname__ = op.name
+    fn.__doc__ = op.__doc__
+    fn.__signature__ = sig.replace(return_annotation="Tensor")  # type: ignore[attr-defined]
+    fn.__module__ = "autograd_lite"
+    fn.op = op  # type: ignore[attr-defined]
+    return fn
+
+
+#: One public function per registered op, by op name.
+OP_FUNCTIONS: dict[str, Callable[..., Tensor]] = {
+    name: _function_for(op) for name, op in Op.registry.items()}
+
+
+def function(op: type[Op]) -> Callable[..., Tensor]:
+    """The public function of an op class, e.g. ``cube = al.function(Cube)``."""
+    fn = OP_FUNCTIONS.get(op.name)
+    if fn is None or fn.op is not op:  # type: ignore[attr-defined]
+        fn = OP_FUNCTIONS[op.name] = _function_for(op)
+    return fn
+
+
+def flatten(x: Any) -> Tensor:
+    """``x`` as a 1-D tensor (a reshape to ``(-1,)``)."""
+    return OP_FUNCTIONS["reshape"](x, shape=(-1,))
+
+
+def tensor(data: Any, requires_grad: bool = False, dtype: Any = None) -> Tensor:
+    """Make a tensor (same as ``Tensor(data, requires_grad, dtype)``)."""
+    return Tensor(data, requires_grad=requires_grad, dtype=dtype)
+
+
+def zeros(shape: int | Sequence[int], dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    """A tensor of zeros in the default float dtype."""
+    return Tensor(np.zeros(shape, dtype or get_default_dtype()), requires_grad=requires_grad)
+
+
+def ones(shape: int | Sequence[int], dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    """A tensor of ones in the default float dtype."""
+    return Tensor(np.ones(shape, dtype or get_default_dtype()), requires_grad=requires_grad)
+
+
+def zeros_like(x: Any, requires_grad: bool = False) -> Tensor:
+    """Zeros with ``x``'s shape and dtype."""
+    return Tensor(np.zeros_like(np.asarray(x)), requires_grad=requires_grad)
+
+
+def ones_like(x: Any, requires_grad: bool = False) -> Tensor:
+    """Ones with ``x``'s shape and dtype."""
+    return Tensor(np.ones_like(np.asarray(x)), requires_grad=requires_grad)
