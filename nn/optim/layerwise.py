@@ -42,9 +42,8 @@ class LAMB(Optimizer):
         p = p - lr * (||p|| / ||r||) * r        (ratio 1 if ||p|| or ||r|| is 0)
 
     Each tensor moves by ``lr * ||p||`` per step: ``lr`` is a *relative* step size.
-    The paper applies the ratio to every layer; to leave biases and norm weights
-    unscaled and undecayed, as some implementations do, there is no switch here:
-    give them to Adam(W) in a separate optimiser.
+    The paper scales every tensor; some implementations exempt biases and norm
+    weights, which here means giving those to a second optimiser (e.g. AdamW).
     """
 
     state_keys = ("step", "exp_avg", "exp_avg_sq")

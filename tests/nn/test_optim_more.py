@@ -160,7 +160,7 @@ LAYERWISE = [
 def test_layerwise_optimisers_follow_their_papers(cls, ref, kw):
     steps = 20
     start = _start() + [np.zeros((2, 2))]             # a zero tensor: the ratio falls back to 1
-    grads = _grads(steps) 
+    grads = _grads(steps)
     grads = [gs + [np.full((2, 2), 0.1 * (t + 1))] for t, gs in enumerate(grads)]
     ps = [nn.Parameter(s.copy()) for s in start]
     opt = cls(ps, **kw)
