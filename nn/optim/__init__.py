@@ -4,8 +4,10 @@ learning-rate range test ``nn.optim.lr_finder``."""
 from . import lr_scheduler
 from .adaptive import Adafactor, Adamax, RAdam
 from .layerwise import LAMB, LARS
+from .lr_finder import LRFinderResult, lr_finder
 from .optimizer import Optimizer
 from .optimizers import SGD, AdaBelief, Adagrad, Adam, AdamW, Lion, NAdam, RMSprop
 
 __all__ = ["Optimizer", "SGD", "Adagrad", "RMSprop", "Adam", "AdamW", "NAdam", "Lion",
-           "AdaBelief", "Adamax", "RAdam", "Adafactor", "LAMB", "LARS", "lr_scheduler"]
+           "AdaBelief", "Adamax", "RAdam", "Adafactor", "LAMB", "LARS", "lr_scheduler", "lr_finder",
+           "LRFinderResult"]
