@@ -38,8 +38,8 @@ class LRFinderResult:
         ``losses`` averaged over a window centred on each step (no lag, which would
         shift the curve towards larger lrs).
     suggestion : float
-        The lr of steepest descent of ``smoothed`` against ``log(lr)`` (ignoring the
-        last tenth of the curve if the sweep stopped because the loss blew up).
+        The lr of steepest descent of ``smoothed`` against ``log(lr)``, before the
+        lowest loss (and, if the loss blew up, before the last tenth of the curve).
     min_loss_lr : float
         The lr of the lowest smoothed loss; ``min_loss_lr / 10`` is another common
         choice.
@@ -169,10 +169,13 @@ def lr_finder(model: Any, loss_fn: Callable[[Any, Any], al.Tensor], loader: Iter
         sm = np.append(sm, np.nan)
     m, stopped = len(finite), n < num_iter
     slope = np.gradient(sm[:m], np.log(lrs[:m]))
-    # After a blow-up, ignore the last tenth: so close to it the slope means nothing.
-    steepest = int(np.argmin(slope[:max(1, m - m // 10) if stopped else m]))
+    lowest = int(np.argmin(sm[:m]))
+    # The descent that matters comes before the lowest loss (a noisy dip after it
+    # can be steeper); after a blow-up, the last tenth is too close to it to trust.
+    end = min(lowest + 1, max(1, m - m // 10)) if stopped else lowest + 1
+    steepest = int(np.argmin(slope[:end]))
     return LRFinderResult(lrs=lrs, losses=raw, smoothed=sm, suggestion=float(lrs[steepest]),
-                          min_loss_lr=float(lrs[int(np.argmin(sm[:m]))]), stopped_early=stopped)
+                          min_loss_lr=float(lrs[lowest]), stopped_early=stopped)
 
 
 def _sweep(model: Any, loss_fn: Callable[[Any, Any], al.Tensor], loader: Iterable[Any],

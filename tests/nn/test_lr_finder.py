@@ -110,6 +110,16 @@ def test_the_suggestion_is_the_steepest_descent_ignoring_a_blow_ups_last_tenth()
     assert r.min_loss_lr == r.lrs[int(np.argmin(r.smoothed))]
 
 
+def test_the_suggestion_comes_before_the_lowest_loss():
+    X, y = _regression()
+    # the main descent (steps 20-59) to the lowest loss, a rise, then a steeper dip (80-84)
+    curve = np.concatenate([np.full(20, 2.0), np.linspace(2.0, 1.0, 40), np.linspace(1.0, 1.6, 20),
+                            np.linspace(1.6, 1.2, 5), np.full(15, 1.2)])
+    r = nn.optim.lr_finder(_linear(), _scripted(curve), [(X, y)], num_iter=100)
+    assert not r.stopped_early and 55 <= list(r.lrs).index(r.min_loss_lr) <= 62
+    assert 20 <= list(r.lrs).index(r.suggestion) <= 59
+
+
 def test_restores_the_model_and_the_optimiser():
     X, y = _regression()
     model = nn.Sequential(nn.Linear(3, 4, dtype=np.float64), nn.BatchNorm1d(4, dtype=np.float64),
