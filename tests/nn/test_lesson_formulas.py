@@ -3,10 +3,14 @@ loss without the 1/2 (``half=False``). SGD's averaged momentum is in test_optim_
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 import autograd_lite as al
 import nn
 import nn.functional as F
+from autograd_lite.testing import gradcheck, gradgradcheck
+from autograd_lite.testing import strategies as S
 from gradcheck_helpers import check_grad, leaf
 
 rng = np.random.default_rng(0)
@@ -26,6 +30,16 @@ def test_swish_values_and_gradients(beta):
     assert not list(act.parameters())
     xt = leaf(x)
     check_grad(lambda: act(xt), [xt])
+
+
+@given(S.broadcastable_shapes(2), st.data())
+def test_swish_gradients_in_x_and_beta_to_second_order(shapes, data):
+    # 0-d, size-0 and broadcasting shapes; beta a Tensor as a learned one is
+    x = al.tensor(data.draw(S.arrays(shapes[0])), requires_grad=True)
+    beta = al.tensor(data.draw(S.arrays(shapes[1])), requires_grad=True)
+    assert gradcheck(F.swish, x, beta)
+    assert gradgradcheck(F.swish, x, beta)
+    assert gradgradcheck(lambda x: F.swish(x, 1.7), x)
 
 
 def test_swish_with_beta_one_is_silu():
