@@ -5,7 +5,8 @@ from far too small to far too large (Smith, "Cyclical Learning Rates for Trainin
 Neural Networks", 2017). The loss first stays flat (lr too small to matter), then
 falls, then blows up. A good lr is where the loss falls fastest: the steepest
 descent of the smoothed loss against log(lr). Another rule of thumb, a tenth of the
-lr at the lowest loss, is printed too.
+lr at the lowest loss, is printed too. The sweep, the suggestion and the plot are
+``nn.optim.lr_finder`` and its result's ``plot()``; this script runs them on MNIST.
 
     python examples/lr_range_test.py [--optimizer momentum] [--steps 300] [--out runs/examples]
 """
@@ -13,11 +14,7 @@ lr at the lowest loss, is printed too.
 from __future__ import annotations
 
 import argparse
-import math
 from pathlib import Path
-
-import numpy as np
-from matplotlib.figure import Figure
 
 import nn
 from nn.data import DataLoader
@@ -31,51 +28,17 @@ OPTIMIZERS = {
 }
 
 
-def centered_mean(x: np.ndarray, half: int) -> np.ndarray:
-    """Mean over a window of 2 half + 1 points centred on each point (shorter at the ends):
-    smooth without the lag of a running average, which would shift the curve to larger lrs."""
-    c = np.concatenate([[0.0], np.cumsum(x)])
-    i = np.arange(len(x))
-    lo, hi = np.maximum(i - half, 0), np.minimum(i + half + 1, len(x))
-    return (c[hi] - c[lo]) / (hi - lo)
-
-
 def lr_range_test(X, y, optimizer: str, start: float, end: float, steps: int, hidden: int,
-                  batch_size: int, seed: int = 0) -> dict:
-    """Run the sweep; returns the lrs tried, the raw and smoothed losses and suggestions."""
+                  batch_size: int, seed: int = 0) -> nn.optim.LRFinderResult:
+    """Run the sweep on a fresh two-layer network with ``nn.optim.lr_finder``."""
     model = two_layer_net(hidden, seed=seed)
     opt = OPTIMIZERS[optimizer](model.parameters())
-    lrs = start * (end / start) ** (np.arange(steps) / (steps - 1))
-    losses, avg, best = [], 0.0, math.inf
-    batches = iter(())
-    for k, lr in enumerate(lrs):
-        try:
-            xb, yb = next(batches)
-        except StopIteration:  # another pass over the data
-            batches = iter(DataLoader((X, y), batch_size, shuffle=True, seed=seed + k))
-            xb, yb = next(batches)
-        for group in opt.param_groups:
-            group["lr"] = float(lr)
-        loss = model.loss(model(xb), yb)
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-        value = loss.item()
-        losses.append(value)
-        avg = 0.9 * avg + 0.1 * value  # a running average, to stop once it has blown up
-        best = min(best, avg / (1 - 0.9 ** (k + 1)))
-        if not math.isfinite(value) or avg / (1 - 0.9 ** (k + 1)) > 4 * best:
-            break  # larger lrs only get worse
-    n = len(losses)
-    lrs, sm = lrs[:n], centered_mean(np.array(losses), max(1, steps // 30))
-    slope = np.gradient(sm, np.log(lrs)) if n > 2 else np.zeros(n)
-    # Ignore the last tenth: the blow-up makes the slope meaningless there.
-    steepest = float(lrs[int(np.argmin(slope[:max(1, n - n // 10)]))])
-    return {"lrs": lrs, "losses": np.array(losses), "smoothed": sm,
-            "steepest": steepest, "min_over_10": float(lrs[int(np.argmin(sm))] / 10)}
+    loader = DataLoader((X, y), batch_size, shuffle=True, seed=seed)
+    return nn.optim.lr_finder(model, model.loss, loader, opt, start_lr=start, end_lr=end,
+                              num_iter=steps)
 
 
-def main(argv: list[str] | None = None) -> dict:
+def main(argv: list[str] | None = None) -> nn.optim.LRFinderResult:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--optimizer", choices=sorted(OPTIMIZERS), default="momentum")
     parser.add_argument("--start", type=float, default=1e-5, help="first lr")
@@ -91,25 +54,16 @@ def main(argv: list[str] | None = None) -> dict:
     (X, y), _ = load_mnist(args.data, normalize=True, flatten=True)
     r = lr_range_test(X[:args.limit], y[:args.limit], args.optimizer, args.start, args.end,
                       args.steps, args.hidden, args.batch_size)
-    stopped = "early: the loss blew up" if len(r["lrs"]) < args.steps else "at the end"
-    print(f"{args.optimizer}: swept lr from {r['lrs'][0]:.1e} to {r['lrs'][-1]:.1e} in "
-          f"{len(r['lrs'])} steps (stopped {stopped})")
-    print(f"suggested lr (steepest descent): {r['steepest']:.3g}")
-    print(f"lowest-loss lr / 10:             {r['min_over_10']:.3g}")
+    stopped = "early: the loss blew up" if r.stopped_early else "at the end"
+    print(f"{args.optimizer}: swept lr from {r.lrs[0]:.1e} to {r.lrs[-1]:.1e} in "
+          f"{len(r.lrs)} steps (stopped {stopped})")
+    print(f"suggested lr (steepest descent): {r.suggestion:.3g}")
+    print(f"lowest-loss lr / 10:             {r.min_loss_lr / 10:.3g}")
 
-    fig = Figure(figsize=(8, 5), layout="constrained")
-    ax = fig.subplots()
-    ax.plot(r["lrs"], r["losses"], color="0.75", lw=1, label="loss per step")
-    ax.plot(r["lrs"], r["smoothed"], label="smoothed")
-    ax.axvline(r["steepest"], color="C3", ls="--", label=f"suggested lr {r['steepest']:.2g}")
-    ax.set(xscale="log", xlabel="learning rate", ylabel="training loss",
-           title=f"Learning-rate range test ({args.optimizer})",
-           ylim=(0, min(3 * r["smoothed"][0], np.nanmax(r["losses"]) * 1.05)))
-    ax.grid(alpha=0.3, which="both")
-    ax.legend()
+    ax = r.plot(title=f"Learning-rate range test ({args.optimizer})")
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    fig.savefig(out / "lr_range_test.png", dpi=100)
+    ax.figure.savefig(out / "lr_range_test.png", dpi=100)
     print(f"Plot: {out / 'lr_range_test.png'}")
     return r
 

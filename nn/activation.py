@@ -93,13 +93,35 @@ class Softplus(Module):
 
 
 class SiLU(Module):
-    """``x * sigmoid(x)`` (also called swish)."""
+    """``x * sigmoid(x)`` (``Swish`` with ``beta=1``)."""
 
     def forward(self, input: Any) -> al.Tensor:
         return F.silu(input)
 
 
-Swish = SiLU
+class Swish(Module):
+    """``x * sigmoid(beta * x)`` (Ramachandran et al., 2017). With the default
+    ``beta=1`` it is ``SiLU``. With ``learnable_beta=True``, ``beta`` is a
+    parameter (one number, initialised to ``beta``) trained with the others."""
+
+    def __init__(self, beta: float = 1.0, learnable_beta: bool = False, dtype: Any = None) -> None:
+        super().__init__()
+        if isinstance(beta, bool) or not isinstance(beta, (int, float, np.integer, np.floating)):
+            raise TypeError(f"Swish: beta must be a number, got {beta!r}")
+        if not isinstance(learnable_beta, bool):
+            raise TypeError(f"Swish: learnable_beta must be a bool, got {learnable_beta!r}")
+        self.learnable_beta = learnable_beta
+        if learnable_beta:
+            self.beta = Parameter(aligned_array((), dtype or al.get_default_dtype(), beta))
+        else:
+            self.beta = float(beta)
+
+    def forward(self, input: Any) -> al.Tensor:
+        return F.swish(input, self.beta)
+
+    def extra_repr(self) -> str:
+        beta = float(self.beta.data) if self.learnable_beta else self.beta
+        return f"beta={beta:g}, learnable_beta={self.learnable_beta}"
 
 
 class GELU(Module):
@@ -156,6 +178,6 @@ class LogSoftmax(Module):
 #: Activation modules by lower-case name, for builders such as ``MLP(activation='tanh')``.
 ACTIVATIONS: dict[str, type[Module]] = {
     "relu": ReLU, "leaky_relu": LeakyReLU, "elu": ELU, "prelu": PReLU, "sigmoid": Sigmoid,
-    "tanh": Tanh, "softplus": Softplus, "silu": SiLU, "swish": SiLU, "gelu": GELU, "mish": Mish,
+    "tanh": Tanh, "softplus": Softplus, "silu": SiLU, "swish": Swish, "gelu": GELU, "mish": Mish,
     "softmax": Softmax, "log_softmax": LogSoftmax,
 }

@@ -258,12 +258,21 @@ def softplus(input: Any, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
 
 
 def silu(input: Any) -> Tensor:
-    """SiLU / swish: ``x * sigmoid(x)``."""
+    """SiLU: ``x * sigmoid(x)`` (:func:`swish` with ``beta=1``)."""
     x = _t(input)
     return x * al.sigmoid(x)
 
 
-swish = silu
+def swish(input: Any, beta: Any = 1.0) -> Tensor:
+    """Swish (Ramachandran et al., 2017): ``x * sigmoid(beta * x)``. ``beta`` is a
+    number or a Tensor (a learned one: see ``nn.Swish(learnable_beta=True)``);
+    ``beta=1`` is :func:`silu`, and large ``beta`` approaches ReLU."""
+    x = _t(input)
+    if isinstance(beta, Tensor):
+        return x * al.sigmoid(beta * x)
+    if isinstance(beta, bool) or not isinstance(beta, (int, float, np.integer, np.floating)):
+        raise TypeError(f"swish: beta must be a number or a Tensor, got {type(beta).__name__}")
+    return x * al.sigmoid(x) if beta == 1 else x * al.sigmoid(x * float(beta))
 
 
 def gelu(input: Any, approximate: str = "none") -> Tensor:
@@ -636,11 +645,26 @@ def _embeddings(fn: str, *xs: Any) -> list[Tensor]:
 
 
 def contrastive_loss(x1: Any, x2: Any, target: Any, margin: float = 1.0,
-                     reduction: str = "mean") -> Tensor:
+                     reduction: str = "mean", half: bool = True) -> Tensor:
     """Contrastive loss (Hadsell, Chopra & LeCun, 2006) for embedding pairs:
     ``0.5 y d**2 + 0.5 (1 - y) max(0, margin - d)**2``, ``d = ||x1 - x2||_2``,
-    with ``y = 1`` for similar pairs and ``0`` for dissimilar ones."""
+    with ``y = 1`` for similar pairs and ``0`` for dissimilar ones.
+
+    The ``0.5`` is the paper's convention. ``half=False`` drops it:
+    ``y d**2 + (1 - y) max(0, margin - d)**2``, twice the value and the gradient
+    (the form many courses and TensorFlow Addons use). PyTorch has no contrastive
+    loss to follow.
+
+    >>> x1, x2 = np.zeros((2, 2)), np.array([[0.3, 0.4], [0.3, 0.4]])   # d = 0.5
+    >>> y = np.array([1.0, 0.0])              # similar (d**2 = 0.25), dissimilar ((1 - d)**2)
+    >>> round(contrastive_loss(x1, x2, y).item(), 6)              # (0.125 + 0.125) / 2
+    0.125
+    >>> round(contrastive_loss(x1, x2, y, half=False).item(), 6)  # (0.25 + 0.25) / 2
+    0.25
+    """
     _check_reduction(reduction, "contrastive_loss")
+    if not isinstance(half, bool):
+        raise TypeError(f"contrastive_loss: half must be a bool, got {half!r}")
     a, b = _embeddings("contrastive_loss", x1, x2)
     y = _target(target, a)
     if tuple(np.shape(y)) != a.shape[:-1]:
@@ -650,7 +674,8 @@ def contrastive_loss(x1: Any, x2: Any, target: Any, margin: float = 1.0,
     diff = a - b + 1e-6
     sq = (diff * diff).sum(axis=-1)  # d**2 without the sqrt, exact at d = 0
     h = al.relu(margin - d)
-    return _reduce(0.5 * (y * sq + (1.0 - y) * h * h), reduction)
+    loss = y * sq + (1.0 - y) * h * h
+    return _reduce(0.5 * loss if half else loss, reduction)
 
 
 def triplet_margin_loss(anchor: Any, positive: Any, negative: Any, margin: float = 1.0,

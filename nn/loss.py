@@ -176,14 +176,21 @@ class FocalLoss(_Loss):
 
 
 class ContrastiveLoss(_Loss):
-    """Contrastive loss for embedding pairs (target 1 = similar, 0 = dissimilar)."""
+    """Contrastive loss for embedding pairs (target 1 = similar, 0 = dissimilar):
+    ``0.5 y d**2 + 0.5 (1 - y) max(0, margin - d)**2``, without the ``0.5`` if
+    ``half=False`` (see :func:`nn.functional.contrastive_loss`)."""
 
-    def __init__(self, margin: float = 1.0, reduction: str = "mean") -> None:
+    def __init__(self, margin: float = 1.0, reduction: str = "mean", half: bool = True) -> None:
         super().__init__(reduction)
-        self.margin = margin
+        if not isinstance(half, bool):
+            raise TypeError(f"ContrastiveLoss: half must be a bool, got {half!r}")
+        self.margin, self.half = margin, half
 
     def forward(self, x1: Any, x2: Any, target: Any) -> al.Tensor:
-        return F.contrastive_loss(x1, x2, target, self.margin, self.reduction)
+        return F.contrastive_loss(x1, x2, target, self.margin, self.reduction, self.half)
+
+    def extra_repr(self) -> str:
+        return f"margin={self.margin}, reduction={self.reduction!r}, half={self.half}"
 
 
 class TripletMarginLoss(_Loss):

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import bisect
 import math
+import numbers
 from typing import Any, Callable, Sequence
 
 from .._checks import check_int
@@ -202,12 +203,16 @@ class LinearLR(LRScheduler):
     ``end_factor`` over ``total_iters`` epochs, then constant:
     ``lr = initial_lr * (start + (end - start) * min(epoch, total_iters) / total_iters)``
     alone. Chainable: each epoch multiplies the lr by the ratio of this epoch's
-    factor to the last one's."""
+    factor to the last one's.
+
+    ``start_factor=0`` (a warm-up from lr 0) is allowed here; PyTorch requires
+    ``start_factor > 0`` because its recursive form would stay at 0. Here the epoch
+    after a zero factor takes the closed form instead."""
 
     def __init__(self, optimizer: Optimizer, start_factor: float = 1.0 / 3, end_factor: float = 1.0,
                  total_iters: int = 5) -> None:
-        if not 0 < start_factor <= 1 or not 0 <= end_factor <= 1:
-            raise ValueError(f"LinearLR: need 0 < start_factor <= 1 and 0 <= end_factor <= 1, got "
+        if not 0 <= start_factor <= 1 or not 0 <= end_factor <= 1:
+            raise ValueError(f"LinearLR: need 0 <= start_factor <= 1 and 0 <= end_factor <= 1, got "
                              f"{start_factor}, {end_factor}")
         self.start_factor, self.end_factor = float(start_factor), float(end_factor)
         self.total_iters = check_int(total_iters, "total_iters", "LinearLR")
@@ -219,8 +224,11 @@ class LinearLR(LRScheduler):
             return [lr * start for lr in self._current()]
         if self._is_initial or e > self.total_iters:
             return self._current()
+        prev = self.total_iters * start + (e - 1) * (end - start)  # factor(e - 1) * total_iters
+        if prev == 0:  # a warm-up from 0: no ratio to the last factor, so the closed form
+            return self.lr_at(e)
         # factor(e) / factor(e - 1), written as PyTorch does so the lrs agree to the last bit
-        ratio = 1.0 + (end - start) / (self.total_iters * start + (e - 1) * (end - start))
+        ratio = 1.0 + (end - start) / prev
         return [lr * ratio for lr in self._current()]
 
     def lr_at(self, epoch: float) -> list[float]:
@@ -581,3 +589,56 @@ class ReduceLROnPlateau:
         if unknown:
             raise ValueError(f"ReduceLROnPlateau.load_state_dict: unexpected keys {unknown}")
         self.__dict__.update(state_dict)
+
+
+# ---- schedules PyTorch has no class for -------------------------------------------
+
+
+def _real(value: Any, name: str, owner: str, lo: float, hi: float = math.inf) -> float:
+    """``value`` as a float in [lo, hi], else a ValueError naming ``owner`` and ``name``."""
+    ok = isinstance(value, numbers.Real) and not isinstance(value, bool) and lo <= value <= hi
+    if not ok:
+        expected = f"in [{lo:g}, {hi:g}]" if hi < math.inf else f">= {lo:g}"
+        raise ValueError(f"{owner}: {name} must be a number {expected}, got {value!r}")
+    return float(value)
+
+
+class WarmupCosine(LRScheduler):
+    """Linear warm-up, then cosine annealing: the usual schedule for transformers,
+    in one scheduler. Step it once per batch (or per epoch: ``*_iters`` count
+    whatever you step).
+
+    ::
+
+        lr = initial_lr * (start_factor + (1 - start_factor) * e / warmup_iters)   e < warmup_iters
+        lr = eta_min + (initial_lr - eta_min) * (1 + cos(pi * f)) / 2              up to total_iters
+             with f = (e - warmup_iters) / (total_iters - warmup_iters)
+        lr = eta_min                                                               after total_iters
+
+    The warm-up starts from lr 0 by default (``start_factor=0``). Up to
+    ``total_iters`` this is ``SequentialLR([LinearLR(start_factor, total_iters=
+    warmup_iters), CosineAnnealingLR(T_max=total_iters - warmup_iters, eta_min)],
+    milestones=[warmup_iters])``; afterwards it stays at ``eta_min`` (the cosine
+    alone would rise again).
+    """
+
+    def __init__(self, optimizer: Optimizer, warmup_iters: int, total_iters: int,
+                 start_factor: float = 0.0, eta_min: float = 0.0) -> None:
+        self.warmup_iters = check_int(warmup_iters, "warmup_iters", "WarmupCosine", minimum=0)
+        self.total_iters = check_int(total_iters, "total_iters", "WarmupCosine")
+        if self.total_iters <= self.warmup_iters:
+            raise ValueError(f"WarmupCosine: total_iters ({total_iters}) must be larger than "
+                             f"warmup_iters ({warmup_iters})")
+        self.start_factor = _real(start_factor, "start_factor", "WarmupCosine", 0.0, 1.0)
+        self.eta_min = _real(eta_min, "eta_min", "WarmupCosine", 0.0)
+        super().__init__(optimizer)
+
+    def lr_at(self, epoch: float) -> list[float]:
+        w, s = self.warmup_iters, self.start_factor
+        if epoch < w:
+            return [b * (s + (1.0 - s) * epoch / w) for b in self.base_lrs]
+        frac = min(epoch - w, self.total_iters - w) / (self.total_iters - w)
+        return [_cosine(b, self.eta_min, frac) for b in self.base_lrs]
+
+
+__all__ += ["WarmupCosine"]

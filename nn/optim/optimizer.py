@@ -201,6 +201,12 @@ class Optimizer:
         raise NotImplementedError(f"{self._name} must implement _update()")
 
     # ---- state --------------------------------------------------------------
+    def _state_shape(self, key: str, p: al.Tensor) -> tuple[int, ...] | None:
+        """The shape of state array ``key`` of parameter ``p`` (checked by
+        :meth:`load_state_dict`), or None if ``p`` has no such state. The default
+        is ``p``'s shape; an optimiser with factored state (Adafactor) overrides it."""
+        return p.shape
+
     def state_dict(self) -> dict[str, Any]:
         """``{'state': {index: {...}}, 'param_groups': [{..., 'params': [index, ...]}]}``
         with parameters numbered in group order, as in PyTorch; arrays are copies."""
@@ -259,11 +265,17 @@ class Optimizer:
             for k, v in s.items():
                 if isinstance(v, (np.ndarray, al.Tensor)):
                     arr = v.data if isinstance(v, al.Tensor) else v
-                    if arr.shape != p.shape or arr.dtype != p.dtype:
-                        problems.append(f"parameter {idx} state {k!r}: expected shape {p.shape} dtype "
+                    shape = self._state_shape(k, p)
+                    if shape is None:
+                        problems.append(f"parameter {idx}: state {k!r} does not apply to a parameter "
+                                        f"of shape {p.shape} in {self._name}")
+                        continue
+                    if arr.shape != shape or arr.dtype != p.dtype:
+                        problems.append(f"parameter {idx} state {k!r}: expected shape {shape} dtype "
                                         f"{p.dtype}, got shape {arr.shape} dtype {arr.dtype}")
                         continue
-                    v = np.empty_like(p.data)  # a copy, in the parameter's memory order
+                    # A copy; one of the parameter's shape also takes its memory order.
+                    v = np.empty_like(p.data) if shape == p.shape else np.empty(shape, p.dtype)
                     v[...] = arr
                 entry[k] = v
             new_state[p] = entry

@@ -1,4 +1,5 @@
-"""SGD, Adagrad, RMSprop, Adam, AdamW, NAdam, Lion and AdaBelief.
+"""SGD, Adagrad, RMSprop, Adam, AdamW, NAdam, Lion and AdaBelief (more in
+``adaptive.py`` and ``layerwise.py``).
 
 Each ``_update`` follows the algorithm in its docstring (PyTorch's documented
 pseudo-code where PyTorch has the optimiser, the paper's otherwise), with
@@ -82,6 +83,16 @@ class SGD(Optimizer):
         if momentum:  b = g (first step) else momentum * b + (1 - dampening) * g
                       g = g + momentum * b if nesterov else b
         p = p - lr * g
+
+    The default (``dampening=0``) sums the gradients: ``b = momentum * b + g``.
+    ``dampening=momentum`` averages them instead, ``b = beta * b + (1 - beta) * g``
+    with ``beta = momentum`` (the "averaged" momentum of some courses; its steps
+    are ``1 - beta`` times smaller, so it wants an lr ``1 / (1 - beta)`` times
+    larger). As in PyTorch, the first step sets ``b = g`` undamped; a course's
+    ``b = 0`` start (so ``b = (1 - beta) g`` after one step) is had by giving each
+    parameter a zero buffer before the first step,
+    ``opt.state[p] = {"momentum_buffer": np.zeros_like(p.data)}``. The two buffers
+    differ by ``beta**t * g_1`` after ``t`` steps.
     """
 
     state_keys = ("momentum_buffer",)
@@ -94,6 +105,7 @@ class SGD(Optimizer):
     def _validate(self, group: dict[str, Any]) -> None:
         super()._validate(group)
         _nonneg(self, group, "momentum", "weight_decay")
+        self._check(group, "dampening", lambda v: 0 <= v <= 1, "a number in [0, 1]")
         if group["nesterov"] and (group["momentum"] <= 0 or group["dampening"] != 0):
             raise ValueError(f"SGD: Nesterov momentum needs momentum > 0 and dampening = 0; got "
                              f"momentum={group['momentum']}, dampening={group['dampening']}")
@@ -121,7 +133,9 @@ class SGD(Optimizer):
         if mu:
             buf = state.get("momentum_buffer")
             if buf is None:
-                buf = state["momentum_buffer"] = g.copy(order="K")  # in g's memory order
+                # In g's memory order; np.array, not g.copy(): with weight decay a 0-d
+                # parameter's g is a NumPy scalar, and the buffer must be an array.
+                buf = state["momentum_buffer"] = np.array(g, order="K")
             else:
                 buf *= mu
                 buf += (1.0 - damp) * g

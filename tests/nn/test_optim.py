@@ -186,12 +186,15 @@ def test_trajectory_matches_the_published_algorithm(cls, ref, hp0, hp1):
 
 
 ALL = [optim.SGD, optim.Adagrad, optim.RMSprop, optim.Adam, optim.AdamW, optim.NAdam, optim.Lion,
-       optim.AdaBelief]
+       optim.AdaBelief, optim.Adamax, optim.RAdam, optim.Adafactor, optim.LAMB, optim.LARS]
 RICH = {optim.SGD: dict(momentum=0.9, nesterov=True, weight_decay=0.1),
         optim.RMSprop: dict(centered=True, momentum=0.5, weight_decay=0.1),
         optim.Adam: dict(amsgrad=True, weight_decay=0.1), optim.AdamW: dict(amsgrad=True),
         optim.NAdam: dict(weight_decay=0.1), optim.Lion: dict(weight_decay=0.1),
-        optim.AdaBelief: dict(weight_decay=0.1), optim.Adagrad: dict(weight_decay=0.1, lr_decay=0.1)}
+        optim.AdaBelief: dict(weight_decay=0.1), optim.Adagrad: dict(weight_decay=0.1, lr_decay=0.1),
+        optim.Adamax: dict(weight_decay=0.1), optim.RAdam: dict(weight_decay=0.1),
+        optim.Adafactor: dict(weight_decay=0.1), optim.LAMB: dict(weight_decay=0.1),
+        optim.LARS: dict(weight_decay=0.1)}
 
 
 @pytest.mark.parametrize("cls", ALL)
@@ -205,7 +208,8 @@ def test_float32_parameters_stay_float32_and_are_updated_in_place(cls):
         opt.step()
     assert p.data is data and p.dtype == np.float32
     arrays = [v for v in opt.state[p].values() if isinstance(v, np.ndarray)]
-    assert arrays and all(a.dtype == np.float32 and a.shape == (3, 2) for a in arrays)
+    assert arrays and all(a.dtype == np.float32 and a.shape == opt._state_shape(k, p)
+                          for k, a in opt.state[p].items() if isinstance(a, np.ndarray))
     assert not np.allclose(p.data, np.random.default_rng(0).standard_normal((3, 2)))
 
 
@@ -236,8 +240,10 @@ def test_state_arrays_follow_a_column_major_parameters_order(cls):
     fresh = cls([p], lr=0.01, **RICH[cls])
     fresh.load_state_dict(saved)
     for o in (opt, fresh):
-        arrays = [v for v in o.state[p].values() if isinstance(v, np.ndarray)]
-        assert arrays and all(a.flags.f_contiguous and not a.flags.c_contiguous for a in arrays)
+        # (Adafactor's factored state, of shapes (3, 1) and (1, 4), is both.)
+        arrays = [v for v in o.state[p].values() if isinstance(v, np.ndarray) and v.shape == p.shape]
+        assert all(a.flags.f_contiguous and not a.flags.c_contiguous for a in arrays)
+        assert arrays or cls is optim.Adafactor
     assert p.data.flags.f_contiguous
 
 
