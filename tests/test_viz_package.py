@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 import autograd_lite as al
-from autograd_lite import engine
+from autograd_lite import hooks
 
 PUBLIC = ["GradStats", "GradRecord", "record", "Graph", "DrawnNode", "DrawnEdge", "Cluster",
           "draw", "to_dot", "render", "render_script", "mlp_example", "render_example",
@@ -153,7 +153,7 @@ if len(sys.argv) > 3:
 
 def _interpreter_state():
     return (sys.argv, list(sys.argv), sys.path, list(sys.path), sys.modules["__main__"],
-            list(engine.backward_hooks))
+            hooks.backward_hooks())
 
 
 @pytest.mark.parametrize("error", ["RuntimeError", "SystemExit"])
