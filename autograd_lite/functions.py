@@ -126,5 +126,36 @@ ARRAY_FUNCTIONS: dict[Any, Callable[..., Any]] = {
 NONDIFF_FUNCTIONS = {
     np.shape, np.ndim, np.size, np.zeros_like, np.ones_like, np.empty_like, np.full_like,
     np.isclose, np.allclose, np.array_equal, np.argmax, np.argmin, np.any, np.all,
-    np.count_nonzero, np.result_type, np.array2string, np.array_repr, np.sort, np.argsort,
+    np.count_nonzero, np.result_type, np.array2string, np.array_repr, np.argsort,
 }
+#: What to use on Tensors instead of a NumPy function that has no Tensor version, where
+#: something differentiable exists (by the name the error message shows).
+ALTERNATIVES: dict[str, str] = {
+    "np.flip": "indexing with a reversed slice (t[::-1], t[:, ::-1])",
+    "np.dot": "al.matmul (t @ u)",
+    "np.linalg.norm": "al.sqrt(al.sum(t * t))",
+    "np.square": "t * t",
+    "np.reciprocal": "1 / t",
+    "np.diff": "a difference of slices (t[1:] - t[:-1])",
+    "np.hstack": "al.concatenate",
+    "np.vstack": "al.concatenate",
+    "np.average": "al.mean",
+    "np.add.reduce": "al.sum",
+    "np.maximum.reduce": "al.max",
+    "np.minimum.reduce": "al.min",
+}
+
+
+def unsupported(name: str) -> TypeError:
+    """The error for NumPy function ``name`` (``"np.cumsum"``) called on a Tensor."""
+    instead = ALTERNATIVES.get(name)
+    return TypeError(f"{name} is not supported by autograd_lite" + (
+        f"; use {instead} instead, or" if instead else " (it has no differentiable version);")
+        + " call it on t.numpy() if you do not need the gradient")
+
+
+def numpy_name(func: Any) -> str:
+    """``np.linalg.norm`` for numpy.linalg.norm: the name a user wrote."""
+    module = getattr(func, "__module__", None) or "numpy"
+    return "np" + module[len("numpy"):] + "." + func.__name__ if module.startswith("numpy") \
+        else f"{module}.{func.__name__}"

@@ -415,17 +415,17 @@ class Tensor:
     # ---- NumPy interoperability ---------------------------------------------
     def __array_ufunc__(self, ufunc: np.ufunc, method: str, *inputs: Any, **kwargs: Any) -> Any:
         from . import functions
-        if method != "__call__" or kwargs:
-            raise TypeError(f"np.{ufunc.__name__}" + ("" if method == "__call__" else f".{method}")
-                            + f"{' with ' + ', '.join(kwargs) if kwargs else ''} is not supported "
-                            f"on Tensors; use the autograd_lite function or t.numpy()")
+        name = f"np.{ufunc.__name__}"
+        if method != "__call__":
+            raise functions.unsupported(f"{name}.{method}")
+        if kwargs:
+            raise functions.unsupported(f"{name} with the keyword {', '.join(kwargs)}")
         fn = functions.UFUNCS.get(ufunc.__name__)
         if fn is not None:
             return fn(*inputs)
         if ufunc.__name__ in functions.NONDIFF_UFUNCS:
             return Tensor._make(np.asarray(ufunc(*[_data(i) for i in inputs])), None)
-        raise TypeError(f"np.{ufunc.__name__} has no differentiable version in autograd_lite; "
-                        f"call it on t.numpy() if you do not need its gradient")
+        raise functions.unsupported(name)
 
     def __array_function__(self, func: Any, types: Any, args: Any, kwargs: Any) -> Any:
         from . import functions
@@ -434,8 +434,7 @@ class Tensor:
             return fn(*args, **kwargs)
         if func in functions.NONDIFF_FUNCTIONS:
             return func(*_data_tree(args), **_data_tree(kwargs))
-        raise TypeError(f"np.{func.__name__} is not supported on Tensors; use the autograd_lite "
-                        f"function of that name, or call it on t.numpy() (no gradient)")
+        raise functions.unsupported(functions.numpy_name(func))
 
 
 

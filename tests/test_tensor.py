@@ -95,10 +95,35 @@ def test_numpy_functions_dispatch_to_differentiable_ops():
 
 
 def test_numpy_function_without_a_gradient_is_refused_clearly():
-    with pytest.raises(TypeError, match="np.cumsum is not supported on Tensors"):
+    with pytest.raises(TypeError, match="np.cumsum is not supported by autograd_lite"):
         np.cumsum(Tensor([1.0, 2.0]))
     with pytest.raises(TypeError, match="np.arctan"):
         np.arctan(Tensor([1.0]))
+
+
+# Every NumPy function answered on a Tensor's data, with no graph: each result must be
+# one no gradient could flow through (bools, ints, text, shapes) or one that does not
+# depend on the values (the *_like constructors). A new entry needs a row here.
+_NONDIFF_CALLS = {
+    np.shape: (), np.ndim: (), np.size: (), np.zeros_like: (), np.ones_like: (),
+    np.empty_like: (), np.full_like: (2.0,), np.isclose: (1.0,), np.allclose: (1.0,),
+    np.array_equal: ([1.0, 2.0],), np.argmax: (), np.argmin: (), np.any: (), np.all: (),
+    np.count_nonzero: (), np.result_type: (), np.array2string: (), np.array_repr: (),
+    np.argsort: (),
+}
+_VALUE_FREE = {np.zeros_like, np.ones_like, np.empty_like, np.full_like}
+
+
+def test_numpy_functions_answered_without_a_graph_return_nothing_that_needs_one():
+    from autograd_lite.functions import NONDIFF_FUNCTIONS
+    assert NONDIFF_FUNCTIONS == set(_NONDIFF_CALLS)
+    t = Tensor([2.0, 1.0], requires_grad=True)
+    for fn, args in _NONDIFF_CALLS.items():
+        out = fn(t, *args)
+        if fn not in _VALUE_FREE:
+            assert np.asarray(out).dtype.kind not in "fc", fn.__name__
+    with pytest.raises(TypeError, match="np.sort is not supported by autograd_lite"):
+        np.sort(t)  # sorted values would need a gradient: refused, never a detached array
 
 
 def test_comparisons_return_bool_tensors_without_graph():

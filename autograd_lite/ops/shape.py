@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .base import Op, normalize_axis
+from .base import Op, normalize_axis, shape_arg
 
 
 class _ShapeOp(Op):
@@ -40,7 +40,7 @@ class Reshape(_ShapeOp):
             return np.reshape(x, shape)
         except ValueError:
             raise ValueError(f"reshape: cannot reshape an input of shape {x.shape} "
-                             f"({x.size} elements) into shape {tuple(shape)}") from None
+                             f"({x.size} elements) into shape {shape_arg(shape)}") from None
 
     @staticmethod
     def vjp(g, out, x, shape=None):
@@ -125,7 +125,7 @@ class BroadcastTo(_ShapeOp):
             return np.broadcast_to(x, shape)
         except ValueError:
             raise ValueError(f"broadcast_to: cannot broadcast shape {x.shape} to "
-                             f"{tuple(np.atleast_1d(shape))}") from None
+                             f"{shape_arg(shape)}") from None
 
     @staticmethod
     def vjp(g, out, x, shape=None):
