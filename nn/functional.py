@@ -231,7 +231,9 @@ def prelu(input: Any, weight: Any) -> Tensor:
     x, a = _t(input), _t(weight)
     if a.ndim != 1:
         raise ValueError(f"prelu: weight must be 1-D (one slope or one per channel), got {a.shape}")
-    if a.shape[0] != 1:
+    if a.shape[0] == 1:
+        a = a.reshape(())  # a 0-d slope, so a 0-d input stays 0-d (as in PyTorch)
+    else:
         if x.ndim < 2 or x.shape[1] != a.shape[0]:
             raise ValueError(f"prelu: {a.shape[0]} slopes need input with {a.shape[0]} channels "
                              f"on axis 1, got input of shape {x.shape}")

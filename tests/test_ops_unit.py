@@ -143,3 +143,33 @@ def test_linear_weight_gradient_has_the_weights_layout():
         np.testing.assert_allclose(a, c, rtol=1e-12, atol=1e-12)
     with pytest.raises(ValueError, match=r"linear: expected x of shape \(\.\.\., in\).*x \(5, 2\)"):
         al.linear(Tensor(np.ones((5, 2))), w, b)
+
+
+# Rows whose values are all equal (zero variance) next to ordinary ones.
+_FLAT_ROWS = np.array([[1.0, 1.0, 1.0], [2.0, -1.0, 0.5], [0.0, 0.0, 0.0], [3.0, 3.0, 4.0]])
+
+
+@pytest.mark.parametrize("name", ["std", "var"])
+@pytest.mark.parametrize("axis, keepdims", [(-1, False), (1, True), (None, False)])
+@pytest.mark.parametrize("ddof", [0, 1])
+def test_std_and_var_at_zero_variance_match_torch_to_second_order(name, axis, keepdims, ddof):
+    # std has no slope where every value is equal (sqrt at 0); PyTorch and HIPS
+    # autograd take it as 0 there, and so must we: never NaN.
+    torch = pytest.importorskip("torch")
+    x = _FLAT_ROWS if axis is not None else np.full((2, 3), 0.5)
+    rng = np.random.default_rng(0)
+    w = rng.standard_normal(x.shape)
+    t = Tensor(x, requires_grad=True)
+    out = getattr(al, name)(t, axis=axis, ddof=ddof, keepdims=keepdims)
+    u = rng.standard_normal(out.shape)
+    (g,) = al.gradients(out, t, u, create_graph=True)
+    (gg,) = al.gradients((g * w).sum(), t)
+    tx = torch.tensor(x, requires_grad=True)
+    dims = {} if axis is None else {"dim": axis, "keepdim": keepdims}
+    tout = getattr(torch, name)(tx, correction=ddof, **dims)
+    (tg,) = torch.autograd.grad(tout, tx, torch.tensor(u), create_graph=True)
+    (tgg,) = torch.autograd.grad((tg * torch.tensor(w)).sum(), tx)
+    np.testing.assert_allclose(out.data, tout.detach().numpy(), atol=1e-12)
+    assert np.isfinite(g.data).all() and np.isfinite(gg).all()
+    np.testing.assert_allclose(g.data, tg.detach().numpy(), atol=1e-12)
+    np.testing.assert_allclose(gg, tgg.numpy(), atol=1e-12)
