@@ -197,3 +197,16 @@ def test_numpy_functions_without_a_tensor_version_are_refused_honestly(call, nam
         out = alternative(t)
         assert isinstance(out, Tensor) and out.requires_grad
         np.testing.assert_allclose(out.data, call(t.numpy()))
+
+
+@pytest.mark.parametrize("pad_width, kind, message", [
+    (((1, 1), (1, 1), (1, 1)), ValueError,
+     r"pad: pad_width \(\(1, 1\), \(1, 1\), \(1, 1\)\) does not give a \(before, after\) width "
+     r"for each axis of an input of shape \(2, 3\)"),
+    ((np.int64(1),) * 3, ValueError, r"pad: pad_width \(1, 1, 1\) does not give"),
+    (-1, ValueError, "pad: pad_width must not be negative, got -1"),
+    (1.5, TypeError, "pad: pad_width must be integers, got 1.5"),
+])
+def test_pad_names_a_pad_width_it_cannot_read(pad_width, kind, message):
+    with pytest.raises(kind, match=message):
+        al.pad(Tensor(np.ones((2, 3))), pad_width)
