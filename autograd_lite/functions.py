@@ -12,7 +12,7 @@ import numpy as np
 from .engine import apply
 from .ops import Op
 from .ops.index import GetItem
-from .tensor import Tensor, get_default_dtype
+from .tensor import Tensor, as_tensor, get_default_dtype
 
 
 class _OpFunction(functools.partial):
@@ -60,7 +60,7 @@ def flatten(x: Any) -> Tensor:
 def split(x: Any, indices_or_sections: int | Sequence[int], axis: int = 0) -> list[Tensor]:
     """Split ``x`` along ``axis`` as :func:`numpy.split` does; each part is a slice
     (a ``getitem``), so the parts' gradients scatter back into place."""
-    x = x if isinstance(x, Tensor) else Tensor(x)
+    x = as_tensor(x)  # a list holding Tensors is recorded as their stack
     if not -x.ndim <= axis < x.ndim:
         raise np.exceptions.AxisError(f"split: axis {axis} is out of bounds for shape {x.shape}")
     ax, n = axis % x.ndim, x.shape[axis]

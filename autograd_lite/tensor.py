@@ -69,7 +69,35 @@ def as_tensor(value: Any, like: np.dtype | None = None) -> Tensor:
         return value
     if isinstance(value, (np.ndarray, np.generic)):
         return Tensor._make(np.asarray(value), None)
+    if isinstance(value, (list, tuple)) and _holds_tensor(value):
+        return _stack(value, like or _first_float_dtype(value))
     return Tensor(value)
+
+
+def _holds_tensor(seq: list | tuple) -> bool:
+    return any(isinstance(v, Tensor) or isinstance(v, (list, tuple)) and _holds_tensor(v)
+               for v in seq)
+
+
+def _first_float_dtype(seq: list | tuple) -> np.dtype | None:
+    for v in seq:
+        dt = _first_float_dtype(v) if isinstance(v, (list, tuple)) else \
+            v.dtype if isinstance(v, Tensor) and v.dtype.kind == "f" else None
+        if dt is not None:
+            return dt
+    return None
+
+
+def _stack(seq: list | tuple, like: np.dtype | None) -> Tensor:
+    """A (nested) list holding Tensors, as the array NumPy would make of it but recorded,
+    a stack of stacks: converted through ``__array__`` instead, the Tensors would be
+    silently cut from the graph (``al.mean([x, x + 2])`` had gradient 0)."""
+    parts = [as_tensor(v, like) for v in seq]
+    if len({p.shape for p in parts}) > 1:
+        shapes = ", ".join(str(p.shape) for p in parts)
+        raise ValueError(f"a list holding Tensors is recorded as their stack, but its entries "
+                         f"have shapes {shapes}; they must be equal")
+    return apply(shape_ops.Stack, parts)
 
 
 class Tensor:

@@ -208,6 +208,25 @@ class DtypeConstants(dict):
         return const
 
 
+def constant(value: Any, op: str, name: str, instead: str = "") -> Any:
+    """A param the op reads as numbers (a bound, a fill value, a slope), with any Tensor
+    in it (also inside lists and tuples) replaced by its array. Params are constants, so
+    a Tensor that requires grad is refused: its gradient would silently be lost."""
+    cls = type(value)
+    if value is None or cls is float or cls is int:  # the usual case, first: clip's bounds
+        return value
+    tensor = Op._tensor_type
+    if isinstance(value, (list, tuple)):
+        return type(value)(constant(v, op, name, instead) for v in value)
+    if tensor is None or not isinstance(value, tensor):
+        return value
+    if value.requires_grad:
+        raise TypeError(f"{op}: {name} is a Tensor that requires grad, but {name} is a constant "
+                        f"parameter and gets no gradient; pass {name}=t.detach() if it needs none"
+                        + (f", or {instead}" if instead else ""))
+    return value.data
+
+
 def plain(value: Any) -> Any:
     """``value`` for an error message, with NumPy integers as Python ints (also inside
     tuples, lists and integer arrays, which become tuples): a shape then prints as

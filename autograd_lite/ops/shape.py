@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .base import Op, normalize_axis, plain, shape_arg
+from .base import Op, constant, normalize_axis, plain, shape_arg
 
 
 class _ShapeOp(Op):
@@ -293,7 +293,8 @@ class Pad(_ShapeOp):
         shape = draw.shape(max_side=3)
         # Every spelling NumPy reads: one width for every side, (n,), one (before,
         # after) pair flat or nested, and per axis a pair or (n,).
-        forms = ["int", "(n,)", "pair", "((b, a),)"] + (["per axis", "per axis (n,)"] if shape else [])
+        forms = ["int", "(n,)", "pair", "((b, a),)"]
+        forms += ["per axis", "per axis (n,)"] if shape else []
         form, w = draw.sampled_from(forms), lambda: draw.integers(0, 2)  # noqa: E731
         if form == "int":
             widths = w()
@@ -313,8 +314,10 @@ class Pad(_ShapeOp):
     def forward(x, pad_width=0, mode="constant", constant_values=0):
         if mode != "constant":
             raise ValueError(f"pad: only mode='constant' is differentiable here, got {mode!r}")
-        widths = _pad_widths(pad_width, x.shape) or 0  # a 0-d x: no axes, and () is no width to np.pad
-        return np.pad(x, widths, mode="constant", constant_values=constant_values)
+        # A 0-d x has no axes, and np.pad reads () as no width at all: 0 instead.
+        widths = _pad_widths(pad_width, x.shape) or 0
+        return np.pad(x, widths, mode="constant",
+                      constant_values=constant(constant_values, "pad", "constant_values"))
 
     @staticmethod
     def vjp(g, out, x, pad_width=0, mode="constant", constant_values=0):
