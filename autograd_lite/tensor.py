@@ -81,7 +81,35 @@ def as_tensor(value: Any, like: np.dtype | None = None) -> Tensor:
         return value
     if isinstance(value, (np.ndarray, np.generic)):
         return Tensor._make(np.asarray(value), None)
+    if isinstance(value, (list, tuple)) and _holds_tensor(value):
+        return _stack(value, like or _first_float_dtype(value))
     return Tensor(value)
+
+
+def _holds_tensor(seq: list | tuple) -> bool:
+    return any(isinstance(v, Tensor) or isinstance(v, (list, tuple)) and _holds_tensor(v)
+               for v in seq)
+
+
+def _first_float_dtype(seq: list | tuple) -> np.dtype | None:
+    for v in seq:
+        dt = _first_float_dtype(v) if isinstance(v, (list, tuple)) else \
+            v.dtype if isinstance(v, Tensor) and v.dtype.kind == "f" else None
+        if dt is not None:
+            return dt
+    return None
+
+
+def _stack(seq: list | tuple, like: np.dtype | None) -> Tensor:
+    """A (nested) list holding Tensors, as the array NumPy would make of it but recorded,
+    a stack of stacks: converted through ``__array__`` instead, the Tensors would be
+    silently cut from the graph (``al.mean([x, x + 2])`` had gradient 0)."""
+    parts = [as_tensor(v, like) for v in seq]
+    if len({p.shape for p in parts}) > 1:
+        shapes = ", ".join(str(p.shape) for p in parts)
+        raise ValueError(f"a list holding Tensors is recorded as their stack, but its entries "
+                         f"have shapes {shapes}; they must be equal")
+    return apply(shape_ops.Stack, parts)
 
 
 class Tensor:
@@ -426,17 +454,17 @@ class Tensor:
 
     # ---- NumPy interoperability ---------------------------------------------
     def __array_ufunc__(self, ufunc: np.ufunc, method: str, *inputs: Any, **kwargs: Any) -> Any:
-        if method != "__call__" or kwargs:
-            raise TypeError(f"np.{ufunc.__name__}" + ("" if method == "__call__" else f".{method}")
-                            + f"{' with ' + ', '.join(kwargs) if kwargs else ''} is not supported "
-                            f"on Tensors; use the autograd_lite function or t.numpy()")
+        where = f"np.{ufunc.__name__}"
+        if method != "__call__":
+            raise unsupported(f"{where}.{method}")
+        if kwargs:
+            raise unsupported(f"{where} with the keyword {', '.join(kwargs)}")
         name = UFUNC_OPS.get(ufunc.__name__)
         if name is not None:
             return apply(Op.registry[name], *inputs)
         if ufunc.__name__ in NONDIFF_UFUNCS:
             return Tensor._make(np.asarray(ufunc(*[_data(i) for i in inputs])), None)
-        raise TypeError(f"np.{ufunc.__name__} has no differentiable version in autograd_lite; "
-                        f"call it on t.numpy() if you do not need its gradient")
+        raise unsupported(where)
 
     def __array_function__(self, func: Any, types: Any, args: Any, kwargs: Any) -> Any:
         name = ARRAY_FUNCTION_OPS.get(func)
@@ -448,8 +476,7 @@ class Tensor:
             return apply(shape_ops.Reshape, *args, shape=(-1,), **kwargs)
         if func in NONDIFF_FUNCTIONS:
             return func(*_data_tree(args), **_data_tree(kwargs))
-        raise TypeError(f"np.{func.__name__} is not supported on Tensors; use the autograd_lite "
-                        f"function of that name, or call it on t.numpy() (no gradient)")
+        raise unsupported(numpy_name(func))
 
     @staticmethod
     def _record(op: type[Op], *args: Any, **params: Any) -> Tensor:
@@ -480,14 +507,45 @@ ARRAY_FUNCTION_OPS: dict[Any, str] = {
 NONDIFF_FUNCTIONS = {
     np.shape, np.ndim, np.size, np.zeros_like, np.ones_like, np.empty_like, np.full_like,
     np.isclose, np.allclose, np.array_equal, np.argmax, np.argmin, np.any, np.all,
-    np.count_nonzero, np.result_type, np.array2string, np.array_repr, np.sort, np.argsort,
+    np.count_nonzero, np.result_type, np.array2string, np.array_repr, np.argsort,
 }
+#: What to use on Tensors instead of a NumPy function that has no Tensor version, where
+#: something differentiable exists (by the name the error message shows).
+ALTERNATIVES: dict[str, str] = {
+    "np.flip": "indexing with a reversed slice (t[::-1], t[:, ::-1])",
+    "np.dot": "al.matmul (t @ u)",
+    "np.linalg.norm": "al.sqrt(al.sum(t * t))",
+    "np.square": "t * t",
+    "np.reciprocal": "1 / t",
+    "np.diff": "a difference of slices (t[1:] - t[:-1])",
+    "np.hstack": "al.concatenate",
+    "np.vstack": "al.concatenate",
+    "np.average": "al.mean",
+    "np.add.reduce": "al.sum",
+    "np.maximum.reduce": "al.max",
+    "np.minimum.reduce": "al.min",
+}
+
+
+def unsupported(name: str) -> TypeError:
+    """The error for NumPy function ``name`` (``"np.cumsum"``) called on a Tensor."""
+    instead = ALTERNATIVES.get(name)
+    return TypeError(f"{name} is not supported by autograd_lite" + (
+        f"; use {instead} instead, or" if instead else " (it has no differentiable version);")
+        + " call it on t.numpy() if you do not need the gradient")
+
+
+def numpy_name(func: Any) -> str:
+    """``np.linalg.norm`` for numpy.linalg.norm: the name a user wrote."""
+    module = getattr(func, "__module__", None) or "numpy"
+    return "np" + module[len("numpy"):] + "." + func.__name__ if module.startswith("numpy") \
+        else f"{module}.{func.__name__}"
 
 
 def split(x: Any, indices_or_sections: int | Sequence[int], axis: int = 0) -> list[Tensor]:
     """Split ``x`` along ``axis`` as :func:`numpy.split` does; each part is a slice
     (a ``getitem``), so the parts' gradients scatter back into place."""
-    x = x if isinstance(x, Tensor) else Tensor(x)
+    x = as_tensor(x)  # a list holding Tensors is recorded as their stack
     if not -x.ndim <= axis < x.ndim:
         raise np.exceptions.AxisError(f"split: axis {axis} is out of bounds for shape {x.shape}")
     ax, n = axis % x.ndim, x.shape[axis]

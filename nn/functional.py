@@ -190,11 +190,12 @@ def layer_norm(input: Any, normalized_shape: int | Sequence[int], weight: Any = 
     """Normalise over the last ``len(normalized_shape)`` axes of each sample:
     ``y = (x - mean) / sqrt(var + eps) * weight + bias`` (biased variance)."""
     x = _t(input)
-    shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
+    shape = (normalized_shape,) if isinstance(normalized_shape, (int, np.integer)) \
+        else tuple(normalized_shape)
     k = len(shape)
     if k == 0 or x.shape[x.ndim - k:] != shape or x.ndim < k:
         raise ValueError(f"layer_norm: input of shape {x.shape} does not end with "
-                         f"normalized_shape {shape}")
+                         f"normalized_shape {tuple(np.asarray(shape).tolist())}")  # plain ints
     axes = tuple(range(x.ndim - k, x.ndim))
     mean = x.mean(axis=axes, keepdims=True)
     var = x.var(axis=axes, keepdims=True)
@@ -230,7 +231,9 @@ def prelu(input: Any, weight: Any) -> Tensor:
     x, a = _t(input), _t(weight)
     if a.ndim != 1:
         raise ValueError(f"prelu: weight must be 1-D (one slope or one per channel), got {a.shape}")
-    if a.shape[0] != 1:
+    if a.shape[0] == 1:
+        a = a.reshape(())  # a 0-d slope, so a 0-d input stays 0-d (as in PyTorch)
+    else:
         if x.ndim < 2 or x.shape[1] != a.shape[0]:
             raise ValueError(f"prelu: {a.shape[0]} slopes need input with {a.shape[0]} channels "
                              f"on axis 1, got input of shape {x.shape}")

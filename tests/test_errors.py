@@ -147,3 +147,67 @@ def test_forward_saving_and_a_saved_keyword_must_come_together():
             def vjp(g, out, x, saved=None):
                 return (g,)
     assert "test_half_saving" not in al.Op.registry
+
+
+@pytest.mark.parametrize("call, shape_text", [
+    (lambda x: al.broadcast_to(x, np.array([2])), "(2,)"),
+    (lambda x: np.broadcast_to(x, (np.int64(2),)), "(2,)"),
+    (lambda x: al.broadcast_to(x, np.int64(2)), "(2,)"),
+    (lambda x: al.reshape(x, np.array([4, 2])), "(4, 2)"),
+    (lambda x: al.reshape(x, 7), "(7,)"),  # an int shape means (7,), as in NumPy
+    (lambda x: al.sum(x, axis=np.int64(5)), "axis 5"),
+    (lambda x: al.mean(x, axis=(np.int64(0), np.int64(0))), "repeated axis in (0, 0)"),
+])
+def test_shape_and_axis_errors_print_plain_ints(call, shape_text):
+    with pytest.raises((ValueError, np.exceptions.AxisError)) as err:
+        call(Tensor(np.ones((2, 3))))
+    assert shape_text in str(err.value) and "np.int" not in str(err.value)
+
+
+# (NumPy call, the name the error shows, the alternative it suggests (None: none
+# exists) and that alternative written out, which must give NumPy's answer).
+@pytest.mark.parametrize("call, name, instead, alternative", [
+    (np.cumsum, "np.cumsum", None, None),
+    (np.sort, "np.sort", None, None),
+    (np.prod, "np.prod", None, None),
+    (np.linalg.norm, "np.linalg.norm", "al.sqrt(al.sum(t * t))", lambda t: al.sqrt(al.sum(t * t))),
+    (np.flip, "np.flip", "t[::-1]", lambda t: t[::-1]),
+    (lambda t: np.dot(t, t), "np.dot", "al.matmul (t @ u)", lambda t: al.matmul(t, t)),
+    (np.add.reduce, "np.add.reduce", "al.sum", al.sum),
+    (np.maximum.reduce, "np.maximum.reduce", "al.max", al.max),
+    (np.add.accumulate, "np.add.accumulate", None, None),
+    (np.square, "np.square", "t * t", lambda t: t * t),
+    (np.reciprocal, "np.reciprocal", "1 / t", lambda t: 1 / t),
+    (np.diff, "np.diff", "t[1:] - t[:-1]", lambda t: t[1:] - t[:-1]),
+    (np.arctan, "np.arctan", None, None),
+    (lambda t: np.exp(t, out=np.empty(3)), "np.exp with the keyword out", None, None),
+])
+def test_numpy_functions_without_a_tensor_version_are_refused_honestly(call, name, instead,
+                                                                      alternative):
+    t = Tensor([3.0, 1.0, 2.0], requires_grad=True)
+    with pytest.raises(TypeError) as err:
+        call(t)
+    msg = str(err.value)
+    assert msg.startswith(f"{name} is not supported by autograd_lite")
+    assert "of that name" not in msg
+    assert "t.numpy()" in msg  # the way out when no gradient is needed
+    if instead is None:
+        assert "instead" not in msg
+    else:
+        assert "use " in msg and instead in msg.split(" instead")[0], msg
+        out = alternative(t)
+        assert isinstance(out, Tensor) and out.requires_grad
+        np.testing.assert_allclose(out.data, call(t.numpy()))
+
+
+@pytest.mark.parametrize("pad_width, kind, message", [
+    (((1, 1), (1, 1), (1, 1)), ValueError,
+     r"pad: pad_width \(\(1, 1\), \(1, 1\), \(1, 1\)\) does not give a \(before, after\) width "
+     r"for each axis of an input of shape \(2, 3\)"),
+    ((np.int64(1),) * 3, ValueError, r"pad: pad_width \(1, 1, 1\) does not give"),
+    (-1, ValueError, "pad: pad_width must not be negative, got -1"),
+    (1.5, TypeError, "pad: pad_width must be integers, got 1.5"),
+])
+def test_pad_names_a_pad_width_it_cannot_read(pad_width, kind, message):
+    with pytest.raises(kind, match=message):
+        al.pad(Tensor(np.ones((2, 3))), pad_width)

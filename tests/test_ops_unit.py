@@ -143,3 +143,89 @@ def test_linear_weight_gradient_has_the_weights_layout():
         np.testing.assert_allclose(a, c, rtol=1e-12, atol=1e-12)
     with pytest.raises(ValueError, match=r"linear: expected x of shape \(\.\.\., in\).*x \(5, 2\)"):
         al.linear(Tensor(np.ones((5, 2))), w, b)
+
+
+# Rows whose values are all equal (zero variance) next to ordinary ones.
+_FLAT_ROWS = np.array([[1.0, 1.0, 1.0], [2.0, -1.0, 0.5], [0.0, 0.0, 0.0], [3.0, 3.0, 4.0]])
+
+
+@pytest.mark.parametrize("name", ["std", "var"])
+@pytest.mark.parametrize("axis, keepdims", [(-1, False), (1, True), (None, False)])
+@pytest.mark.parametrize("ddof", [0, 1])
+def test_std_and_var_at_zero_variance_match_torch_to_second_order(name, axis, keepdims, ddof):
+    # std has no slope where every value is equal (sqrt at 0); PyTorch and HIPS
+    # autograd take it as 0 there, and so must we: never NaN.
+    torch = pytest.importorskip("torch")
+    x = _FLAT_ROWS if axis is not None else np.full((2, 3), 0.5)
+    rng = np.random.default_rng(0)
+    w = rng.standard_normal(x.shape)
+    t = Tensor(x, requires_grad=True)
+    out = getattr(al, name)(t, axis=axis, ddof=ddof, keepdims=keepdims)
+    u = rng.standard_normal(out.shape)
+    (g,) = al.gradients(out, t, u, create_graph=True)
+    (gg,) = al.gradients((g * w).sum(), t)
+    tx = torch.tensor(x, requires_grad=True)
+    dims = {} if axis is None else {"dim": axis, "keepdim": keepdims}
+    tout = getattr(torch, name)(tx, correction=ddof, **dims)
+    (tg,) = torch.autograd.grad(tout, tx, torch.tensor(u), create_graph=True)
+    (tgg,) = torch.autograd.grad((tg * torch.tensor(w)).sum(), tx)
+    np.testing.assert_allclose(out.data, tout.detach().numpy(), atol=1e-12)
+    assert np.isfinite(g.data).all() and np.isfinite(gg).all()
+    np.testing.assert_allclose(g.data, tg.detach().numpy(), atol=1e-12)
+    np.testing.assert_allclose(gg, tgg.numpy(), atol=1e-12)
+
+
+@pytest.mark.parametrize("x_shape, w_shape", [
+    ((2, 3, 0), (4, 0)),  # no input features, batch axes: the output is the bias
+    ((0,), (4, 0)),
+    ((3, 0), (4, 0)),
+    ((2, 3, 5), (0, 5)),  # no output features
+    ((2, 0, 5), (4, 5)),  # an empty batch
+    ((5,), (4, 5)),
+])
+def test_linear_with_empty_axes_gives_torch_gradients_to_second_order(x_shape, w_shape):
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(0)
+    xs, ws, bs = (rng.standard_normal(s) for s in (x_shape, w_shape, w_shape[:1]))
+    u = rng.standard_normal(x_shape[:-1] + w_shape[:1])
+    ts = [torch.tensor(a, requires_grad=True) for a in (xs, ws, bs)]
+    expected = torch.autograd.grad(torch.nn.functional.linear(*ts), ts, torch.tensor(u))
+    for create_graph in (False, True):
+        leaves = [Tensor(a, requires_grad=True) for a in (xs, ws, bs)]
+        grads = al.gradients(al.linear(*leaves), leaves, u, create_graph=create_graph)
+        for g, e in zip(grads, expected):
+            np.testing.assert_allclose(getattr(g, "data", g), e.numpy(), atol=1e-12)
+    # And the second derivative runs through the same empty shapes.
+    al.gradients(sum((g * g).sum() for g in grads), leaves)
+
+
+# (pad_width in one of NumPy's spellings, the same widths written out per axis) for an
+# input of shape (2, 3).
+_PAD_FORMS = [
+    (3, ((3, 3), (3, 3))),
+    (np.int64(2), ((2, 2), (2, 2))),
+    ((3,), ((3, 3), (3, 3))),
+    ((1, 2), ((1, 2), (1, 2))),
+    (((1, 2),), ((1, 2), (1, 2))),
+    ([[1, 2]], ((1, 2), (1, 2))),
+    (((1,), (2,)), ((1, 1), (2, 2))),  # per axis, n on both sides
+    (((1, 2), (0, 1)), ((1, 2), (0, 1))),
+    (np.array([[0, 2], [1, 0]]), ((0, 2), (1, 0))),
+]
+
+
+@pytest.mark.parametrize("pad_width, per_axis", _PAD_FORMS)
+def test_pad_reads_every_short_pad_width_as_numpy_and_torch_do(pad_width, per_axis):
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((2, 3))
+    t = Tensor(x, requires_grad=True)
+    out = al.pad(t, pad_width, constant_values=0.5)
+    np.testing.assert_array_equal(out.data, np.pad(x, pad_width, constant_values=0.5))
+    u = rng.standard_normal(out.shape)
+    out.backward(u)
+    tx = torch.tensor(x, requires_grad=True)
+    flat = [w for pair in reversed(per_axis) for w in pair]  # torch: last axis first
+    torch.nn.functional.pad(tx, flat, value=0.5).backward(torch.tensor(u))
+    np.testing.assert_array_equal(t.grad, tx.grad.numpy())
+    al.testing.gradgradcheck(lambda v: al.pad(v, pad_width), x)

@@ -95,10 +95,104 @@ def test_numpy_functions_dispatch_to_differentiable_ops():
 
 
 def test_numpy_function_without_a_gradient_is_refused_clearly():
-    with pytest.raises(TypeError, match="np.cumsum is not supported on Tensors"):
+    with pytest.raises(TypeError, match="np.cumsum is not supported by autograd_lite"):
         np.cumsum(Tensor([1.0, 2.0]))
     with pytest.raises(TypeError, match="np.arctan"):
         np.arctan(Tensor([1.0]))
+
+
+# Every NumPy function answered on a Tensor's data, with no graph: each result must be
+# one no gradient could flow through (bools, ints, text, shapes) or one that does not
+# depend on the values (the *_like constructors). A new entry needs a row here.
+_NONDIFF_CALLS = {
+    np.shape: (), np.ndim: (), np.size: (), np.zeros_like: (), np.ones_like: (),
+    np.empty_like: (), np.full_like: (2.0,), np.isclose: (1.0,), np.allclose: (1.0,),
+    np.array_equal: ([1.0, 2.0],), np.argmax: (), np.argmin: (), np.any: (), np.all: (),
+    np.count_nonzero: (), np.result_type: (), np.array2string: (), np.array_repr: (),
+    np.argsort: (),
+}
+_VALUE_FREE = {np.zeros_like, np.ones_like, np.empty_like, np.full_like}
+
+
+def test_numpy_functions_answered_without_a_graph_return_nothing_that_needs_one():
+    from autograd_lite.tensor import NONDIFF_FUNCTIONS
+    assert NONDIFF_FUNCTIONS == set(_NONDIFF_CALLS)
+    t = Tensor([2.0, 1.0], requires_grad=True)
+    for fn, args in _NONDIFF_CALLS.items():
+        out = fn(t, *args)
+        if fn not in _VALUE_FREE:
+            assert np.asarray(out).dtype.kind not in "fc", fn.__name__
+    with pytest.raises(TypeError, match="np.sort is not supported by autograd_lite"):
+        np.sort(t)  # sorted values would need a gradient: refused, never a detached array
+
+
+def _list_cases():
+    # Every input of every op whose inputs are plain arrays: each one, given as a list.
+    for op in sorted(al.Op.registry.values(), key=lambda o: o.name):
+        if op.kind in ("elementwise", "reduction", "matmul") and op.arity:
+            for i, domain in enumerate(op.domain):
+                if domain not in ("bool", "labels") and i not in op.nondiff:
+                    yield pytest.param(op, i, id=f"{op.name}-{i}")
+
+
+@pytest.mark.parametrize("op, i", _list_cases())
+def test_every_op_records_a_list_of_tensors_as_their_stack(op, i):
+    # A list of Tensors was turned into an array through __array__, silently cutting
+    # them from the graph: al.mean([x, x + 2]) had gradient 0.
+    params = {k: v[0] for k, v in op.params.items()}
+    fn = al.function(op)
+
+    def grads(as_list):
+        a, b = (Tensor(np.float64(v + i), requires_grad=True) for v in (0.7, 1.3))
+        args = [np.array([True, False]) if d == "bool" else np.array([0.6, 1.4]) + j
+                for j, d in enumerate(op.domain)]
+        args[i] = [a, b] if as_list else al.stack([a, b])
+        out = fn(*args, **params)
+        u = np.linspace(0.3, -1.1, out.size).reshape(out.shape)  # a cotangent, not all ones
+        return [out.data, *al.gradients(out, [a, b], u)]
+
+    for got, expected in zip(grads(True), grads(False)):
+        assert got is not None
+        np.testing.assert_allclose(got, expected)
+
+
+def test_nested_lists_of_tensors_are_recorded_wherever_numpy_reads_an_array():
+    x = Tensor(np.float32(3.0), requires_grad=True)
+    assert al.grad(lambda x: al.mean([x, x + 2]))(x).item() == 1.0
+    # Nested, with weak Python scalars that take the Tensors' dtype.
+    y = al.sum([[x, 1.0], [2.0, x * x]])
+    assert y.dtype == np.float32 and y.item() == 15.0
+    assert al.grad(lambda x: al.sum([[x, 1.0], [2.0, x * x]]))(x).item() == 7.0
+    v = Tensor([1.0, 2.0], requires_grad=True)
+    for f in (lambda x: v + [x, x],                                   # operators
+              lambda x: v @ [x, 2 * x],
+              lambda x: np.add(v, [x, x]),                            # NumPy's dispatch
+              lambda x: np.where(v.data > 1, [x, x], v),
+              lambda x: np.concatenate([v, [x, x]]),
+              lambda x: al.concatenate([[[x, x]]], axis=1),
+              lambda x: al.split([x, x, x, x], 2)[1]):
+        out = f(x)
+        assert out.requires_grad, out
+        assert al.gradients(out.sum(), x)[0] is not None
+    with pytest.raises(ValueError, match=r"a list holding Tensors is recorded as their stack, but "
+                                         r"its entries have shapes \(2,\), \(\)"):
+        al.sum([v, x])
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda y: al.clip(Tensor([1.0, 2.0]), a_min=y), "clip: a_min is a Tensor that requires grad"),
+    (lambda y: np.clip(Tensor([1.0, 2.0]), None, y), "clip: a_max is a Tensor that requires grad"),
+    (lambda y: np.clip(np.ones(2), y, None), "clip: a_min is a Tensor that requires grad"),
+    (lambda y: al.pad(Tensor([1.0]), 1, constant_values=y), "pad: constant_values is a Tensor"),
+    (lambda y: al.leaky_relu(Tensor([1.0]), negative_slope=y), "leaky_relu: negative_slope is a"),
+    (lambda y: al.elu(Tensor([-1.0]), alpha=y), "elu: alpha is a Tensor that requires grad"),
+])
+def test_a_constant_param_given_as_a_tensor_that_requires_grad_is_refused(call, message):
+    # Params are constants: such a Tensor would silently get no gradient.
+    with pytest.raises(TypeError, match=message):
+        call(Tensor(0.5, requires_grad=True))
+    out = call(Tensor(0.5))  # one that needs no gradient is read as its values
+    np.testing.assert_array_equal(out.data, call(0.5).data)
 
 
 def test_comparisons_return_bool_tensors_without_graph():

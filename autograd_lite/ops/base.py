@@ -219,6 +219,41 @@ class DtypeConstants(dict):
         return const
 
 
+def constant(value: Any, op: str, name: str, instead: str = "") -> Any:
+    """A param the op reads as numbers (a bound, a fill value, a slope), with any Tensor
+    in it (also inside lists and tuples) replaced by its array. Params are constants, so
+    a Tensor that requires grad is refused: its gradient would silently be lost."""
+    cls = type(value)
+    if value is None or cls is float or cls is int:  # the usual case, first: clip's bounds
+        return value
+    if isinstance(value, (list, tuple)):
+        return type(value)(constant(v, op, name, instead) for v in value)
+    if getattr(value, "_record", None) is None:  # not a Tensor (see _recorder)
+        return value
+    if value.requires_grad:
+        raise TypeError(f"{op}: {name} is a Tensor that requires grad, but {name} is a constant "
+                        f"parameter and gets no gradient; pass {name}=t.detach() if it needs none"
+                        + (f", or {instead}" if instead else ""))
+    return value.data
+
+
+def plain(value: Any) -> Any:
+    """``value`` for an error message, with NumPy integers as Python ints (also inside
+    tuples, lists and integer arrays, which become tuples): a shape then prints as
+    ``(2, 3)``, not ``(np.int64(2), np.int64(3))``."""
+    if isinstance(value, np.ndarray):
+        value = value.tolist()
+    if isinstance(value, (tuple, list)):
+        return tuple(plain(v) for v in value)
+    return int(value) if isinstance(value, np.integer) else value
+
+
+def shape_arg(shape: Any) -> Any:
+    """A shape argument as NumPy reads it, for an error message: an int ``n`` is ``(n,)``."""
+    shape = plain(shape)
+    return shape if isinstance(shape, tuple) else (shape,)
+
+
 def normalize_axis(axis: int | tuple[int, ...] | list[int] | None, ndim: int, op: str) -> tuple[int, ...]:
     """``axis`` as a sorted tuple of non-negative ints; a clear error when out of range."""
     if axis is None:
@@ -228,10 +263,10 @@ def normalize_axis(axis: int | tuple[int, ...] | list[int] | None, ndim: int, op
     for a in axes:
         if not isinstance(a, (int, np.integer)) or not -ndim <= a < ndim:
             raise np.exceptions.AxisError(
-                f"{op}: axis {a!r} is out of bounds for an input with {ndim} dimensions")
+                f"{op}: axis {plain(a)!r} is out of bounds for an input with {ndim} dimensions")
         out.append(int(a) % ndim)
     if len(set(out)) != len(out):
-        raise ValueError(f"{op}: repeated axis in {axis!r}")
+        raise ValueError(f"{op}: repeated axis in {plain(axis)!r}")
     return tuple(sorted(out))
 
 

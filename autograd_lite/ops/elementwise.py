@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 
-from .base import DtypeConstants, Op
+from .base import DtypeConstants, Op, constant
 
 _SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
 _INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
@@ -210,6 +210,10 @@ class Relu(Op):
         return (g * (x > _ZERO[x.dtype]),)
 
 
+_LEARNED = "for a slope that needs one, write al.where(x > 0, x, slope * x) (as nn.PReLU does)"
+_BOUND = "for a bound that needs one, use al.maximum(x, a_min) or al.minimum(x, a_max)"
+
+
 class LeakyRelu(Op):
     """``out = x if x > 0 else negative_slope * x``.
 
@@ -228,10 +232,14 @@ class LeakyRelu(Op):
 
     @staticmethod
     def forward(x, negative_slope=0.01):
+        if type(negative_slope) is not float:
+            negative_slope = constant(negative_slope, "leaky_relu", "negative_slope", _LEARNED)
         return np.where(x > 0, x, x * negative_slope)
 
     @staticmethod
     def vjp(g, out, x, negative_slope=0.01):
+        if type(negative_slope) is not float:
+            negative_slope = constant(negative_slope, "leaky_relu", "negative_slope")
         return (np.where(x > 0, g, g * negative_slope),)
 
 
@@ -251,11 +259,15 @@ class Elu(Op):
 
     @staticmethod
     def forward(x, alpha=1.0):
+        if type(alpha) is not float:
+            alpha = constant(alpha, "elu", "alpha")
         # min(x, 0) keeps expm1 from overflowing on the branch that is thrown away.
         return np.where(x > 0, x, alpha * np.expm1(np.minimum(x, 0)))
 
     @staticmethod
     def vjp(g, out, x, alpha=1.0):
+        if type(alpha) is not float:
+            alpha = constant(alpha, "elu", "alpha")
         return (np.where(x > 0, g, g * (out + alpha)),)
 
 
@@ -409,6 +421,8 @@ class Clip(Op):
 
     @staticmethod
     def forward(x, a_min=None, a_max=None):
+        a_min = constant(a_min, "clip", "a_min", _BOUND)
+        a_max = constant(a_max, "clip", "a_max", _BOUND)
         if a_min is None and a_max is None:
             raise ValueError("at least one of a_min and a_max must be given")
         if a_min is not None and a_max is not None and a_min > a_max:
@@ -418,6 +432,7 @@ class Clip(Op):
 
     @staticmethod
     def vjp(g, out, x, a_min=None, a_max=None):
+        a_min, a_max = constant(a_min, "clip", "a_min"), constant(a_max, "clip", "a_max")
         if a_min is not None:
             g = np.where(x < a_min, 0, g)
         if a_max is not None:

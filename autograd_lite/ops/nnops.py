@@ -225,7 +225,7 @@ class Linear(Op):
     @classmethod
     def sample_inputs(cls, draw):
         lead = draw.shape(min_dims=0, max_dims=2, max_side=3)  # the batch axes
-        n_in, n_out = draw.integers(1, 4), draw.integers(1, 4)
+        n_in, n_out = draw.integers(0, 4), draw.integers(0, 4)  # 0: no features, still a bias
         return [lead + (n_in,), (n_out, n_in), (n_out,)], draw.params()
 
     @staticmethod
@@ -247,7 +247,11 @@ class Linear(Op):
     @staticmethod
     def vjp(g, out, x, weight, bias, needs):
         n_out, n_in = weight.shape
-        g2, x2 = (g, x) if g.ndim == 2 else (g.reshape((-1, n_out)), x.reshape((-1, n_in)))
+        if g.ndim == 2:
+            g2, x2 = g, x
+        else:  # the rows counted, not -1: with no features (n_in or n_out 0) -1 is ambiguous
+            rows = math.prod(x.shape[:-1])
+            g2, x2 = g.reshape((rows, n_out)), x.reshape((rows, n_in))
         dweight = dbias = None
         # Arrays on every training step: ufuncs, not the methods' Python wrappers.
         if type(g2) is np.ndarray and type(weight) is np.ndarray:

@@ -176,7 +176,8 @@ class Std(_Reduction):
 
         dx = g * (x - mean(x)) / ((n - ddof) * out)
 
-    Undefined (inf/NaN) where every element is equal, since sqrt has no slope at 0.
+    Where every element is equal (out = 0) std has no slope (sqrt at 0); there dx is
+    taken as 0, as in PyTorch and HIPS autograd, and so is the second derivative.
     """
     name = "std"
     params = {"keepdims": (False, True), "ddof": (0, 1)}
@@ -199,7 +200,11 @@ class Std(_Reduction):
         dev = x - x.mean(axis=axes, keepdims=True)
         kd = keepdims_shape(x.shape, axes)
         scale = 1.0 / (n - ddof) if n > ddof else math.nan
-        return (_expand(g, x.shape, axes, keepdims) * scale * dev / out.reshape(kd),)
+        s = out.reshape(kd)
+        flat = s == 0
+        if np.any(flat):  # dividing by inf makes dx 0 there, where dev / out was 0 / 0
+            s = np.where(flat, np.inf, s)
+        return (_expand(g, x.shape, axes, keepdims) * scale * dev / s,)
 
 
 class Logsumexp(_Reduction):

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .base import Op, normalize_axis
+from .base import Op, constant, normalize_axis, plain, shape_arg
 
 
 class _ShapeOp(Op):
@@ -40,7 +40,7 @@ class Reshape(_ShapeOp):
             return np.reshape(x, shape)
         except ValueError:
             raise ValueError(f"reshape: cannot reshape an input of shape {x.shape} "
-                             f"({x.size} elements) into shape {tuple(shape)}") from None
+                             f"({x.size} elements) into shape {shape_arg(shape)}") from None
 
     @staticmethod
     def vjp(g, out, x, shape=None):
@@ -125,7 +125,7 @@ class BroadcastTo(_ShapeOp):
             return np.broadcast_to(x, shape)
         except ValueError:
             raise ValueError(f"broadcast_to: cannot broadcast shape {x.shape} to "
-                             f"{tuple(np.atleast_1d(shape))}") from None
+                             f"{shape_arg(shape)}") from None
 
     @staticmethod
     def vjp(g, out, x, shape=None):
@@ -255,9 +255,23 @@ class Stack(_ShapeOp):
         return tuple(g[(slice(None),) * ax + (i,)] for i in range(len(xs)))
 
 
-def _pad_widths(pad_width, ndim):
-    return np.broadcast_to(np.asarray(pad_width, dtype=np.int64).reshape(-1, 2)
-                           if np.ndim(pad_width) else np.asarray(pad_width), (ndim, 2))
+def _pad_widths(pad_width, shape):
+    """``pad_width`` as one ``(before, after)`` pair of ints per axis of ``shape``, read
+    as np.pad reads it: one int for every side; one pair, or ``(n,)``, for every axis;
+    or one entry per axis (a pair, or ``(n,)`` for n on both sides)."""
+    w = np.asarray(pad_width)
+    if w.dtype.kind not in "iu":
+        raise TypeError(f"pad: pad_width must be integers, got {plain(pad_width)!r}")
+    if w.ndim < 3 and w.size <= 2 and w.shape != (2, 1):
+        w = w.reshape(-1)  # one width, or one (before, after) pair: the same for every axis
+    try:
+        w = np.broadcast_to(w, (len(shape), 2))
+    except ValueError:
+        raise ValueError(f"pad: pad_width {plain(pad_width)!r} does not give a (before, after) "
+                         f"width for each axis of an input of shape {shape}") from None
+    if (w < 0).any():
+        raise ValueError(f"pad: pad_width must not be negative, got {plain(pad_width)!r}")
+    return tuple((int(b), int(a)) for b, a in w)
 
 
 class Pad(_ShapeOp):
@@ -277,24 +291,35 @@ class Pad(_ShapeOp):
     @classmethod
     def sample_inputs(cls, draw):
         shape = draw.shape(max_side=3)
-        # NumPy's three spellings: one width for every side, one (before, after)
-        # pair for every axis, or a pair per axis.
-        form = draw.sampled_from(["int", "pair", "per axis"] if shape else ["int"])
+        # Every spelling NumPy reads: one width for every side, (n,), one (before,
+        # after) pair flat or nested, and per axis a pair or (n,).
+        forms = ["int", "(n,)", "pair", "((b, a),)"]
+        forms += ["per axis", "per axis (n,)"] if shape else []
+        form, w = draw.sampled_from(forms), lambda: draw.integers(0, 2)  # noqa: E731
         if form == "int":
-            widths = draw.integers(0, 2)
+            widths = w()
+        elif form == "(n,)":
+            widths = (w(),)
         elif form == "pair":
-            widths = ((draw.integers(0, 2), draw.integers(0, 2)),)
+            widths = (w(), w())
+        elif form == "((b, a),)":
+            widths = ((w(), w()),)
+        elif form == "per axis":
+            widths = tuple((w(), w()) for _ in shape)
         else:
-            widths = tuple((draw.integers(0, 2), draw.integers(0, 2)) for _ in shape)
+            widths = tuple((w(),) for _ in shape)
         return [shape], {**draw.params(), "pad_width": widths}
 
     @staticmethod
     def forward(x, pad_width=0, mode="constant", constant_values=0):
         if mode != "constant":
             raise ValueError(f"pad: only mode='constant' is differentiable here, got {mode!r}")
-        return np.pad(x, pad_width, mode="constant", constant_values=constant_values)
+        # A 0-d x has no axes, and np.pad reads () as no width at all: 0 instead.
+        widths = _pad_widths(pad_width, x.shape) or 0
+        return np.pad(x, widths, mode="constant",
+                      constant_values=constant(constant_values, "pad", "constant_values"))
 
     @staticmethod
     def vjp(g, out, x, pad_width=0, mode="constant", constant_values=0):
-        widths = _pad_widths(pad_width, x.ndim)
-        return (g[tuple(slice(int(b), int(b) + n) for (b, _), n in zip(widths, x.shape))],)
+        widths = _pad_widths(pad_width, x.shape)
+        return (g[tuple(slice(b, b + n) for (b, _), n in zip(widths, x.shape))],)

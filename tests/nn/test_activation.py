@@ -77,6 +77,24 @@ def test_prelu_learns_one_slope_per_channel():
         act(np.zeros((2, 4)))
 
 
+@pytest.mark.parametrize("shape", [(), (3,), (2, 3), (2, 3, 4)])
+def test_prelu_with_one_slope_keeps_the_input_shape_as_torch_does(shape):
+    torch = pytest.importorskip("torch")
+    x = _away_from_zero(shape)
+    xt, a = leaf(x), leaf(np.array([0.3]))
+    y = F.prelu(xt, a)
+    u = rng.standard_normal(shape)
+    y.backward(u)
+    tx = torch.tensor(x, requires_grad=True)
+    ta = torch.tensor([0.3], dtype=torch.float64, requires_grad=True)
+    ty = torch.nn.functional.prelu(tx, ta)
+    ty.backward(torch.tensor(u))
+    assert y.shape == tuple(ty.shape) == shape
+    np.testing.assert_allclose(y.data, ty.detach().numpy())
+    np.testing.assert_allclose(xt.grad, tx.grad.numpy())
+    np.testing.assert_allclose(a.grad, ta.grad.numpy())
+
+
 def test_softplus_and_sigmoid_are_finite_at_extremes():
     x = np.array([-1e4, -50.0, 0.0, 50.0, 1e4], np.float32)
     for f in (F.softplus, F.sigmoid, F.silu, F.mish, F.gelu, F.elu):

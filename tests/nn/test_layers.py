@@ -194,6 +194,13 @@ def test_layernorm_errors_and_options():
     assert list(nn.LayerNorm(4, elementwise_affine=False).parameters()) == []
 
 
+def test_layer_norm_takes_numpy_int_shapes_and_prints_them_as_plain_ints():
+    x = np.zeros((4, 5), np.float32)
+    assert F.layer_norm(x, np.int64(5)).shape == (4, 5)
+    with pytest.raises(ValueError, match=r"normalized_shape \(3,\)$"):
+        F.layer_norm(x, np.array([3]))
+
+
 # ---- Flatten / Identity -----------------------------------------------------
 def test_flatten_and_identity():
     x = al.Tensor(rng.standard_normal((2, 3, 4, 5)))
