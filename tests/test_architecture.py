@@ -1,0 +1,112 @@
+"""The house rules of docs/architecture.md, as tests.
+
+The import contracts live in pyproject.toml ([tool.importlinter]) and are checked with
+import-linter: autograd_lite never imports nn, nothing imports the CLI, no import cycles,
+the engine's layers point down. The rules import-linter cannot express (nn uses only
+autograd_lite's public names; modules stay small) are checked here from the source.
+"""
+
+from __future__ import annotations
+
+import ast
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import autograd_lite as al
+
+ROOT = Path(__file__).resolve().parents[1]
+PACKAGES = ("autograd_lite", "nn")
+
+
+def _lint(cwd: Path) -> subprocess.CompletedProcess:
+    # A fresh interpreter, so the packages under ``cwd`` are the ones analysed.
+    code = "import sys; from importlinter.cli import lint_imports; sys.exit(lint_imports(no_cache=True))"
+    return subprocess.run([sys.executable, "-c", code], cwd=cwd, capture_output=True, text=True,
+                          env={"PYTHONPATH": str(cwd), "PATH": "/usr/bin:/bin"})
+
+
+def test_the_import_contracts_hold():
+    result = _lint(ROOT)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "0 broken" in result.stdout
+
+
+@pytest.mark.parametrize("module, line, contract", [
+    ("autograd_lite/graph.py", "import nn", "autograd_lite never imports nn"),
+    ("nn/utils.py", "import nn.cli", "nothing imports the CLI"),
+    ("autograd_lite/graph.py", "from . import tensor", "no import cycles"),
+])
+def test_a_broken_contract_is_caught(tmp_path, module, line, contract):
+    """The contracts are not vacuous: one bad import in a copy of the code breaks them."""
+    for name in PACKAGES:
+        shutil.copytree(ROOT / name, tmp_path / name, ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copy(ROOT / "pyproject.toml", tmp_path)
+    path = tmp_path / module
+    path.write_text(path.read_text(encoding="utf-8") + f"\n{line}\n", encoding="utf-8")
+    result = _lint(tmp_path)
+    assert result.returncode != 0
+    assert f"{contract} BROKEN" in result.stdout, result.stdout
+
+
+def _sources(package: str) -> list[Path]:
+    return sorted(p for p in (ROOT / package).rglob("*.py") if "__pycache__" not in p.parts)
+
+
+def _public_api() -> set[str]:
+    return set(al.__all__)
+
+
+#: autograd_lite's modules that nn may import by name: the package itself, and the public
+#: subpackages and modules its docs teach (testing, viz, hooks).
+PUBLIC_MODULES = {"autograd_lite", "autograd_lite.testing", "autograd_lite.viz", "autograd_lite.hooks"}
+
+
+def test_nn_uses_only_the_public_api_of_autograd_lite():
+    public = _public_api()
+    problems = []
+    for path in _sources("nn"):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        rel = path.relative_to(ROOT)
+        aliases = set()
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                for a in node.names:
+                    if a.name.split(".")[0] == "autograd_lite":
+                        if a.name not in PUBLIC_MODULES:
+                            problems.append(f"{rel}: import {a.name}")
+                        aliases.add(a.asname or a.name)
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module \
+                    and node.module.split(".")[0] == "autograd_lite":
+                if node.module not in PUBLIC_MODULES:
+                    problems.append(f"{rel}: from {node.module} import ...")
+                for a in node.names:
+                    if a.name.startswith("_") or (node.module == "autograd_lite" and a.name not in public):
+                        problems.append(f"{rel}: from {node.module} import {a.name}")
+        for node in ast.walk(tree):  # al._private, al.graph._clock ...
+            if isinstance(node, ast.Attribute) and node.attr.startswith("_") \
+                    and not node.attr.startswith("__"):
+                base = node.value
+                while isinstance(base, ast.Attribute):
+                    base = base.value
+                if isinstance(base, ast.Name) and base.id in aliases:
+                    problems.append(f"{rel}:{node.lineno}: {ast.unparse(node)}")
+    assert not problems, "nn reaches past autograd_lite's public API:\n" + "\n".join(problems)
+
+
+#: Modules allowed past ~400 lines: one cohesive thing each, whose docstring says why.
+LARGE = {"autograd_lite/tensor.py"}
+
+
+@pytest.mark.parametrize("package", PACKAGES)
+def test_modules_stay_small(package):
+    too_big = {}
+    for path in _sources(package):
+        rel = str(path.relative_to(ROOT))
+        n = len(path.read_text(encoding="utf-8").splitlines())
+        if n > 420 and rel not in LARGE:
+            too_big[rel] = n
+    assert not too_big, f"modules over 420 lines (split them, or say why in LARGE): {too_big}"
