@@ -19,7 +19,7 @@ import numpy as np
 from . import backward as _backward
 from . import graph
 from .graph import Node
-from .ops import arith, elementwise, linalg, nnops, reduce
+from .ops import activations, arith, elementwise, linalg, nnops, reduce
 from .ops.base import Op
 from .ops import shape as shape_ops
 from .ops import index as index_ops
@@ -408,13 +408,13 @@ class Tensor:
     def sin(self) -> Tensor: return apply(elementwise.Sin, self)
     def cos(self) -> Tensor: return apply(elementwise.Cos, self)
     def tanh(self) -> Tensor: return apply(elementwise.Tanh, self)
-    def sigmoid(self) -> Tensor: return apply(elementwise.Sigmoid, self)
-    def relu(self) -> Tensor: return apply(elementwise.Relu, self)
-    def softplus(self) -> Tensor: return apply(elementwise.Softplus, self)
-    def gelu(self, approximate: str = "none") -> Tensor: return apply(elementwise.Gelu, self, approximate=approximate)
+    def sigmoid(self) -> Tensor: return apply(activations.Sigmoid, self)
+    def relu(self) -> Tensor: return apply(activations.Relu, self)
+    def softplus(self) -> Tensor: return apply(activations.Softplus, self)
+    def gelu(self, approximate: str = "none") -> Tensor: return apply(activations.Gelu, self, approximate=approximate)
     def leaky_relu(self, negative_slope: float = 0.01) -> Tensor:
-        return apply(elementwise.LeakyRelu, self, negative_slope=negative_slope)
-    def elu(self, alpha: float = 1.0) -> Tensor: return apply(elementwise.Elu, self, alpha=alpha)
+        return apply(activations.LeakyRelu, self, negative_slope=negative_slope)
+    def elu(self, alpha: float = 1.0) -> Tensor: return apply(activations.Elu, self, alpha=alpha)
     def clip(self, min: float | None = None, max: float | None = None) -> Tensor:
         return apply(elementwise.Clip, self, a_min=min, a_max=max)
 

@@ -14,7 +14,8 @@ from hypothesis import Phase, settings
 
 import autograd_lite as al
 from autograd_lite.ops.arith import Add, Multiply
-from autograd_lite.ops.elementwise import Sigmoid, Sin, Softplus
+from autograd_lite.ops.activations import Sigmoid, Softplus
+from autograd_lite.ops.elementwise import Sin
 from autograd_lite.ops.linalg import Matmul
 from autograd_lite.testing import (GradcheckError, check_op, gradcheck, gradgradcheck,
                                    temporary_registry)
