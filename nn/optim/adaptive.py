@@ -16,7 +16,7 @@ import numpy as np
 
 import autograd_lite as al
 
-from .optimizer import Optimizer, hyper
+from .optimizer import Optimizer, adam_hyper, hyper
 from .optimizers import _AdamFamily, _ema_, _nonneg, _state_array, _step, _weight_decay
 
 __all__ = ["Adamax", "RAdam", "Adafactor"]
@@ -50,9 +50,7 @@ class Adamax(_AdamFamily):
         super().__init__(params, dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay))
 
     def _hyper(self, group: dict[str, Any]) -> tuple:
-        lr, eps, wd = hyper(group, "lr", "eps", "weight_decay")
-        b1, b2 = map(float, group["betas"])
-        return lr, eps, wd, b1, b2
+        return adam_hyper(group)
 
     def _update(self, p: al.Tensor, g: np.ndarray, state: dict[str, Any], hp: tuple) -> None:
         lr, eps, wd, b1, b2 = hp
@@ -100,9 +98,7 @@ class RAdam(_AdamFamily):
                                       decoupled_weight_decay=decoupled_weight_decay))
 
     def _hyper(self, group: dict[str, Any]) -> tuple:
-        lr, eps, wd = hyper(group, "lr", "eps", "weight_decay")
-        b1, b2 = map(float, group["betas"])
-        return lr, eps, wd, b1, b2, group["decoupled_weight_decay"]
+        return adam_hyper(group, "decoupled_weight_decay")
 
     def _update(self, p: al.Tensor, g: np.ndarray, state: dict[str, Any], hp: tuple) -> None:
         lr, eps, wd, b1, b2, decoupled = hp

@@ -18,7 +18,7 @@ import numpy as np
 
 import autograd_lite as al
 
-from .optimizer import Optimizer, hyper
+from .optimizer import Optimizer, adam_hyper, hyper
 from .optimizers import _adam_denom, _ema_, _nonneg, _state_array, _step
 
 __all__ = ["LAMB", "LARS"]
@@ -59,9 +59,7 @@ class LAMB(Optimizer):
         self._check_betas(group)
 
     def _hyper(self, group: dict[str, Any]) -> tuple:
-        lr, eps, wd = hyper(group, "lr", "eps", "weight_decay")
-        b1, b2 = map(float, group["betas"])
-        return lr, eps, wd, b1, b2
+        return adam_hyper(group)
 
     def _update(self, p: al.Tensor, g: np.ndarray, state: dict[str, Any], hp: tuple) -> None:
         lr, eps, wd, b1, b2 = hp

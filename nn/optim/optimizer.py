@@ -315,4 +315,12 @@ def hyper(group: dict[str, Any], *keys: str) -> list[float]:
     return out
 
 
-__all__ = ["Optimizer", "hyper", "scalar"]
+def adam_hyper(group: dict[str, Any], *flags: str) -> tuple:
+    """``lr, eps, weight_decay, beta1, beta2`` as floats, then the named flags as they are:
+    what every optimiser of Adam's family reads per group."""
+    lr, eps, wd = hyper(group, "lr", "eps", "weight_decay")
+    b1, b2 = group["betas"]
+    return (lr, eps, wd, float(b1), float(b2), *[group[f] for f in flags])
+
+
+__all__ = ["Optimizer", "adam_hyper", "hyper", "scalar"]

@@ -18,7 +18,7 @@ import numpy as np
 
 import autograd_lite as al
 
-from .optimizer import Optimizer, hyper, scalar
+from .optimizer import Optimizer, adam_hyper, hyper, scalar
 
 
 def _ema_(avg: np.ndarray, x: np.ndarray, beta: float) -> np.ndarray:
@@ -258,9 +258,7 @@ class Adam(_AdamFamily):
                                       amsgrad=amsgrad))
 
     def _hyper(self, group: dict[str, Any]) -> tuple:
-        lr, eps, wd = hyper(group, "lr", "eps", "weight_decay")
-        b1, b2 = map(float, group["betas"])
-        return lr, eps, wd, b1, b2, group["amsgrad"]
+        return adam_hyper(group, "amsgrad")
 
     def _update(self, p: al.Tensor, g: np.ndarray, state: dict[str, Any], hp: tuple) -> None:
         lr, eps, wd, b1, b2, amsgrad = hp
@@ -398,9 +396,7 @@ class AdaBelief(_AdamFamily):
                                       decoupled_weight_decay=decoupled_weight_decay))
 
     def _hyper(self, group: dict[str, Any]) -> tuple:
-        lr, eps, wd = hyper(group, "lr", "eps", "weight_decay")
-        b1, b2 = map(float, group["betas"])
-        return lr, eps, wd, b1, b2, group["decoupled_weight_decay"]
+        return adam_hyper(group, "decoupled_weight_decay")
 
     def _update(self, p: al.Tensor, g: np.ndarray, state: dict[str, Any], hp: tuple) -> None:
         lr, eps, wd, b1, b2, decoupled = hp
