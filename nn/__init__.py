@@ -17,12 +17,13 @@ from .loss import (BCELoss, BCEWithLogitsLoss, ContrastiveLoss, CrossEntropyLoss
                    FocalLoss, HingeLoss, HuberLoss, KLDivLoss, L1Loss, LogCoshLoss, MSELoss,
                    NLLLoss, QuantileLoss, SmoothL1Loss, SquaredHingeLoss, TripletMarginLoss)
 from .models import MLP, Perceptron
-from .module import IncompatibleKeys, Module, ModuleDict, ModuleList, Parameter, Sequential
+from .containers import ModuleDict, ModuleList, Sequential
+from .module import IncompatibleKeys, Module, Parameter
 from .rng import manual_seed
 from .serialization import CheckpointError, load, save
 from .utils import clip_grad_norm_, clip_grad_value_
 
-from . import data, datasets, diagnostics, models, twolayer
+from . import containers, data, datasets, diagnostics, models, twolayer
 from .diagnostics import Monitor
 from .models import TwoLayerNet, evaluate, predict, two_layer_net
 from .data import DataLoader, one_hot

@@ -5,8 +5,9 @@ from __future__ import annotations
 from typing import Callable, Sequence
 
 from ..activation import ACTIVATIONS
+from ..containers import Sequential
 from ..layers import Dropout, Linear
-from ..module import Module, Sequential
+from ..module import Module
 
 __all__ = ["MLP"]
 

@@ -46,6 +46,10 @@ MOVED = {
     "nn.optim": {
         "nn.optim.registry": ["make_optimizer", "make_scheduler"],
     },
+    "nn.module": {
+        "nn.module": ["Module", "Parameter", "IncompatibleKeys", "aligned_array", "memory_order"],
+        "nn.containers": ["Sequential", "ModuleList", "ModuleDict"],
+    },
 }
 
 
@@ -69,6 +73,9 @@ def test_nn_level_names_are_the_package_objects():
     assert nn.TwoLayerNet is nn.models.TwoLayerNet is nn.twolayer.TwoLayerNet
     assert nn.load_mnist is nn.datasets.load_mnist
     assert nn.MLP is nn.models.MLP and nn.Perceptron is nn.models.Perceptron
+    assert nn.Sequential is nn.containers.Sequential is nn.module.Sequential
+    with pytest.raises(AttributeError, match="nn.module.*has no attribute 'Sequentail'"):
+        nn.module.Sequentail
 
 
 def test_the_library_never_imports_the_cli():
