@@ -10,9 +10,9 @@
 """
 
 from . import functional, init, optim, utils
-from .activation import (ELU, GELU, LeakyReLU, LogSoftmax, Mish, PReLU, ReLU, Sigmoid, SiLU,
-                         Softmax, Softplus, Swish, Tanh)
-from .layers import BatchNorm1d, Dropout, Flatten, Identity, LayerNorm, Linear
+from .layers import (ELU, GELU, BatchNorm1d, Dropout, Flatten, Identity, LayerNorm,
+                     LeakyReLU, Linear, LogSoftmax, Mish, PReLU, ReLU, Sigmoid, SiLU, Softmax,
+                     Softplus, Swish, Tanh)
 from .loss import (BCELoss, BCEWithLogitsLoss, ContrastiveLoss, CrossEntropyLoss, DiceLoss,
                    FocalLoss, HingeLoss, HuberLoss, KLDivLoss, L1Loss, LogCoshLoss, MSELoss,
                    NLLLoss, QuantileLoss, SmoothL1Loss, SquaredHingeLoss, TripletMarginLoss)
@@ -23,7 +23,7 @@ from .rng import manual_seed
 from .serialization import CheckpointError, load, save
 from .utils import clip_grad_norm_, clip_grad_value_
 
-from . import containers, data, datasets, diagnostics, models, twolayer
+from . import activation, containers, data, datasets, diagnostics, layers, models, twolayer
 from .diagnostics import Monitor
 from .models import TwoLayerNet, evaluate, predict, two_layer_net
 from .data import DataLoader, one_hot

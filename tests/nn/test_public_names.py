@@ -46,7 +46,7 @@ MOVED = {
     "nn.optim": {
         "nn.optim.registry": ["make_optimizer", "make_scheduler"],
     },
-    # nn.functional before the split of #17
+    # nn.functional, nn.layers, nn.activation and nn.module before the split of #17
     # (listed from the old modules' namespaces, less what they only imported).
     "nn.functional": {
         "nn.functional.layers": ["linear", "dropout", "batch_norm", "layer_norm"],
@@ -60,6 +60,16 @@ MOVED = {
                                  "contrastive_loss", "triplet_margin_loss", "pairwise_distance",
                                  "dice_loss"],
         "autograd_lite": ["Tensor"],
+    },
+    "nn.layers": {
+        "nn.layers.linear": ["Identity", "Linear", "Flatten"],
+        "nn.layers.dropout": ["Dropout"],
+        "nn.layers.norm": ["BatchNorm1d", "LayerNorm"],
+    },
+    "nn.activation": {
+        "nn.layers.activation": ["ReLU", "LeakyReLU", "ELU", "PReLU", "Sigmoid", "Tanh",
+                                 "Softplus", "SiLU", "Swish", "GELU", "Mish", "Softmax",
+                                 "LogSoftmax", "ACTIVATIONS"],
     },
     "nn.module": {
         "nn.module": ["Module", "Parameter", "IncompatibleKeys", "aligned_array", "memory_order"],
@@ -121,7 +131,9 @@ def test_nn_level_names_are_the_package_objects():
     assert nn.TwoLayerNet is nn.models.TwoLayerNet is nn.twolayer.TwoLayerNet
     assert nn.load_mnist is nn.datasets.load_mnist
     assert nn.MLP is nn.models.MLP and nn.Perceptron is nn.models.Perceptron
+    assert nn.Linear is nn.layers.Linear and nn.ReLU is nn.layers.ReLU is nn.activation.ReLU
     assert nn.Sequential is nn.containers.Sequential is nn.module.Sequential
+    assert set(nn.layers.__all__) >= {"Linear", "ReLU", "LogSoftmax", "ACTIVATIONS"}
     with pytest.raises(AttributeError, match="nn.module.*has no attribute 'Sequentail'"):
         nn.module.Sequentail
 
@@ -164,6 +176,6 @@ def test_console_script_and_python_m_run_the_same_main(capsys):
 def test_every_package_module_is_reachable():
     """No leftover module of the old layout shadows a package (nn/cli.py beside nn/cli/)."""
     names = {info.name for info in pkgutil.iter_modules(nn.__path__)}
-    for pkg in ("cli", "datasets", "models", "functional"):
+    for pkg in ("cli", "datasets", "models", "functional", "layers"):
         assert pkg in names and importlib.import_module(f"nn.{pkg}").__path__
         assert not (ROOT / "nn" / f"{pkg}.py").exists()
