@@ -17,6 +17,8 @@ import numpy as np
 
 import autograd_lite as al
 
+from .utils import grad_array
+
 
 def aligned_array(shape: int | tuple[int, ...], dtype: Any, fill: Any = None,
                   order: Literal["C", "F"] = "C") -> np.ndarray:
@@ -272,7 +274,7 @@ class Module:
             if set_to_none or p.grad is None:
                 p.grad = None
             else:
-                p.grad = np.zeros_like(np.asarray(p.grad))
+                p.grad = np.zeros_like(grad_array(p))
 
     def requires_grad_(self, requires_grad: bool = True) -> Module:
         """Freeze (False) or unfreeze every parameter."""
