@@ -10,19 +10,20 @@
 """
 
 from . import functional, init, optim, utils
-from .activation import (ELU, GELU, LeakyReLU, LogSoftmax, Mish, PReLU, ReLU, Sigmoid, SiLU,
-                         Softmax, Softplus, Swish, Tanh)
-from .layers import BatchNorm1d, Dropout, Flatten, Identity, LayerNorm, Linear
+from .layers import (ELU, GELU, BatchNorm1d, Dropout, Flatten, Identity, LayerNorm,
+                     LeakyReLU, Linear, LogSoftmax, Mish, PReLU, ReLU, Sigmoid, SiLU, Softmax,
+                     Softplus, Swish, Tanh)
 from .loss import (BCELoss, BCEWithLogitsLoss, ContrastiveLoss, CrossEntropyLoss, DiceLoss,
                    FocalLoss, HingeLoss, HuberLoss, KLDivLoss, L1Loss, LogCoshLoss, MSELoss,
                    NLLLoss, QuantileLoss, SmoothL1Loss, SquaredHingeLoss, TripletMarginLoss)
 from .models import MLP, Perceptron
-from .module import IncompatibleKeys, Module, ModuleDict, ModuleList, Parameter, Sequential
+from .containers import ModuleDict, ModuleList, Sequential
+from .module import IncompatibleKeys, Module, Parameter
 from .rng import manual_seed
 from .serialization import CheckpointError, load, save
 from .utils import clip_grad_norm_, clip_grad_value_
 
-from . import data, datasets, diagnostics, models, twolayer
+from . import activation, containers, data, datasets, diagnostics, layers, models, twolayer
 from .diagnostics import Monitor
 from .models import TwoLayerNet, evaluate, predict, two_layer_net
 from .data import DataLoader, one_hot

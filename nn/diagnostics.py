@@ -34,6 +34,7 @@ import numpy as np
 import autograd_lite as al
 
 from .module import Module
+from .utils import grad_array
 
 __all__ = ["Monitor", "LayerStats", "ReluStats", "Divergence", "HEALTHY_UPDATE_RATIO"]
 
@@ -221,8 +222,7 @@ class Monitor:
         value = float(loss.item() if isinstance(loss, al.Tensor) else loss)
         norms = []
         for _, params in self.layers:
-            sq = sum(_norm(np.asarray(getattr(p.grad, "data", p.grad))) ** 2
-                     for p in params if p.grad is not None)
+            sq = sum(_norm(grad_array(p)) ** 2 for p in params if p.grad is not None)
             norms.append(math.sqrt(sq))
         if self.first_loss is None:
             self.first_loss = value

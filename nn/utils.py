@@ -1,4 +1,5 @@
-"""Gradient clipping: ``clip_grad_norm_`` and ``clip_grad_value_`` (as in ``torch.nn.utils``)."""
+"""Gradient clipping: ``clip_grad_norm_`` and ``clip_grad_value_`` (as in ``torch.nn.utils``),
+and :func:`grad_array`, the one place nn reads a gradient's values."""
 
 from __future__ import annotations
 
@@ -9,7 +10,23 @@ import numpy as np
 
 import autograd_lite as al
 
-__all__ = ["clip_grad_norm_", "clip_grad_value_"]
+__all__ = ["clip_grad_norm_", "clip_grad_value_", "grad_array"]
+
+
+def grad_array(p: al.Tensor) -> np.ndarray | None:
+    """The values of ``p.grad`` as an ndarray, or None when ``p`` has no gradient.
+
+    After a plain ``backward()`` ``p.grad`` is an ndarray, returned as it is (the
+    result *is* ``p.grad``: writing into it changes the gradient). After
+    ``backward(create_graph=True)`` it is a Tensor with a graph of its own, and its
+    ``.data`` is returned; to change such a gradient, assign a new one to ``p.grad``
+    (as :func:`clip_grad_norm_` does), so that its graph stays valid. So
+    ``grad_array(p) is p.grad`` tells which of the two a gradient is.
+    """
+    g = p.grad
+    if g is None or isinstance(g, np.ndarray):
+        return g
+    return g.data if isinstance(g, al.Tensor) else np.asarray(g)
 
 
 def _with_grads(parameters: al.Tensor | Iterable[al.Tensor], fn: str) -> list[al.Tensor]:
@@ -21,10 +38,11 @@ def _with_grads(parameters: al.Tensor | Iterable[al.Tensor], fn: str) -> list[al
 
 
 def _scale_grad(p: al.Tensor, coef: float) -> None:
-    if isinstance(p.grad, al.Tensor):  # a create_graph gradient: keep its graph valid
+    g = grad_array(p)
+    if g is p.grad:
+        g *= coef
+    else:  # a create_graph gradient: a new Tensor, so that its graph stays valid
         p.grad = p.grad * coef
-    else:
-        p.grad *= coef
 
 
 def clip_grad_norm_(parameters: al.Tensor | Iterable[al.Tensor], max_norm: float,
@@ -45,7 +63,7 @@ def clip_grad_norm_(parameters: al.Tensor | Iterable[al.Tensor], max_norm: float
     params = _with_grads(parameters, "clip_grad_norm_")
     if not params:
         return al.Tensor(0.0)
-    grads = [np.asarray(p.grad.data if isinstance(p.grad, al.Tensor) else p.grad) for p in params]
+    grads = [grad_array(p) for p in params]
     norm_type = float(norm_type)
     if math.isinf(norm_type):
         total = max(float(np.max(np.abs(g))) if g.size else 0.0 for g in grads)
@@ -72,7 +90,8 @@ def clip_grad_value_(parameters: al.Tensor | Iterable[al.Tensor], clip_value: fl
         raise ValueError(f"clip_grad_value_: clip_value must be >= 0, got {clip_value}")
     c = float(clip_value)
     for p in _with_grads(parameters, "clip_grad_value_"):
-        if isinstance(p.grad, al.Tensor):
+        g = grad_array(p)
+        if g is p.grad:
+            np.clip(g, -c, c, out=g)
+        else:  # a create_graph gradient, as in _scale_grad
             p.grad = al.clip(p.grad, -c, c)
-        else:
-            np.clip(p.grad, -c, c, out=p.grad)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Callable, Sequence
 
-from ..activation import ACTIVATIONS
-from ..layers import Dropout, Linear
-from ..module import Module, Sequential
+from ..containers import Sequential
+from ..layers import ACTIVATIONS, Dropout, Linear
+from ..module import Module
 
 __all__ = ["MLP"]
 
@@ -22,7 +22,7 @@ class MLP(Sequential):
     sizes
         Input size, hidden sizes..., output size (at least two numbers).
     activation
-        A name from ``nn.activation.ACTIVATIONS`` (``'relu'``, ``'tanh'``, ...) or a
+        A name from ``nn.layers.ACTIVATIONS`` (``'relu'``, ``'tanh'``, ...) or a
         zero-argument callable returning a Module (e.g. ``nn.ReLU``).
     output_activation
         The same, applied after the last layer; None for raw outputs (logits).

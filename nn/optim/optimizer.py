@@ -17,6 +17,8 @@ import numpy as np
 
 import autograd_lite as al
 
+from ..utils import grad_array
+
 
 class Optimizer:
     """Base class. Subclasses set ``state_keys`` and implement :meth:`_update`, and
@@ -120,7 +122,7 @@ class Optimizer:
                 if set_to_none or p.grad is None:
                     p.grad = None
                 else:
-                    p.grad = np.zeros_like(np.asarray(p.grad))
+                    p.grad = np.zeros_like(grad_array(p))
 
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
         """Update every parameter that has a gradient; returns ``closure()`` if given
@@ -140,7 +142,7 @@ class Optimizer:
                     data = p.data  # the array's own shape and dtype: cheaper than Tensor properties
                     # Identity first: an array's dtype is almost always the very same object.
                     if type(g) is not np.ndarray or g.shape != data.shape or g.dtype is not data.dtype:
-                        g = self._grad_array(p, g)
+                        g = self._grad_array(p)
                     params.append(p)
                     grads.append(g)
                 if params:
@@ -163,10 +165,9 @@ class Optimizer:
                 al.increment_version(updated)
         return loss
 
-    def _grad_array(self, p: al.Tensor, g: Any) -> np.ndarray:
+    def _grad_array(self, p: al.Tensor) -> np.ndarray:
         """``p.grad`` as an ndarray of ``p``'s shape and dtype, or a clear error."""
-        if type(g) is not np.ndarray:  # a create_graph gradient: use its values
-            g = g.data if isinstance(g, al.Tensor) else np.asarray(g)
+        g = grad_array(p)  # (the values of a create_graph gradient)
         if g.shape != p.data.shape:
             raise ValueError(f"{self._name}.step: a parameter of shape {p.shape} has "
                              f"a gradient of shape {g.shape}")

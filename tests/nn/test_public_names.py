@@ -46,6 +46,62 @@ MOVED = {
     "nn.optim": {
         "nn.optim.registry": ["make_optimizer", "make_scheduler"],
     },
+    # nn.functional, nn.layers, nn.activation and nn.module before the split of #17
+    # (listed from the old modules' namespaces, less what they only imported).
+    "nn.functional": {
+        "nn.functional.layers": ["linear", "dropout", "batch_norm", "layer_norm"],
+        "nn.functional.activations": ["relu", "leaky_relu", "elu", "prelu", "sigmoid", "tanh",
+                                      "softplus", "silu", "swish", "gelu", "mish", "softmax",
+                                      "log_softmax"],
+        "nn.functional.losses": ["mse_loss", "l1_loss", "huber_loss", "smooth_l1_loss",
+                                 "log_cosh_loss", "quantile_loss", "binary_cross_entropy",
+                                 "binary_cross_entropy_with_logits", "cross_entropy", "nll_loss",
+                                 "hinge_loss", "squared_hinge_loss", "kl_div", "focal_loss",
+                                 "dice_loss"],
+        "nn.functional.metric_losses": ["contrastive_loss", "triplet_margin_loss",
+                                        "pairwise_distance"],
+        "autograd_lite": ["Tensor"],
+    },
+    "nn.layers": {
+        "nn.layers.linear": ["Identity", "Linear", "Flatten"],
+        "nn.layers.dropout": ["Dropout"],
+        "nn.layers.norm": ["BatchNorm1d", "LayerNorm"],
+    },
+    "nn.activation": {
+        "nn.layers.activation": ["ReLU", "LeakyReLU", "ELU", "PReLU", "Sigmoid", "Tanh",
+                                 "Softplus", "SiLU", "Swish", "GELU", "Mish", "Softmax",
+                                 "LogSoftmax", "ACTIVATIONS"],
+    },
+    "nn.module": {
+        "nn.module": ["Module", "Parameter", "IncompatibleKeys", "aligned_array", "memory_order"],
+        "nn.containers": ["Sequential", "ModuleList", "ModuleDict"],
+    },
+}
+
+
+# ``__all__`` of the modules that had one before #17 split nn: none of it may go.
+OLD_ALL = {
+    "nn": [
+        "functional", "init", "optim", "utils", "manual_seed", "save", "load", "CheckpointError",
+        "Module", "Parameter", "Sequential", "ModuleList", "ModuleDict", "IncompatibleKeys",
+        "Linear", "Dropout", "BatchNorm1d", "LayerNorm", "Flatten", "Identity", "ReLU",
+        "LeakyReLU", "ELU", "PReLU", "Sigmoid", "Tanh", "Softplus", "SiLU", "Swish", "GELU",
+        "Mish", "Softmax", "LogSoftmax", "MSELoss", "L1Loss", "HuberLoss", "SmoothL1Loss",
+        "LogCoshLoss", "QuantileLoss", "BCELoss", "BCEWithLogitsLoss", "CrossEntropyLoss",
+        "NLLLoss", "HingeLoss", "SquaredHingeLoss", "KLDivLoss", "FocalLoss", "ContrastiveLoss",
+        "TripletMarginLoss", "DiceLoss", "models", "Perceptron", "MLP", "clip_grad_norm_",
+        "clip_grad_value_", "data", "datasets", "DataLoader", "one_hot", "load_mnist",
+        "read_idx", "to_float", "DatasetError", "Checksum", "MNISTData", "Split", "diagnostics",
+        "twolayer", "TwoLayerNet", "two_layer_net", "predict", "evaluate", "Monitor",
+    ],
+    "nn.functional": [
+        "linear", "dropout", "batch_norm", "layer_norm", "relu", "leaky_relu", "elu", "prelu",
+        "sigmoid", "tanh", "softplus", "silu", "swish", "gelu", "mish", "softmax", "log_softmax",
+        "mse_loss", "l1_loss", "huber_loss", "smooth_l1_loss", "log_cosh_loss", "quantile_loss",
+        "binary_cross_entropy", "binary_cross_entropy_with_logits", "cross_entropy", "nll_loss",
+        "hinge_loss", "squared_hinge_loss", "kl_div", "focal_loss", "contrastive_loss",
+        "triplet_margin_loss", "pairwise_distance", "dice_loss",
+    ],
 }
 
 
@@ -65,10 +121,22 @@ def test_old_names_are_the_new_objects(public):
         assert hasattr(module, name), f"{public}.__all__ names {name!r}, which is missing"
 
 
+@pytest.mark.parametrize("public", sorted(OLD_ALL))
+def test_no_name_left_all(public):
+    module = importlib.import_module(public)
+    gone = [name for name in OLD_ALL[public] if name not in module.__all__]
+    assert not gone, f"{public}.__all__ lost {gone}"
+
+
 def test_nn_level_names_are_the_package_objects():
     assert nn.TwoLayerNet is nn.models.TwoLayerNet is nn.twolayer.TwoLayerNet
     assert nn.load_mnist is nn.datasets.load_mnist
     assert nn.MLP is nn.models.MLP and nn.Perceptron is nn.models.Perceptron
+    assert nn.Linear is nn.layers.Linear and nn.ReLU is nn.layers.ReLU is nn.activation.ReLU
+    assert nn.Sequential is nn.containers.Sequential is nn.module.Sequential
+    assert set(nn.layers.__all__) >= {"Linear", "ReLU", "LogSoftmax", "ACTIVATIONS"}
+    with pytest.raises(AttributeError, match="nn.module.*has no attribute 'Sequentail'"):
+        nn.module.Sequentail
 
 
 def test_the_library_never_imports_the_cli():
@@ -109,6 +177,6 @@ def test_console_script_and_python_m_run_the_same_main(capsys):
 def test_every_package_module_is_reachable():
     """No leftover module of the old layout shadows a package (nn/cli.py beside nn/cli/)."""
     names = {info.name for info in pkgutil.iter_modules(nn.__path__)}
-    for pkg in ("cli", "datasets", "models"):
+    for pkg in ("cli", "datasets", "models", "functional", "layers"):
         assert pkg in names and importlib.import_module(f"nn.{pkg}").__path__
         assert not (ROOT / "nn" / f"{pkg}.py").exists()

@@ -114,3 +114,46 @@ def test_clip_grad_norm_and_value_match_torch(norm_type):
     torch.nn.utils.clip_grad_value_(tps, 0.1)
     for p, t in zip(ps, tps):
         np.testing.assert_array_equal(p.grad, t.grad.numpy())
+
+
+# ---- grad_array: the one place nn reads a gradient's values (#17) ------------------------
+
+def test_grad_array_is_the_gradient_array_itself_after_a_plain_backward():
+    p = nn.Parameter(np.array([3.0, -4.0]))
+    assert nn.utils.grad_array(p) is None
+    (p * p).sum().backward()
+    g = nn.utils.grad_array(p)
+    assert g is p.grad and isinstance(g, np.ndarray)
+    np.testing.assert_array_equal(g, [6.0, -8.0])
+
+
+def test_grad_array_gives_the_values_of_a_create_graph_gradient():
+    p = nn.Parameter(np.array([3.0, -4.0]))
+    (p * p).sum().backward(create_graph=True)
+    g = nn.utils.grad_array(p)
+    assert isinstance(p.grad, al.Tensor) and type(g) is np.ndarray and g is p.grad.data
+    np.testing.assert_array_equal(g, [6.0, -8.0])
+
+
+def test_zero_grad_and_monitor_read_create_graph_gradients():
+    """Module.zero_grad, Optimizer.zero_grad and Monitor, which read .grad through
+    grad_array, treat a create_graph gradient (a Tensor) as its values."""
+    from nn.diagnostics import Monitor
+    model = nn.Sequential(nn.Linear(3, 2, dtype=np.float64))
+    mon = Monitor(model)
+    x = np.arange(6.0).reshape(2, 3)
+    loss = (model(x) ** 2).sum()
+    loss.backward(create_graph=True)
+    grads = [p.grad.data.copy() for p in model.parameters()]
+    assert all(isinstance(p.grad, al.Tensor) for p in model.parameters())
+    mon.before_step(loss)
+    mon.after_step()
+    expected = math.sqrt(sum(float((g ** 2).sum()) for g in grads))
+    assert mon.layer_stats()[0].grad_norm == pytest.approx(expected)
+    model.zero_grad(set_to_none=False)
+    for p, g in zip(model.parameters(), grads):
+        assert type(p.grad) is np.ndarray and p.grad.shape == g.shape and not p.grad.any()
+    (model(x) ** 2).sum().backward(create_graph=True)
+    opt = nn.optim.SGD(model.parameters(), lr=0.1)
+    opt.zero_grad(set_to_none=False)
+    assert all(type(p.grad) is np.ndarray and not p.grad.any() for p in model.parameters())

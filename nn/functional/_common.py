@@ -1,0 +1,58 @@
+"""What the functions of :mod:`nn.functional` share: converting operands to Tensors
+and arrays, and the losses' target, shape and ``reduction`` handling."""
+
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+import numpy as np
+
+import autograd_lite as al
+
+Tensor = al.Tensor
+_REDUCTIONS = ("mean", "sum", "none")
+
+
+def _t(x: Any) -> Tensor:
+    return x if isinstance(x, Tensor) else al.Tensor(x)
+
+
+def _target(target: Any, like: Tensor) -> Any:
+    """A target as an operand: a Tensor that needs grad stays; anything else
+    becomes an ndarray of the input's dtype."""
+    if isinstance(target, Tensor) and target.requires_grad:
+        return target
+    arr = target.data if isinstance(target, Tensor) else np.asarray(target)
+    return arr.astype(like.dtype, copy=False)
+
+
+def _check_reduction(reduction: str, fn: str, allowed: Sequence[str] = _REDUCTIONS) -> None:
+    if reduction not in allowed:
+        raise ValueError(f"{fn}: reduction must be one of {', '.join(map(repr, allowed))}; "
+                         f"got {reduction!r}")
+
+
+def _pair(input: Any, target: Any, reduction: str, fn: str) -> tuple[Tensor, Any]:
+    """Input and target of an elementwise loss, with the same shape (broadcasting a
+    target of the wrong shape is almost always a bug, so it is an error here)."""
+    _check_reduction(reduction, fn)
+    x = _t(input)
+    if x.dtype.kind != "f":
+        raise TypeError(f"{fn}: input must be floating point, got dtype {x.dtype}")
+    t = _target(target, x)
+    if tuple(np.shape(t)) != x.shape:
+        raise ValueError(f"{fn}: input shape {x.shape} and target shape {tuple(np.shape(t))} "
+                         f"differ; they must be equal (reshape one of them)")
+    return x, t
+
+
+def _reduce(loss: Tensor, reduction: str) -> Tensor:
+    if reduction == "mean":
+        return loss.mean()
+    if reduction == "sum":
+        return loss.sum()
+    return loss
+
+
+def _data(x: Any) -> np.ndarray:
+    return x.data if isinstance(x, Tensor) else np.asarray(x)

@@ -1,0 +1,136 @@
+"""Stateless layers: ``linear``, ``dropout``, ``batch_norm``, ``layer_norm``."""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Sequence
+
+import numpy as np
+
+import autograd_lite as al
+
+from ..rng import get_generator
+from ._common import Tensor, _data, _t
+
+__all__ = ["linear", "dropout", "batch_norm", "layer_norm"]
+
+
+def _linear_mismatch(x: Tensor, w: Tensor, bias: Any) -> str | None:
+    """The message naming what is wrong with :func:`linear`'s shapes, or None."""
+    if w.ndim != 2:
+        return f"linear: weight must have shape (out_features, in_features), got {w.shape}"
+    if x.ndim == 0 or x.shape[-1] != w.shape[1]:
+        return (f"linear: input of shape {x.shape} does not match weight of shape {w.shape}: "
+                f"the input's last dimension must be in_features={w.shape[1]}")
+    if bias is not None and np.shape(_data(bias)) != (w.shape[0],):
+        return (f"linear: bias must have shape ({w.shape[0]},) for weight of shape {w.shape}, "
+                f"got {np.shape(_data(bias))}")
+    return None
+
+
+def linear(input: Any, weight: Any, bias: Any = None) -> Tensor:
+    """``y = x W^T + b`` with ``weight`` of shape (out_features, in_features)."""
+    if bias is None:
+        x, w = _t(input), _t(weight)
+        problem = _linear_mismatch(x, w, None)  # x @ w.T would accept a 1-D weight
+        if problem:
+            raise ValueError(problem)
+        return x @ w.T
+    # One fused node, whose weight gradient comes out in the weight's layout. The op
+    # converts arrays and checks the three shapes itself, so they are only examined
+    # again to explain a failure.
+    try:
+        return al.linear(input, weight, bias)
+    except (ValueError, TypeError):
+        problem = _linear_mismatch(_t(input), _t(weight), bias)
+        if problem is None:
+            raise
+    raise ValueError(problem)  # out here, so not chained to the op's own error
+
+
+def dropout(input: Any, p: float = 0.5, training: bool = True,
+            generator: np.random.Generator | None = None) -> Tensor:
+    """Inverted dropout: zero each element with probability ``p`` and scale the
+    kept ones by ``1 / (1 - p)``, so the expected value is unchanged and
+    evaluation needs no rescaling. The identity when not ``training`` or ``p == 0``."""
+    if isinstance(p, bool) or not 0.0 <= p <= 1.0:
+        raise ValueError(f"dropout: probability p must be in [0, 1], got {p!r}")
+    x = _t(input)
+    if not training or p == 0.0:
+        return x
+    if p == 1.0:
+        return x * np.zeros(x.shape, x.dtype)
+    keep = get_generator(generator).random(x.shape) >= p
+    return x * (keep.astype(x.dtype) * (1.0 / (1.0 - p)))
+
+
+def _channel_shape(x: Tensor, fn: str) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    """Reduction axes and parameter broadcast shape for (N, C) or (N, C, L) input."""
+    if x.ndim == 2:
+        return (0,), (x.shape[1],)
+    if x.ndim == 3:
+        return (0, 2), (x.shape[1], 1)
+    raise ValueError(f"{fn}: expected input of shape (N, C) or (N, C, L), got {x.shape}")
+
+
+def batch_norm(input: Any, running_mean: Any, running_var: Any, weight: Any = None,
+               bias: Any = None, training: bool = False, momentum: float = 0.1,
+               eps: float = 1e-5) -> Tensor:
+    """Batch normalisation over the batch (and length) axes of (N, C) or (N, C, L) input.
+
+    ``y = (x - mean) / sqrt(var + eps) * weight + bias``. In training, mean and
+    (biased) var come from the batch, and the running statistics (Tensors, updated
+    in place when given) move toward the batch's: ``r = (1 - momentum) r + momentum
+    s``, with the *unbiased* variance for ``running_var``. Otherwise the running
+    statistics are used.
+    """
+    x = _t(input)
+    axes, pshape = _channel_shape(x, "batch_norm")
+    if training:
+        n = math.prod(x.shape[a] for a in axes)
+        if n <= 1:
+            raise ValueError(f"batch_norm: expected more than 1 value per channel when training, "
+                             f"got input of shape {x.shape}")
+        mean = x.mean(axis=axes, keepdims=True)
+        var = x.var(axis=axes, keepdims=True)
+        if running_mean is not None or running_var is not None:
+            with al.no_grad():
+                m = float(momentum)
+                if running_mean is not None:
+                    running_mean.mul_(1.0 - m).add_(mean.data.reshape(-1), alpha=m)
+                if running_var is not None:
+                    unbiased = var.data.reshape(-1) * (n / (n - 1))
+                    running_var.mul_(1.0 - m).add_(unbiased, alpha=m)
+    else:
+        if running_mean is None or running_var is None:
+            raise ValueError("batch_norm: running_mean and running_var are needed when not training")
+        mean = _data(running_mean).reshape(pshape).astype(x.dtype, copy=False)
+        var = _data(running_var).reshape(pshape).astype(x.dtype, copy=False)
+    y = (x - mean) / al.sqrt(var + float(eps))
+    if weight is not None:
+        y = y * _t(weight).reshape(pshape)
+    if bias is not None:
+        y = y + _t(bias).reshape(pshape)
+    return y
+
+
+def layer_norm(input: Any, normalized_shape: int | Sequence[int], weight: Any = None,
+               bias: Any = None, eps: float = 1e-5) -> Tensor:
+    """Normalise over the last ``len(normalized_shape)`` axes of each sample:
+    ``y = (x - mean) / sqrt(var + eps) * weight + bias`` (biased variance)."""
+    x = _t(input)
+    shape = (normalized_shape,) if isinstance(normalized_shape, (int, np.integer)) \
+        else tuple(normalized_shape)
+    k = len(shape)
+    if k == 0 or x.shape[x.ndim - k:] != shape or x.ndim < k:
+        raise ValueError(f"layer_norm: input of shape {x.shape} does not end with "
+                         f"normalized_shape {tuple(np.asarray(shape).tolist())}")  # plain ints
+    axes = tuple(range(x.ndim - k, x.ndim))
+    mean = x.mean(axis=axes, keepdims=True)
+    var = x.var(axis=axes, keepdims=True)
+    y = (x - mean) / al.sqrt(var + float(eps))
+    if weight is not None:
+        y = y * weight
+    if bias is not None:
+        y = y + bias
+    return y
