@@ -380,12 +380,3 @@ class Module:
             stack.append(("", None, depth))
             stack.extend((f"({k}): ", c, depth + 1) for k, c in reversed(kids))
         return "\n".join(lines)
-
-
-def __getattr__(name: str) -> Any:
-    # The containers lived here before nn.containers; ``from nn.module import Sequential``
-    # still works. Resolved on first use: containers.py imports this module.
-    if name in ("Sequential", "ModuleList", "ModuleDict"):
-        from . import containers
-        return getattr(containers, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
