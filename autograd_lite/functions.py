@@ -25,8 +25,9 @@ class _OpFunction(functools.partial):
 
 
 def _function_for(op: type[Op]) -> Callable[..., Tensor]:
-    fn: Any = _OpFunction(apply, op)
-    sig = inspect.signature(op.forward)
+    public = op.__dict__.get("public")  # its own call: conv2d's optional bias
+    fn: Any = _OpFunction(apply, op) if public is None else public.__func__
+    sig = inspect.signature(op.forward if public is None else fn)
     if op.arity is None:  # a sequence of tensors first, as in np.concatenate
         ps = [inspect.Parameter("tensors", inspect.Parameter.POSITIONAL_OR_KEYWORD)]
         ps += [p for p in sig.parameters.values() if p.kind is p.KEYWORD_ONLY]

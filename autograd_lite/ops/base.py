@@ -117,6 +117,10 @@ class Op:
         valid calls only the op knows (a reshape's target shape, an index); ops of
         the other kinds may declare one to narrow the default (e.g. max of a
         non-empty selection).
+    ``public`` (optional)
+        a static method used as the op's public function (``al.<name>``) instead of
+        ``apply`` with the op bound, for a call whose arguments are not just the
+        inputs and params: ``conv2d``'s ``bias=None`` supplies a zero bias.
     """
 
     name: ClassVar[str]
