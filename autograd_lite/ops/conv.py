@@ -177,22 +177,38 @@ def _im2col(x: np.ndarray, gm: _Geometry, dtype: np.dtype) -> np.ndarray:
     row ``(c, i, j)``, column ``(p, q, n)`` holds ``xpad[n, c, p*sh + i*dh, q*sw + j*dw]``."""
     hp, wp = gm.h + gm.pt + gm.pb, gm.w + gm.pl + gm.pr
     xt = (np.zeros if hp != gm.h or wp != gm.w else np.empty)((gm.c, hp, wp, gm.n), dtype)
-    xt[:, gm.pt:gm.pt + gm.h, gm.pl:gm.pl + gm.w] = x.transpose(1, 2, 3, 0)
+    _transposing_copy(xt[:, gm.pt:gm.pt + gm.h, gm.pl:gm.pl + gm.w], x.transpose(1, 2, 3, 0))
     sc, sh, sw, sn = xt.strides
     windows = as_strided(xt, (gm.c, gm.kh, gm.kw, gm.ho, gm.wo, gm.n),
                          (sc, gm.dh * sh, gm.dw * sw, gm.sh * sh, gm.sw * sw, sn), writeable=False)
     return windows.reshape(gm.groups, gm.c // gm.groups * gm.kh * gm.kw, gm.ho * gm.wo * gm.n)  # the copy
 
 
+def _transposing_copy(dst: np.ndarray, src: np.ndarray) -> None:
+    """``dst[...] = src`` where one side moves the batch axis (a transposed view), in
+    blocks along the first axis small enough that the side read or written with a
+    stride stays in cache. (64x6x24x24 float32 from (C, H, W, N) to (N, C, H, W):
+    0.30 ms as one copy, 0.19 ms in blocks; 128x64x14x14: 4.9 ms, 2.8 ms.)"""
+    per = max(1, _BLOCK // max(1, dst[0].size)) if len(dst) else 1
+    for s in range(0, len(dst), per):
+        dst[s:s + per] = src[s:s + per]
+
+
+_BLOCK = 16384  # elements per block of a transposing copy (64 KiB of float32)
+
+
 def _batch_last(g: np.ndarray, gm: _Geometry) -> np.ndarray:
     """A cotangent (N, O, Ho, Wo) as ``(groups, O/groups, Ho * Wo * N)``."""
-    return np.ascontiguousarray(g.transpose(1, 2, 3, 0)).reshape(gm.groups, gm.o // gm.groups,
-                                                                 gm.ho * gm.wo * gm.n)
+    gt = np.empty((gm.o, gm.ho, gm.wo, gm.n), g.dtype)
+    _transposing_copy(gt, g.transpose(1, 2, 3, 0))
+    return gt.reshape(gm.groups, gm.o // gm.groups, gm.ho * gm.wo * gm.n)
 
 
 def _batch_first(a: np.ndarray, gm: _Geometry) -> np.ndarray:
     """``(O, Ho * Wo * N)`` back to (N, O, Ho, Wo), C-contiguous."""
-    return np.ascontiguousarray(a.reshape(a.shape[0], gm.ho, gm.wo, gm.n).transpose(3, 0, 1, 2))
+    out = np.empty((gm.n, a.shape[0], gm.ho, gm.wo), a.dtype)
+    _transposing_copy(out.transpose(1, 0, 2, 3), a.reshape(a.shape[0], gm.ho, gm.wo, gm.n).transpose(0, 3, 1, 2))
+    return out
 
 
 def _grouped(w: np.ndarray, gm: _Geometry, dtype: np.dtype) -> np.ndarray:
@@ -219,8 +235,10 @@ def _col2im(dcols: np.ndarray, gm: _Geometry) -> np.ndarray:
         rows = slice(i * gm.dh, i * gm.dh + gm.sh * (gm.ho - 1) + 1, gm.sh)
         for j in range(gm.kw):
             dxt[:, rows, j * gm.dw:j * gm.dw + gm.sw * (gm.wo - 1) + 1:gm.sw] += d[:, i, j]
-    return np.ascontiguousarray(
-        dxt[:, gm.pt:gm.pt + gm.h, gm.pl:gm.pl + gm.w].transpose(3, 0, 1, 2))
+    dx = np.empty((gm.n, gm.c, gm.h, gm.w), dxt.dtype)
+    _transposing_copy(dx.transpose(1, 0, 2, 3),
+                      dxt[:, gm.pt:gm.pt + gm.h, gm.pl:gm.pl + gm.w].transpose(0, 3, 1, 2))
+    return dx
 
 
 def _input_grad(gt: np.ndarray, w: np.ndarray, gm: _Geometry) -> np.ndarray:
