@@ -111,8 +111,8 @@ class _Geometry(NamedTuple):
     wo: int
 
 
-def _conv_geometry(op: str, nd: int, x_shape: tuple[int, ...], w_shape: tuple[int, ...], stride: Any,
-             padding: Any, dilation: Any, groups: Any) -> _Geometry:
+def _conv_geometry(op: str, nd: int, x_shape: tuple[int, ...], w_shape: tuple[int, ...],
+                   stride: Any, padding: Any, dilation: Any, groups: Any) -> _Geometry:
     """Check a convolution's shapes and arguments (PyTorch's rules) and return its
     geometry; every error names ``op`` and the values involved."""
     if len(x_shape) != nd + 2:
@@ -181,7 +181,8 @@ def _im2col(x: np.ndarray, gm: _Geometry, dtype: np.dtype) -> np.ndarray:
     sc, sh, sw, sn = xt.strides
     windows = as_strided(xt, (gm.c, gm.kh, gm.kw, gm.ho, gm.wo, gm.n),
                          (sc, gm.dh * sh, gm.dw * sw, gm.sh * sh, gm.sw * sw, sn), writeable=False)
-    return windows.reshape(gm.groups, gm.c // gm.groups * gm.kh * gm.kw, gm.ho * gm.wo * gm.n)  # the copy
+    # The one big copy: kH * kW times the input.
+    return windows.reshape(gm.groups, gm.c // gm.groups * gm.kh * gm.kw, gm.ho * gm.wo * gm.n)
 
 
 def _transposing_copy(dst: np.ndarray, src: np.ndarray) -> None:
@@ -207,7 +208,8 @@ def _batch_last(g: np.ndarray, gm: _Geometry) -> np.ndarray:
 def _batch_first(a: np.ndarray, gm: _Geometry) -> np.ndarray:
     """``(O, Ho * Wo * N)`` back to (N, O, Ho, Wo), C-contiguous."""
     out = np.empty((gm.n, a.shape[0], gm.ho, gm.wo), a.dtype)
-    _transposing_copy(out.transpose(1, 0, 2, 3), a.reshape(a.shape[0], gm.ho, gm.wo, gm.n).transpose(0, 3, 1, 2))
+    _transposing_copy(out.transpose(1, 0, 2, 3),
+                      a.reshape(a.shape[0], gm.ho, gm.wo, gm.n).transpose(0, 3, 1, 2))
     return out
 
 
@@ -216,11 +218,9 @@ def _grouped(w: np.ndarray, gm: _Geometry, dtype: np.dtype) -> np.ndarray:
                                                gm.c // gm.groups * gm.kh * gm.kw)
 
 
-def _forward(cols: np.ndarray, w: np.ndarray, b: np.ndarray | None, gm: _Geometry) -> np.ndarray:
+def _forward(cols: np.ndarray, w: np.ndarray, b: np.ndarray, gm: _Geometry) -> np.ndarray:
     out = np.matmul(_grouped(w, gm, cols.dtype), cols).reshape(gm.o, cols.shape[2])
-    # A zero bias (bias=None) is not added: one pass over the output less.
-    if b is not None and b.any():
-        out += b.astype(out.dtype, copy=False)[:, None]
+    out += b.astype(out.dtype, copy=False)[:, None]   # rows of the batch-last product
     return _batch_first(out, gm)
 
 
@@ -258,10 +258,12 @@ def _zeros_bias(w: Any) -> np.ndarray:
     return np.zeros(w.shape[:1], w.dtype)
 
 
+def _or_zeros(bias: Any, weight: Any) -> Any:
+    """``bias``, or for None a zero bias (a constant: an op's inputs are fixed)."""
+    return _zeros_bias(weight if hasattr(weight, "shape") else np.asarray(weight)) if bias is None else bias
+
+
 # ---- the ops -------------------------------------------------------------------------------
-
-_PARAMS = {"stride", "padding", "dilation", "groups"}
-
 
 class _ConvOp(Op):
     kind = "custom"
@@ -327,10 +329,8 @@ class Conv2d(_ConvOp):
     @staticmethod
     def public(x: Any, weight: Any, bias: Any = None, stride: Any = 1, padding: Any = 0,
                dilation: Any = 1, groups: int = 1) -> Any:
-        if bias is None:
-            bias = _zeros_bias(weight if hasattr(weight, "shape") else np.asarray(weight))
-        return Conv2d.apply(x, weight, bias, stride=stride, padding=padding, dilation=dilation,
-                            groups=groups)
+        return Conv2d.apply(x, weight, _or_zeros(bias, weight), stride=stride, padding=padding,
+                            dilation=dilation, groups=groups)
 
     @classmethod
     def sample_inputs(cls, draw):
@@ -376,8 +376,8 @@ class Conv2d(_ConvOp):
             return dx, dw, db
         # Tensors (recorded, for higher-order gradients), or arrays without the columns.
         kw = dict(stride=stride, padding=padding, dilation=dilation, groups=groups)
-        return (cls.input_op.dispatch(g, weight, input_shape=x.shape, **kw) if needs[0] else None,
-                cls.weight_op.dispatch(x, g, weight_shape=weight.shape, **kw) if needs[1] else None,
+        return (Conv2dInput.dispatch(g, weight, input_shape=x.shape, **kw) if needs[0] else None,
+                Conv2dWeight.dispatch(x, g, weight_shape=weight.shape, **kw) if needs[1] else None,
                 g.sum(axis=(0,) + tuple(range(2, g.ndim))) if needs[2] else None)
 
 
@@ -442,11 +442,8 @@ class Conv2dWeight(_ConvOp):
 
     @staticmethod
     def forward(x, g, weight_shape=None, stride=1, padding=0, dilation=1, groups=1):
-        if weight_shape is None:
-            raise TypeError("conv2d_weight: weight_shape is required")
-        gm = _conv_geometry("conv2d_weight", 2, x.shape, tuple(weight_shape), stride, padding, dilation,
-                      groups)
-        _check_cotangent("conv2d_weight", g, gm)
+        gm = _adjoint_geometry("conv2d_weight", x.shape, weight_shape, g, stride, padding,
+                               dilation, groups)
         cols = _im2col(x, gm, _dtype(x, g))
         return _weight_grad(cols, _batch_last(g, gm), tuple(weight_shape))
 
@@ -465,10 +462,11 @@ def _check_cotangent(op: str, g: Any, gm: _Geometry) -> None:
                          f"got shape {tuple(g.shape)}")
 
 
-def _adjoint_geometry(op: str, input_shape: Any, w_shape: tuple[int, ...], g: Any, *args: Any) -> _Geometry:
-    if input_shape is None:
-        raise TypeError(f"{op}: input_shape is required")
-    gm = _conv_geometry(op, 2, tuple(input_shape), w_shape, *args)
+def _adjoint_geometry(op: str, x_shape: Any, w_shape: Any, g: Any, *args: Any) -> _Geometry:
+    """The checked geometry of the convolution whose gradient ``op`` computes from ``g``."""
+    if x_shape is None or w_shape is None:
+        raise TypeError(f"{op}: {'input_shape' if x_shape is None else 'weight_shape'} is required")
+    gm = _conv_geometry(op, 2, tuple(x_shape), tuple(w_shape), *args)
     _check_cotangent(op, g, gm)
     return gm
 
@@ -497,10 +495,8 @@ class Conv1d(Conv2d):
     @staticmethod
     def public(x: Any, weight: Any, bias: Any = None, stride: Any = 1, padding: Any = 0,
                dilation: Any = 1, groups: int = 1) -> Any:
-        if bias is None:
-            bias = _zeros_bias(weight if hasattr(weight, "shape") else np.asarray(weight))
-        return Conv1d.apply(x, weight, bias, stride=stride, padding=padding, dilation=dilation,
-                            groups=groups)
+        return Conv1d.apply(x, weight, _or_zeros(bias, weight), stride=stride, padding=padding,
+                            dilation=dilation, groups=groups)
 
     @classmethod
     def vjp(cls, g, out, x, weight, bias, stride=1, padding=0, dilation=1, groups=1,
@@ -525,5 +521,3 @@ def _lift(value: Any, unit: int) -> Any:
         return value
     return (unit, value if _is_int(value) else value[0])
 
-
-Conv2d.input_op, Conv2d.weight_op = Conv2dInput, Conv2dWeight

@@ -2,8 +2,8 @@
 ``adaptive_avg_pool2d``, with PyTorch's arguments, defaults and output sizes.
 
 Each window offset is one strided slice of the (padded) input, so a k x k pool is
-k * k whole-array NumPy operations, and its VJP k * k strided adds: no Python loop
-over windows, no scatter.
+k * k whole-array NumPy operations, and its VJP k * k strided writes: no Python loop
+over windows, no scatter (until a VJP is recorded for a second derivative).
 """
 
 from __future__ import annotations
@@ -35,8 +35,8 @@ class _Window:
             raise TypeError(f"{op}: kernel_size is required")
         self.kernel = _ints(op, "kernel_size", kernel_size, 2, 1)
         # PyTorch's default stride is the kernel size (stride=None, or an empty list).
-        self.stride = self.kernel if stride is None or (isinstance(stride, (list, tuple))
-                                                       and not stride) else _ints(op, "stride", stride, 2, 1)
+        default = stride is None or (isinstance(stride, (list, tuple)) and not stride)
+        self.stride = self.kernel if default else _ints(op, "stride", stride, 2, 1)
         self.pad = _ints(op, "padding", padding, 2, 0)
         self.dilation = _ints(op, "dilation", dilation, 2, 1)
         if not isinstance(ceil_mode, (bool, np.bool_)):
@@ -116,8 +116,8 @@ def _sample_window(draw: Any, dilation: bool) -> tuple[tuple[int, ...], dict[str
     pad = tuple(draw.integers(0, r // 2) for r in limit)
     stride = None if draw.booleans() else (draw.integers(1, 3), draw.integers(1, 3))
     sizes = tuple(max(1, r - 2 * p) + draw.integers(0, 3) for r, p in zip(reach, pad))
-    params = {"kernel_size": _spell(draw, kernel), "stride": stride if stride is None else _spell(draw, stride),
-              "padding": _spell(draw, pad), "ceil_mode": draw.booleans()}
+    params = {"kernel_size": _spell(draw, kernel), "padding": _spell(draw, pad),
+              "stride": stride if stride is None else _spell(draw, stride), "ceil_mode": draw.booleans()}
     if dilation:
         params["dilation"] = _spell(draw, dil)
     return (draw.integers(0, 2), draw.integers(1, 2)) + sizes, params
