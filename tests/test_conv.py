@@ -58,7 +58,7 @@ GRID = [s for s in itertools.product([1, 2, (2, 1)], [0, 1, (2, 0), "same", "val
 @pytest.mark.parametrize("stride,padding,dilation,groups", GRID)
 def test_conv2d_matches_torch(stride, padding, dilation, groups):
     torch = _torch()
-    x, w, b = rng.standard_normal((2, 4, 7, 6)), rng.standard_normal((6, 4 // groups, 3, 2)), rng.standard_normal(6)
+    x, w, b = (rng.standard_normal(s) for s in ((2, 4, 7, 6), (6, 4 // groups, 3, 2), (6,)))
     kw = dict(stride=stride, padding=padding, dilation=dilation, groups=groups)
     _compare(lambda x, w, b: al.conv2d(x, w, b, **kw),
              lambda x, w, b: torch.nn.functional.conv2d(x, w, b, **kw), [x, w, b])
@@ -68,17 +68,18 @@ def test_conv2d_matches_torch(stride, padding, dilation, groups):
                          [(1, 0, 1, 1), (2, 1, 1, 2), (1, "same", 2, 1), ((2, 1), (0, 2), (2, 1), 2)])
 def test_conv2d_second_order_matches_torch(stride, padding, dilation, groups):
     torch = _torch()
-    x, w, b = rng.standard_normal((2, 4, 6, 7)), rng.standard_normal((4, 4 // groups, 2, 3)), rng.standard_normal(4)
+    x, w, b = (rng.standard_normal(s) for s in ((2, 4, 6, 7), (4, 4 // groups, 2, 3), (4,)))
     kw = dict(stride=stride, padding=padding, dilation=dilation, groups=groups)
     _compare(lambda x, w, b: al.conv2d(x, w, b, **kw),
              lambda x, w, b: torch.nn.functional.conv2d(x, w, b, **kw), [x, w, b], second_order=True)
 
 
 @pytest.mark.parametrize("stride,padding,dilation,groups",
-                         [(1, 0, 1, 1), (2, 1, 1, 2), (1, "same", 2, 1), (3, (2,), 2, 2), ((2,), "valid", (3,), 1)])
+                         [(1, 0, 1, 1), (2, 1, 1, 2), (1, "same", 2, 1), (3, (2,), 2, 2),
+                          ((2,), "valid", (3,), 1)])
 def test_conv1d_matches_torch_to_second_order(stride, padding, dilation, groups):
     torch = _torch()
-    x, w, b = rng.standard_normal((3, 4, 11)), rng.standard_normal((6, 4 // groups, 3)), rng.standard_normal(6)
+    x, w, b = (rng.standard_normal(s) for s in ((3, 4, 11), (6, 4 // groups, 3), (6,)))
     kw = dict(stride=stride, padding=padding, dilation=dilation, groups=groups)
     _compare(lambda x, w, b: al.conv1d(x, w, b, **kw),
              lambda x, w, b: torch.nn.functional.conv1d(x, w, b, **kw), [x, w, b], second_order=True)
@@ -258,7 +259,8 @@ def test_a_kernel_larger_than_the_padded_input_shows_the_formula():
 @pytest.mark.parametrize("name", ["stride", "dilation"])
 def test_stride_and_dilation_must_be_positive_ints(name):
     _raises(ValueError, rf"conv2d: {name} must be positive, got 0", al.conv2d, X, W, **{name: 0})
-    _raises(ValueError, rf"conv2d: {name} must be positive, got \(1, -2\)", al.conv2d, X, W, **{name: (1, -2)})
+    _raises(ValueError, rf"conv2d: {name} must be positive, got \(1, -2\)", al.conv2d, X, W,
+            **{name: (1, -2)})
     _raises(TypeError, rf"conv2d: {name} must be an int or a tuple of 2 ints, got 1.5", al.conv2d, X, W,
             **{name: 1.5})
     _raises(TypeError, rf"conv2d: {name} must be an int or a tuple of 2 ints, got \(1, 1, 1\)", al.conv2d,
@@ -288,7 +290,8 @@ def test_gradient_ops_check_their_shapes():
             r"\(2, 4, 6, 6\), got shape \(2, 4, 5, 5\)", al.conv2d_input, np.zeros((2, 4, 5, 5)), W,
             input_shape=X.shape)
     _raises(TypeError, r"conv2d_input: input_shape is required", al.conv2d_input, np.zeros((2, 4, 6, 6)), W)
-    _raises(TypeError, r"conv2d_weight: weight_shape is required", al.conv2d_weight, X, np.zeros((2, 4, 6, 6)))
+    _raises(TypeError, r"conv2d_weight: weight_shape is required", al.conv2d_weight, X,
+            np.zeros((2, 4, 6, 6)))
 
 
 def test_conv2d_input_and_weight_are_the_gradients():

@@ -174,9 +174,9 @@ def test_window_errors(name):
     _raises(ValueError, rf"{name}: padding 2 must be at most half of the .*kernel size 3", fn, X, 3,
             padding=2)
     _raises(TypeError, rf"{name}: ceil_mode must be a bool, got 1", fn, X, 2, ceil_mode=1)
-    _raises(ValueError, rf"{name}: the output would be empty: input size \(7, 8\), kernel \(9, 3\), stride "
-            r"\(9, 3\), padding \(0, 0\), dilation \(1, 1\) give .* = \(0, 2\): the kernel \(spanning \(9, 3\)"
-            r".*\) is larger than the padded input \(\(7, 8\)\)", fn, X, (9, 3))
+    _raises(ValueError, rf"{name}: the output would be empty: input size \(7, 8\), kernel \(9, 3\), "
+            r"stride \(9, 3\), padding \(0, 0\), dilation \(1, 1\) give .* = \(0, 2\): the kernel "
+            r"\(spanning \(9, 3\).*\) is larger than the padded input \(\(7, 8\)\)", fn, X, (9, 3))
 
 
 def test_max_pool2d_dilation_errors():
