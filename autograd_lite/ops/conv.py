@@ -281,9 +281,9 @@ def _sample_conv(draw: Any, nd: int) -> tuple[list[Any], dict[str, Any], tuple[i
     groups = draw.integers(1, 2)
     c, o = groups * draw.integers(1, 2), groups * draw.integers(1, 2)
     kernel = tuple(draw.integers(1, 3) for _ in range(nd))
-    stride = tuple(draw.integers(1, 2) for _ in range(nd))
+    form = draw.sampled_from(["ints", "same", "valid"])
+    stride = (1,) * nd if form == "same" else tuple(draw.integers(1, 2) for _ in range(nd))
     dilation = tuple(draw.integers(1, 2) for _ in range(nd))
-    form = draw.sampled_from(["ints", "same", "valid"] if stride == (1,) * nd else ["ints", "valid"])
     pads = tuple(draw.integers(0, 2) for _ in range(nd)) if form == "ints" else (0,) * nd
     # A side the kernel fits (the padded input at least spans it), up to 3 more.
     sizes = tuple(max(1, d * (k - 1) + 1 - 2 * p) + draw.integers(0, 3)
