@@ -4,6 +4,11 @@ in NumPy and against PyTorch (when importable, on 2 threads).
 
     python examples/conv_benchmark.py            # about a minute
     python examples/conv_benchmark.py --quick    # seconds: checks that it runs, not the timings
+    OPENBLAS_NUM_THREADS=1 python examples/conv_benchmark.py --torch-threads 1   # one core each
+
+On a machine shared with other work, two BLAS threads wait for each other whenever the
+other core is busy, and the two-thread figures swing by 10x or more; one thread each
+gives steadier ratios.
 
 Layers:
 
@@ -22,7 +27,7 @@ and, except for lenet1, the input):
 * ``numpy-ps``: the textbook im2col, per-sample ``(N, C*kH*kW, Ho*Wo)`` columns and
   batched products (what the engine's channel-major, batch-last layout replaces);
   for max pooling, the reshape-and-max idiom;
-* ``torch``: ``torch.nn.functional.conv2d`` and ``backward``, 2 threads.
+* ``torch``: ``torch.nn.functional.conv2d`` and ``backward``, on 2 threads (``--torch-threads``).
 
 Every contender first computes the same output and gradients (checked); then each
 repeat times a few passes of each, interleaved so that drifts in machine load hit all
@@ -214,18 +219,19 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     ap.add_argument("--quick", action="store_true", help="tiny sizes: check it runs, ignore the figures")
     ap.add_argument("--repeats", type=int, default=None, help="timed repeats per layer (default 15)")
     ap.add_argument("--no-torch", action="store_true", help="leave PyTorch out even if it is installed")
+    ap.add_argument("--torch-threads", type=int, default=2, help="torch's intra-op threads (default 2)")
     args = ap.parse_args(argv)
     repeats = args.repeats or (2 if args.quick else 15)
     torch = None
     if not args.no_torch:
         try:
             import torch
-            torch.set_num_threads(2)
+            torch.set_num_threads(args.torch_threads)
         except ImportError:
             pass
     threads = os.environ.get("OPENBLAS_NUM_THREADS") or os.environ.get("OMP_NUM_THREADS") or "default"
     print(f"float32; NumPy BLAS threads: {threads} (of {os.cpu_count()} CPUs); "
-          + ("torch: 2 threads" if torch is not None else "torch: not installed"))
+          + (f"torch: {args.torch_threads} threads" if torch is not None else "torch: not installed"))
     layers = QUICK if args.quick else LAYERS
     results: dict[str, Any] = {}
     jobs = [(name, conv_passes(spec, torch), spec) for name, spec in layers.items()]
