@@ -26,8 +26,9 @@ class _OpFunction(functools.partial):
 
 
 def _function_for(op: type[Op]) -> Callable[..., Tensor]:
-    fn: Any = _OpFunction(apply, op)
-    sig = inspect.signature(op.forward)
+    bind = op.__dict__.get("bind")  # its own call: conv2d's optional bias
+    fn: Any = _OpFunction(apply, op) if bind is None else _bound_function(op, bind.__func__)
+    sig = inspect.signature(op.forward if bind is None else bind.__func__)
     if op.arity is None:  # a sequence of tensors first, as in np.concatenate
         ps = [inspect.Parameter("tensors", inspect.Parameter.POSITIONAL_OR_KEYWORD)]
         ps += [p for p in sig.parameters.values() if p.kind is p.KEYWORD_ONLY]
@@ -37,6 +38,13 @@ def _function_for(op: type[Op]) -> Callable[..., Tensor]:
     fn.__signature__ = sig.replace(return_annotation="Tensor")  # type: ignore[attr-defined]
     fn.__module__ = "autograd_lite"
     fn.op = op  # type: ignore[attr-defined]
+    return fn
+
+
+def _bound_function(op: type[Op], bind: Callable[..., tuple[tuple, dict]]) -> Callable[..., Tensor]:
+    def fn(*args: Any, **kwargs: Any) -> Tensor:
+        inputs, params = bind(*args, **kwargs)
+        return apply(op, *inputs, **params)
     return fn
 
 

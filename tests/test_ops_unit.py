@@ -99,6 +99,13 @@ def _float32_inputs(op: type[Op]):
         "where": ([np.array([True, False]), f(2), f(1)], {}),
         "astype": ([f(2)], {"dtype": np.dtype(np.float32)}),
         "clip": ([f(3)], {"a_min": 0.6, "a_max": 1.2}),
+        "conv2d": ([f(2, 2, 5, 5), f(4, 1, 3, 2), f(4)], {"padding": 1, "groups": 2}),
+        "conv1d": ([f(2, 2, 5), f(3, 2, 3), f(3)], {"stride": 2}),
+        "conv2d_input": ([f(2, 3, 3, 3), f(3, 2, 3, 3)], {"input_shape": (2, 2, 5, 5)}),
+        "conv2d_weight": ([f(2, 2, 5, 5), f(2, 3, 3, 3)], {"weight_shape": (3, 2, 3, 3)}),
+        "max_pool2d": ([f(2, 2, 5, 5)], {"kernel_size": 3, "stride": 2, "padding": 1}),
+        "avg_pool2d": ([f(2, 2, 5, 5)], {"kernel_size": 3, "stride": 2, "ceil_mode": True}),
+        "adaptive_avg_pool2d": ([f(2, 2, 5, 5)], {"output_size": (2, 3)}),
     }
     if op.name in special:
         return special[op.name]

@@ -117,6 +117,10 @@ class Op:
         valid calls only the op knows (a reshape's target shape, an index); ops of
         the other kinds may declare one to narrow the default (e.g. max of a
         non-empty selection).
+    ``bind`` (optional)
+        a static method with the signature of the op's public function (``al.<name>``)
+        that returns ``(inputs, params)`` for ``apply``, for a call whose arguments are
+        not just the inputs and params: ``conv2d``'s ``bias=None`` supplies a zero bias.
     """
 
     name: ClassVar[str]
