@@ -14,6 +14,10 @@ in closed form on every step, overwriting what was there (as PyTorch's do).
 ``ChainedScheduler`` steps several schedulers together; ``SequentialLR`` hands
 over from one to the next at milestones. Resuming needs the optimiser's state
 (which holds the current lrs) as well as the scheduler's, as in PyTorch.
+
+One module (over 600 lines) on purpose, as PyTorch's is: every schedule is a small
+subclass of one base class whose stepping, chaining and state-dict rules they share,
+and users import them all from this one name.
 """
 
 from __future__ import annotations
