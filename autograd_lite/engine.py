@@ -413,16 +413,20 @@ def run_backward(roots: Sequence[Tensor], grads: Sequence[Any], *, retain_graph:
     """Backpropagate ``grads`` from ``roots``.
 
     Without ``targets``: accumulate into the ``.grad`` of every leaf that requires
-    grad. With ``targets`` (tensors): return the cotangent reaching each target
-    instead, touching no ``.grad`` and not propagating past the targets.
+    grad. With ``targets`` (tensors): return the total cotangent reaching each target
+    instead, touching no ``.grad``. As in ``torch.autograd.grad``, a target upstream
+    of another one also gets the paths through it; a node that leads to no target
+    is never visited, and no VJP computes a gradient for an input that leads to none.
     """
     found: dict[Any, Any] = {}
     if targets is None:  # the common case: no lookups to build
         node_targets: Any = ()
         leaf_targets: Any = ()
+        useful: dict[Node, tuple[bool, ...]] | None = None
     else:
         node_targets = {t._node for t in targets if t._node is not None}
         leaf_targets = {id(t) for t in targets if t._node is None}
+        useful = _toward_targets(roots, node_targets, leaf_targets)
 
     pending: dict[Node, Any] = {}  # cotangents received so far, by node
     heap: list[tuple[int, Node]] = []  # the nodes in pending, newest first
@@ -455,9 +459,13 @@ def run_backward(roots: Sequence[Tensor], grads: Sequence[Any], *, retain_graph:
         while heap:
             node = heappop(heap)[1]
             g = pending.pop(node)
-            if node in node_targets:
-                _capture(found, node, g)
-                continue
+            needs = node.needs
+            if useful is not None:
+                if node in node_targets:
+                    _capture(found, node, g)
+                needs = useful[node]
+                if True not in needs:  # no target upstream: the cotangent stops here
+                    continue
             saved = node.inputs
             if saved is None:
                 raise _freed(node)
@@ -481,7 +489,7 @@ def run_backward(roots: Sequence[Tensor], grads: Sequence[Any], *, retain_graph:
                     kw = {**kw, "saved": node.saved}
             try:
                 if op._wants_needs:
-                    dxs = op.vjp(g, out, *inputs, needs=node.needs, **kw)
+                    dxs = op.vjp(g, out, *inputs, needs=needs, **kw)
                 else:
                     dxs = op.vjp(g, out, *inputs, **kw)
             except Exception as e:
@@ -492,7 +500,7 @@ def run_backward(roots: Sequence[Tensor], grads: Sequence[Any], *, retain_graph:
                     hook(node, g, dxs)
             if not retain_graph:
                 node.inputs = node.arrays = node.out = node.saved = None
-            for p, need, dx in zip(node.parents, node.needs, dxs):
+            for p, need, dx in zip(node.parents, needs, dxs):
                 if not need or dx is None:
                     continue
                 # A leaf's array, not the Tensor: plain attributes, not properties.
@@ -527,6 +535,23 @@ def run_backward(roots: Sequence[Tensor], grads: Sequence[Any], *, retain_graph:
     if targets is None:
         return None
     return [found.get(id(t) if t._node is None else t._node) for t in targets]
+
+
+def _toward_targets(roots: Sequence[Tensor], node_targets: set[Node],
+                    leaf_targets: set[int]) -> dict[Node, tuple[bool, ...]]:
+    """For every node reachable from ``roots``: which of its inputs lead to a target
+    (a target node, a leaf target, or a node with a target upstream)."""
+    leads: dict[Node, tuple[bool, ...]] = {}
+    # toposort lists consumers before their parents: reversed, every parent comes first.
+    for node in reversed(toposort([r._node for r in roots if r._node is not None])):
+        flags = []
+        for p, need in zip(node.parents, node.needs):
+            if type(p) is Node:
+                flags.append(need and (p in node_targets or True in leads[p]))
+            else:
+                flags.append(need and id(p) in leaf_targets)
+        leads[node] = tuple(flags)
+    return leads
 
 
 def _capture(found: dict[Any, Any], key: Any, g: Any) -> None:

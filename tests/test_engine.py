@@ -269,3 +269,39 @@ def test_apply_sets_every_slot_of_the_node_and_tensor_it_builds():
     for name in al.Node.__slots__:
         if name != "__weakref__":
             getattr(node, name)
+
+
+def test_gradients_wrt_an_intermediate_and_what_it_came_from_counts_every_path():
+    # torch.autograd.grad semantics: a target that is also upstream of another target
+    # gets every path, including the ones through the other target.
+    x = Tensor(np.array([1.0, 2.0]), requires_grad=True)
+    h = x * 3
+    dx, dh = al.gradients((h * x).sum(), [x, h])
+    np.testing.assert_array_equal(dx, [6.0, 12.0])   # d(3x^2)/dx, not 3x (the direct path only)
+    np.testing.assert_array_equal(dh, [1.0, 2.0])
+    # A chain of three targets, each upstream of the next (values from torch.autograd.grad).
+    h = x * 3
+    k = h * 2
+    dk, dh, dx = al.gradients((k * k).sum() + h.sum(), [k, h, x])
+    np.testing.assert_array_equal(dk, [12.0, 24.0])
+    np.testing.assert_array_equal(dh, [25.0, 49.0])
+    np.testing.assert_array_equal(dx, [75.0, 147.0])
+    assert x.grad is None
+
+
+def test_gradients_visits_no_node_that_leads_to_no_target(monkeypatch):
+    calls = []
+    real = Matmul.vjp
+
+    def spy(g, out, x, y, needs):
+        calls.append(needs)
+        return real(g, out, x, y, needs=needs)
+
+    monkeypatch.setattr(Matmul, "vjp", staticmethod(spy))
+    w = Tensor(np.ones((3, 2)), requires_grad=True)
+    x = Tensor(np.ones((4, 3)), requires_grad=True)
+    h = x @ w
+    (dh,) = al.gradients((h * h).sum(), [h])
+    assert calls == [] and dh.shape == (4, 2)   # nothing past the only target
+    al.gradients((h * h).sum(), [w])
+    assert calls == [(False, True)]             # x leads to no target: its product is skipped
