@@ -84,6 +84,27 @@ def test_getitem_scatter_adds_repeated_indices_and_supports_all_index_kinds():
     assert x[None, ..., 1].shape == (1, 3)
 
 
+@pytest.mark.parametrize("form", ["tensor", "tensor in a tuple", "nested tuple", "uint8 array"])
+def test_every_form_of_an_integer_index_scatter_adds_repeated_positions(form):
+    # al.getitem and al.scatter_add take the index as it is, not unwrapped as t[...]
+    # does: an index Tensor (or a tuple NumPy reads as an array) must still add at
+    # repeated positions, as x[i] and PyTorch do.
+    i = {"tensor": Tensor(np.array([0, 0, 2]), dtype=np.int64),
+         "tensor in a tuple": (Tensor(np.array([0, 0, 2]), dtype=np.int64),),
+         "nested tuple": ((0, 0, 2),),
+         "uint8 array": np.array([0, 0, 2], np.uint8)}[form]
+    x = Tensor(np.array([1.0, 2.0, 3.0]), requires_grad=True)
+    y = al.getitem(x, index=i)
+    assert y.tolist() == [1.0, 1.0, 3.0]
+    y.backward(np.ones(3))
+    assert x.grad.tolist() == [2.0, 0.0, 1.0]
+    assert al.scatter_add(Tensor(np.ones(3)), index=i, shape=(3,)).tolist() == [2.0, 0.0, 1.0]
+    # The second derivative goes through scatter_add's own VJP, which indexes with it.
+    (d1,) = al.gradients((al.getitem(x, index=i) ** 2).sum(), [x], create_graph=True)
+    (d2,) = al.gradients((d1 * np.array([1.0, 10.0, 100.0])).sum(), [x])
+    assert d1.tolist() == [4.0, 0.0, 6.0] and d2.tolist() == [4.0, 0.0, 200.0]
+
+
 def _float32_inputs(op: type[Op]):
     """One small float32 call per op (shapes chosen to exercise broadcasting)."""
     r = np.random.default_rng(0)
