@@ -305,3 +305,39 @@ def test_gradients_visits_no_node_that_leads_to_no_target(monkeypatch):
     assert calls == [] and dh.shape == (4, 2)   # nothing past the only target
     al.gradients((h * h).sum(), [w])
     assert calls == [(False, True)]             # x leads to no target: its product is skipped
+
+
+def test_toposort_orders_a_diamond_consumer_before_both_branches_and_the_shared_parent():
+    # a -> (b, c) -> d, with b also feeding d directly: each node once, every consumer
+    # before its parents, whatever order the DFS meets them in.
+    x = Tensor(np.ones(2), requires_grad=True)
+    a = x * 2
+    b, c = a.exp(), a.sin()
+    d = b * c + b
+    order = al.engine.toposort([d.node])
+    names = [n.op.name for n in order]
+    assert len(order) == len(set(order)) == 5   # multiply, exp, sin, multiply, add
+    pos = {n: i for i, n in enumerate(order)}
+    for n in order:
+        for p in n.parents:
+            if isinstance(p, al.Node):
+                assert pos[n] < pos[p], (names, n, p)
+    assert order[0] is d.node and order[-1] is a.node
+    # Several roots sharing nodes: still each node once, consumers first.
+    both = al.engine.toposort([b.node, d.node, c.node])
+    assert set(both) == set(order) and len(both) == 5
+    assert all(both.index(n) < both.index(p) for n in both for p in n.parents
+               if isinstance(p, al.Node))
+
+
+def test_gradients_sums_the_paths_into_a_target_reached_twice():
+    x = Tensor(np.array([0.5, -1.0]), requires_grad=True)
+    h = x.exp()
+    out = (h * h + h).sum()          # h reaches the output through three uses
+    (dh,) = al.gradients(out, [h])
+    np.testing.assert_allclose(dh, 2 * h.data + 1, rtol=1e-15)
+    # A leaf target reached twice, and the same target listed twice.
+    y = x * x * 3 + x
+    dx, dx2 = al.gradients(y.sum(), [x, x])
+    np.testing.assert_allclose(dx, 6 * x.data + 1, rtol=1e-15)
+    np.testing.assert_array_equal(dx, dx2)
