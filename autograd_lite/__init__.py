@@ -14,7 +14,7 @@ from __future__ import annotations
 from . import ops
 from .broadcasting import unbroadcast
 from .engine import (GraphFreedError, InplaceModificationError, Node, enable_grad, enter_scope,
-                     exit_scope, increment_version, scope, is_grad_enabled, no_grad,
+                     exit_scope, increment_version, is_grad_enabled, modifying, no_grad, scope,
                      set_grad_enabled)
 from .fpenv import set_flush_denormal
 from .functional import grad, gradients, value_and_grad
@@ -37,7 +37,7 @@ __version__ = "0.1.0"
 __all__ = [
     "Tensor", "Op", "Node", "tensor", "zeros", "ones", "zeros_like", "ones_like",
     "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled", "scope",
-    "enter_scope", "exit_scope", "increment_version",
+    "enter_scope", "exit_scope", "increment_version", "modifying",
     "grad", "value_and_grad", "gradients", "function", "unbroadcast",
     "set_default_dtype", "get_default_dtype", "set_flush_denormal",
     "GraphFreedError", "InplaceModificationError",

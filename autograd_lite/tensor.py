@@ -64,7 +64,7 @@ def as_tensor(value: Any, like: np.dtype | None = None) -> Tensor:
     """
     cls = type(value)
     if cls is float or cls is int or cls is bool:
-        return Tensor._make(np.asarray(value, dtype=like or _default_dtype), None)
+        return _scalar(value, like or _default_dtype)
     if isinstance(value, Tensor):
         return value
     if isinstance(value, (np.ndarray, np.generic)):
@@ -93,6 +93,13 @@ class Tensor:
     A Python number in an operator (``t * 0.5``) is a weak scalar: it takes ``t``'s
     float dtype. It becomes a read-only 0-d constant tensor, shared by every op that
     uses the same value and dtype, and appears as such in ``node.parents``.
+
+    While a recorded op's node lives, the arrays of the leaves and constants it saved
+    (``data`` shared with your ndarray, too) are read-only, so plain NumPy cannot
+    change them under the graph: NumPy raises ``ValueError: assignment destination is
+    read-only``. Backward (without ``retain_graph``) and dropping the graph restore
+    them. The in-place methods below and :class:`~autograd_lite.modifying` may write
+    them; a backward through the stale graph then raises.
     """
 
     __slots__ = ("data", "grad", "requires_grad", "_node", "_version", "__weakref__")
@@ -278,13 +285,20 @@ class Tensor:
                 f"{name}: in-place ops on a tensor that requires grad are not recorded; write "
                 f"t = t + x instead, or update it under `with al.no_grad():` as optimisers do")
         o = other.data if isinstance(other, Tensor) else other
+        d = self.data
+        # An array a live graph saved is read-only: written through its lock, which
+        # records the write for the graph's backward to refuse (see engine.modifying).
+        opened = None if d.flags.writeable else engine._open(d)
         try:
-            fn(self.data, o, self.data)  # a ufunc's output casts 'same_kind' by default
+            fn(d, o, d)  # a ufunc's output casts 'same_kind' by default
         except (ValueError, TypeError) as e:
             # The plain base class: NumPy's casting errors have constructors of their own.
             kind = TypeError if isinstance(e, TypeError) else ValueError
             raise kind(f"{name}: cannot update a tensor of shape {self.shape} and dtype "
                        f"{self.dtype} in place with shape {np.shape(o)}: {e}") from None
+        finally:
+            if opened is not None:
+                engine._close(opened)
         engine.increment_version(self)
         return self
 
@@ -327,7 +341,13 @@ class Tensor:
             raise RuntimeError("setitem: assigning into a tensor that requires grad is not "
                                "recorded; build the values with al.where or al.concatenate, or "
                                "assign under `with al.no_grad():`")
-        self.data[_index_data(index)] = _data(value)
+        d = self.data
+        opened = None if d.flags.writeable else engine._open(d)  # as in _inplace
+        try:
+            d[_index_data(index)] = _data(value)
+        finally:
+            if opened is not None:
+                engine._close(opened)
         engine.increment_version(self)
 
     # ---- arithmetic ----------------------------------------------------------
@@ -446,22 +466,31 @@ def _operand(o: Any, t: Tensor) -> Any:
         dt = t.data.dtype
         if dt.kind != "f":
             dt = _default_dtype
-        # Constants are shared: ``y * 0.5`` in a loop reuses one read-only 0-d tensor
-        # instead of building an array and a Tensor per op (which the cyclic GC would
-        # then scan for as long as the graph lives). The graph renderer folds scalar
-        # constants into their op's label, so sharing changes no picture. Zero is not
-        # cached (0.0 == -0.0 would share a sign), nor is NaN (it never equals itself).
-        key = (o, dt)
-        c = _SCALARS.get(key)
-        if c is None:
-            arr = np.asarray(o, dt)
-            if o and o == o and len(_SCALARS) < 512:  # not 0 or -0.0, not NaN
-                arr.flags.writeable = False
-                c = _SCALARS[key] = Tensor._make(arr, None)
-            else:
-                c = Tensor._make(arr, None)
-        return c
+        c = _SCALARS.get((o, dt))
+        return c if c is not None else _scalar(o, dt)
     return o
+
+
+def _scalar(o: float | int | bool, dt: np.dtype) -> Tensor:
+    """A Python number as a read-only 0-d constant of dtype ``dt``.
+
+    Constants are shared: ``y * 0.5`` in a loop reuses one tensor instead of building
+    an array and a Tensor per op (which the cyclic GC would then scan for as long as
+    the graph lives). The graph renderer folds scalar constants into their op's label,
+    so sharing changes no picture. Zero is not cached (0.0 == -0.0 would share a
+    sign), nor is NaN (it never equals itself). Read-only, as no user holds the array:
+    a graph never needs to lock it (see engine._Lock).
+    """
+    key = (o, dt)
+    c = _SCALARS.get(key)
+    if c is None:
+        arr = np.asarray(o, dt)
+        arr.flags.writeable = False
+        c = Tensor._make(arr, None)
+        if o and o == o and len(_SCALARS) < 512:  # not 0 or -0.0, not NaN
+            _SCALARS[key] = c
+            engine._SHARED.add(id(arr))  # kept alive by the cache: the id stays its own
+    return c
 
 
 _SCALARS: dict[tuple[Any, np.dtype], Tensor] = {}
