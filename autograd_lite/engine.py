@@ -137,6 +137,9 @@ class _Held:
         for lk in self.locks:
             _release(lk)
 
+    def __reduce__(self) -> tuple[Any, tuple]:
+        return type(None), ()  # a copied or unpickled graph holds no locks
+
 
 _locks: dict[int, _Lock] = {}  # id(array) -> its lock; the lock keeps the array alive
 #: ids of the arrays of tensor.py's shared scalar constants: read-only, never locked.
@@ -211,17 +214,14 @@ def _open(d: np.ndarray) -> tuple[list[_Lock], np.ndarray | None] | None:
     """Make locked array ``d`` writable for a sanctioned in-place write; None if a
     graph does not lock it (then it is writable, or read-only by its owner's wish)."""
     lk = _locks.get(id(d))
-    if lk is not None:
-        locks = [lk] if lk.root is None else [lk.root, lk]
-        view = None
-    else:  # a view made from a locked array, read-only through it
-        root = _root_array(d)
-        rl = None if root is None else _locks.get(id(root))
-        if rl is None:
-            return None
-        locks, view = [rl], d
-    for lk in locks:  # the owner first: NumPy makes a view writable only then
-        lk.array.setflags(write=True)
+    root = _root_array(d)
+    rl = None if root is None else _locks.get(id(root))
+    if lk is None and rl is None:
+        return None
+    locks = [x for x in (rl, lk) if x is not None]
+    for x in locks:  # the owner first: NumPy makes a view writable only then
+        x.array.setflags(write=True)
+    view = d if lk is None else None  # a view made from a locked array: read-only itself
     if view is not None:
         view.setflags(write=True)
     return locks, view

@@ -483,3 +483,29 @@ def test_grad_of_an_array_leaves_the_callers_array_writable():
         g = df(x)
         x -= 0.01 * g.data
     np.testing.assert_allclose(g.data, 3 * (np.array([1.0, 2.0]) - 0.01 * np.array([3.0, 12.0])) ** 2)
+
+
+def test_a_view_made_while_locked_is_written_through_its_base_lock():
+    x = Tensor(np.ones(4), requires_grad=True)
+    base = np.ones(4)
+    y = (x * base).sum()
+    part = Tensor(base[:2])            # read-only, as a view of a locked array is
+    with al.no_grad():
+        part += 1.0
+    assert base.tolist() == [2.0, 2.0, 1.0, 1.0] and not part.data.flags.writeable
+    with pytest.raises(al.InplaceModificationError, match=r"(?s)input 1 of 'multiply'.*part \+= 1\.0"):
+        y.backward()
+
+
+def test_a_copied_graph_holds_no_locks_and_never_releases_the_originals():
+    import copy
+    import pickle
+    x = Tensor(np.ones(3), requires_grad=True)
+    c = np.ones(3)
+    y = (x * c).exp()
+    for clone in (copy.deepcopy(y), pickle.loads(pickle.dumps(y))):
+        assert clone.node.parents[0].held is None
+        del clone
+        assert not c.flags.writeable   # still the original graph's
+    y.sum().backward()
+    assert c.flags.writeable
