@@ -87,11 +87,12 @@ class modifying:
 
     def __enter__(self) -> None:
         opened = []
-        for t in self.tensors:
-            if not t.data.flags.writeable:
-                o = _open(t.data)
-                if o is not None:
-                    opened.append(o)
+        if _locks:  # after a backward nothing is locked: an optimiser step's usual case
+            for t in self.tensors:
+                if not t.data.flags.writeable:
+                    o = _open(t.data)
+                    if o is not None:
+                        opened.append(o)
         self.opened = opened
 
     def __exit__(self, *exc: Any) -> None:
@@ -107,43 +108,33 @@ class _Lock:
     A view's lock also holds a lock on the array that owns its memory (``root``), or
     writing through the owner, or another view of it, would change the view. Only
     writable arrays are locked; ``stamp`` and ``where`` record the last sanctioned
-    write (:func:`_open`) for the error backward raises.
+    write (:func:`_open`) for the error backward raises. Made by :func:`_new_lock`.
     """
 
-    __slots__ = ("array", "count", "root", "stamp", "where", "waiting")
-
-    def __init__(self, array: np.ndarray, root: _Lock | None) -> None:
-        self.array = array
-        self.count = 1
-        self.root = root
-        self.stamp = 0
-        self.where: Any = None
-        self.waiting: list[np.ndarray] | None = None  # views to restore after this array
-        _locks[id(array)] = self
-        array.setflags(write=False)
+    __slots__ = ("array", "key", "count", "root", "stamp", "where", "waiting")
 
 
-class _Held:
+class _Held(list):
     """The locks one node holds. A node has no ``__del__`` (every op would pay for
-    its call); this object, made only for nodes that saved a leaf or constant array,
+    its call); this list, made only for nodes that saved a leaf or constant array,
     releases them when the node is freed or collected."""
 
-    __slots__ = ("locks",)
-
-    def __init__(self) -> None:
-        self.locks: list[_Lock] = []
+    __slots__ = ()
 
     def __del__(self) -> None:
-        for lk in self.locks:
-            _release(lk)
+        for lk in self:
+            lk.count -= 1
+            if not lk.count:
+                _unlock(lk)
 
     def __reduce__(self) -> tuple[Any, tuple]:
         return type(None), ()  # a copied or unpickled graph holds no locks
 
 
 _locks: dict[int, _Lock] = {}  # id(array) -> its lock; the lock keeps the array alive
-#: ids of the arrays of tensor.py's shared scalar constants: read-only, never locked.
-_SHARED: set[int] = set()
+#: tensor.py's shared scalar constants: read-only, never locked. Tensors, not ids: a
+#: Tensor hashes by address in C, where id() is a call that also raises an audit event.
+_SHARED: set[Tensor] = set()
 
 
 def _root_array(a: np.ndarray) -> np.ndarray | None:
@@ -156,58 +147,70 @@ def _root_array(a: np.ndarray) -> np.ndarray | None:
     return base
 
 
+def _new_lock(array: np.ndarray, key: int, root: _Lock | None) -> _Lock:
+    lk = _new(_Lock)  # no __init__: a class call costs more than the lock itself
+    lk.array, lk.key, lk.count, lk.root = array, key, 1, root
+    lk.stamp, lk.where, lk.waiting = 0, None, None
+    _locks[key] = lk
+    # setflags(write) positionally: NumPy parses a keyword argument slowly (a lock
+    # and its release take 1,900 machine instructions so, 4,400 by keyword).
+    array.setflags(False)
+    return lk
+
+
 def _hold(d: np.ndarray, held: _Held | None) -> _Held | None:
     """Lock input array ``d`` for a new node (``held``: its locks so far)."""
-    lk = _locks.get(id(d))
+    key = id(d)
+    lk = _locks.get(key)
     if lk is not None:
         lk.count += 1
-    else:
+    elif d.flags.writeable:
+        rl = None
         root = _root_array(d)
-        rl = None if root is None else _locks.get(id(root))
-        if not d.flags.writeable:
-            # The user's read-only array, or a view made from an array a graph locked:
-            # then hold that one, which keeps the memory unchanged.
-            if rl is None:
+        # An owner referenced only by the view (our local and getrefcount's argument
+        # are the others) cannot be written but through it, and no lock holds it: as
+        # for a layer's parameter on an aligned buffer. Skipping it saves a lock per
+        # parameter and step.
+        if root is not None and sys.getrefcount(root) > 3:
+            rl = _locks.get(id(root))
+            if rl is not None:
+                rl.count += 1
+            elif root.flags.writeable:
+                rl = _new_lock(root, id(root), None)
+            else:  # a writable view of the user's read-only array: never restorable
                 return held
-            rl.count += 1
-            lk = rl
-        else:
-            if root is not None:
-                if rl is not None:
-                    rl.count += 1
-                elif not root.flags.writeable:  # a writable view of the user's read-only
-                    return held                 # array: it could never be restored
-                # Referenced only by the view (this local and getrefcount's argument
-                # are the others), the owner cannot be written but through it: as
-                # for a layer's parameter on an aligned buffer, saving two flag
-                # changes and a lock per parameter and step.
-                elif sys.getrefcount(root) > 3:
-                    rl = _Lock(root, None)
-            lk = _Lock(d, rl)
+        lk = _new_lock(d, key, rl)
+    else:
+        # The user's read-only array, or a view made from an array a graph locked:
+        # then hold that one, which keeps the memory unchanged.
+        root = _root_array(d)
+        lk = None if root is None else _locks.get(id(root))
+        if lk is None:
+            return held
+        lk.count += 1
     if held is None:
         held = _Held()
-    held.locks.append(lk)
+    held.append(lk)
     return held
 
 
-def _release(lk: _Lock) -> None:
-    lk.count -= 1
-    if lk.count:
-        return
+def _unlock(lk: _Lock) -> None:
+    """Restore an array no node holds any more (its lock's count reached 0)."""
     a = lk.array
-    del _locks[id(a)]
+    del _locks[lk.key]
     root = lk.root
     if root is not None:
-        _release(root)
+        root.count -= 1
         if root.count:  # another node holds the owner: the view waits for it
             if root.waiting is None:
                 root.waiting = []
             root.waiting.append(a)
             return
-    a.setflags(write=True)
+        _unlock(root)
+    a.setflags(True)
     if lk.waiting:
         for v in lk.waiting:
-            v.setflags(write=True)
+            v.setflags(True)
 
 
 def _open(d: np.ndarray) -> tuple[list[_Lock], np.ndarray | None] | None:
@@ -220,10 +223,10 @@ def _open(d: np.ndarray) -> tuple[list[_Lock], np.ndarray | None] | None:
         return None
     locks = [x for x in (rl, lk) if x is not None]
     for x in locks:  # the owner first: NumPy makes a view writable only then
-        x.array.setflags(write=True)
+        x.array.setflags(True)
     view = d if lk is None else None  # a view made from a locked array: read-only itself
     if view is not None:
-        view.setflags(write=True)
+        view.setflags(True)
     return locks, view
 
 
@@ -233,11 +236,11 @@ def _close(opened: tuple[list[_Lock], np.ndarray | None]) -> None:
     from .anomaly import _capture  # only on this rare path: anomaly imports the engine
     locks, view = opened
     if view is not None:
-        view.setflags(write=False)
+        view.setflags(False)
     _clock += 1
     where = _capture()
     for lk in reversed(locks):
-        lk.array.setflags(write=False)
+        lk.array.setflags(False)
         lk.stamp = _clock
         lk.where = where
 
@@ -492,14 +495,11 @@ def apply(op: type[Op], *args: Any, **params: Any) -> Tensor:
                 parents.append(n)
                 continue
             parents.append(a)
-            d = a.data
-            i = id(d)
             # A leaf's or constant's array: lock it. A shared scalar constant (the 0.5
-            # of y * 0.5) is skipped by one set lookup rather than the three reads
-            # below: 1,300 fewer of the 41,000 instructions an op costs in the
-            # per-op benchmark.
-            if i not in _SHARED and (d.base is not None or d.flags.writeable or i in _locks):
-                held = _hold(d, held)
+            # of y * 0.5) is skipped by one set lookup: about 1,500 fewer of the 41,000
+            # machine instructions an op costs in the per-op benchmark.
+            if a not in _SHARED:
+                held = _hold(a.data, held)
         # One shared tuple per pattern of needs: a graph's every object is scanned by
         # the cyclic GC while the graph is alive, so fewer objects is faster.
         flags = tuple(needs)
@@ -607,7 +607,7 @@ def _check_unmodified(node: Node) -> None:
     (its version) or, for a locked array, through any Tensor or ``modifying``."""
     stamp = node.stamp
     if node.held is not None:
-        for lk in node.held.locks:
+        for lk in node.held:
             for changed in (lk, lk.root):
                 if changed is not None and changed.stamp > stamp:
                     for i, a in enumerate(node.arrays):

@@ -489,7 +489,7 @@ def _scalar(o: float | int | bool, dt: np.dtype) -> Tensor:
         c = Tensor._make(arr, None)
         if o and o == o and len(_SCALARS) < 512:  # not 0 or -0.0, not NaN
             _SCALARS[key] = c
-            engine._SHARED.add(id(arr))  # kept alive by the cache: the id stays its own
+            engine._SHARED.add(c)
     return c
 
 
