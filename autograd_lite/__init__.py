@@ -17,6 +17,7 @@ from .graph import (GraphFreedError, InplaceModificationError, Node, current_sco
                     enter_scope, exit_scope, increment_version, is_grad_enabled, no_grad, scope,
                     set_grad_enabled, toposort)
 from . import hooks  # register_forward_hook, register_backward_hook
+from .locks import modifying
 from .fpenv import set_flush_denormal
 from .transforms import grad, gradients, value_and_grad
 from .numpy_api import (OP_FUNCTIONS, flatten, function, ones, ones_like, split, tensor, zeros,
@@ -39,6 +40,7 @@ __all__ = [
     "Tensor", "Op", "Node", "tensor", "zeros", "ones", "zeros_like", "ones_like",
     "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled", "scope",
     "enter_scope", "exit_scope", "current_scope", "increment_version", "toposort", "hooks",
+    "modifying",
     "grad", "value_and_grad", "gradients", "function", "unbroadcast",
     "set_default_dtype", "get_default_dtype", "set_flush_denormal",
     "GraphFreedError", "InplaceModificationError",

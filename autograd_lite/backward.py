@@ -20,7 +20,8 @@ import numpy as np
 
 from . import graph
 from .broadcasting import unbroadcast
-from .graph import GraphFreedError, InplaceModificationError, Node
+from .graph import GraphFreedError, InplaceModificationError, Node, toposort
+from .locks import _root_array
 
 if TYPE_CHECKING:
     from .tensor import Tensor
@@ -33,11 +34,14 @@ def run_backward(roots: Sequence[Tensor], grads: Sequence[Any], *, retain_graph:
     """Backpropagate ``grads`` from ``roots``.
 
     Without ``targets``: accumulate into the ``.grad`` of every leaf that requires
-    grad. With ``targets`` (tensors): return the cotangent reaching each target
-    instead, touching no ``.grad`` and not propagating past the targets.
+    grad. With ``targets`` (tensors): return the total cotangent reaching each target
+    instead, touching no ``.grad``. As in ``torch.autograd.grad``, a target upstream
+    of another one also gets the paths through it; a node that leads to no target
+    is never visited, and no VJP computes a gradient for an input that leads to none.
     """
     accumulate = targets is None
     node_targets, leaf_targets = _target_keys(targets)
+    useful = None if accumulate else _toward_targets(roots, node_targets, leaf_targets)
     found: dict[Any, Any] = {}  # cotangents that reached a target
     pending: dict[Node, Any] = {}  # cotangents received so far, by node
     heap: list[tuple[int, Node]] = []  # the nodes in pending, newest first
@@ -54,16 +58,20 @@ def run_backward(roots: Sequence[Tensor], grads: Sequence[Any], *, retain_graph:
         while heap:
             node = heappop(heap)[1]
             g = pending.pop(node)
-            if node in node_targets:
-                _capture(found, node, g)
-                continue
-            dxs = _call_vjp(node, g, create_graph)
+            needs = node.needs
+            if useful is not None:
+                if node in node_targets:
+                    _capture(found, node, g)
+                needs = useful[node]
+                if True not in needs:  # no target upstream: the cotangent stops here
+                    continue
+            dxs = _call_vjp(node, g, create_graph, needs)
             if graph.backward_hooks:
                 for hook in graph.backward_hooks:
                     hook(node, g, dxs)
-            if not retain_graph:
-                node.inputs = node.arrays = node.out = node.saved = None
-            for p, need, dx in zip(node.parents, node.needs, dxs):
+            if not retain_graph:  # the last use: the arrays are the user's again
+                node.inputs = node.arrays = node.out = node.saved = node.held = None
+            for p, need, dx in zip(node.parents, needs, dxs):
                 if not need or dx is None:
                     continue
                 # A parent is a node, or a leaf/constant Tensor: compare with its array.
@@ -111,15 +119,13 @@ def _send(pending: dict[Node, Any], heap: list[tuple[int, Node]], node: Node, g:
         heappush(heap, (-node.seq, node))
 
 
-def _call_vjp(node: Node, g: Any, create_graph: bool) -> tuple:
+def _call_vjp(node: Node, g: Any, create_graph: bool, needs: tuple[bool, ...]) -> tuple:
     """The cotangents of ``node``'s inputs, from its VJP and what the forward saved."""
     saved = node.inputs
     if saved is None:
         raise _freed(node)
     if graph._clock > node.stamp:  # something was modified in place since: which?
-        for i, t in enumerate(saved):
-            if t._version > node.stamp:
-                raise _modified(node, i)
+        _check_unmodified(node)
     op, kw = node.op, node.params
     if create_graph:
         # The VJP may use ``out``; recomputing it as a recorded op keeps its
@@ -134,11 +140,47 @@ def _call_vjp(node: Node, g: Any, create_graph: bool) -> tuple:
             kw = {**kw, "saved": node.saved}
     try:
         if op._wants_needs:
-            return op.vjp(g, out, *inputs, needs=node.needs, **kw)
+            return op.vjp(g, out, *inputs, needs=needs, **kw)
         return op.vjp(g, out, *inputs, **kw)
     except Exception as e:
+        hint = ("; a VJP must not write into the arrays it is given (a leaf's or "
+                "constant's is read-only while its graph lives)"
+                if isinstance(e, ValueError) and "read-only" in str(e) else "")
         raise RuntimeError(f"backward: the VJP of '{op.name}' failed for output shape "
-                           f"{node.shape}: {type(e).__name__}: {e}" + _created(node)) from e
+                           f"{node.shape}: {type(e).__name__}: {e}{hint}" + _created(node)) from e
+
+
+def _check_unmodified(node: Node) -> None:
+    """Raise if an input ``node`` saved was changed in place since: through its Tensor
+    (its version) or, for a locked array, through any Tensor or ``al.modifying``."""
+    stamp = node.stamp
+    if node.held is not None:
+        for lk in node.held:
+            for changed in (lk, lk.root):
+                if changed is not None and changed.stamp > stamp:
+                    for i, a in enumerate(node.arrays):
+                        if a is changed.array or _root_array(a) is changed.array:
+                            raise _modified(node, i, changed.where)
+    for i, t in enumerate(node.inputs):
+        if t._version > stamp:
+            raise _modified(node, i)
+
+
+def _toward_targets(roots: Sequence[Tensor], node_targets: set[Node],
+                    leaf_targets: set[int]) -> dict[Node, tuple[bool, ...]]:
+    """For every node reachable from ``roots``: which of its inputs lead to a target
+    (a target node, a leaf target, or a node with a target upstream)."""
+    leads: dict[Node, tuple[bool, ...]] = {}
+    # toposort lists consumers before their parents: reversed, every parent comes first.
+    for node in reversed(toposort([r._node for r in roots if r._node is not None])):
+        flags = []
+        for p, need in zip(node.parents, node.needs):
+            if type(p) is Node:
+                flags.append(need and (p in node_targets or True in leads[p]))
+            else:
+                flags.append(need and id(p) in leaf_targets)
+        leads[node] = tuple(flags)
+    return leads
 
 
 def _capture(found: dict[Any, Any], key: Any, g: Any) -> None:
@@ -201,9 +243,10 @@ def _freed(node: Node) -> GraphFreedError:
         f"backpropagate through the same graph twice." + _created(node))
 
 
-def _modified(node: Node, i: int) -> InplaceModificationError:
+def _modified(node: Node, i: int, where: Any = None) -> InplaceModificationError:
     t = node.inputs[i]
+    at = "" if where is None else f"\n  it was modified at:\n{where.format()}"
     return InplaceModificationError(
         f"backward: input {i} of '{node.op.name}' (shape {t.shape}, dtype {t.dtype}) was "
         f"modified in place after it was saved for backward; the gradient would be wrong. "
-        f"Use an out-of-place op, or modify a copy." + _created(node))
+        f"Use an out-of-place op, or modify a copy." + at + _created(node))

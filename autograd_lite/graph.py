@@ -47,8 +47,9 @@ def increment_version(tensors: Tensor | Iterable[Tensor]) -> None:
     """Mark tensors whose ``.data`` arrays were changed in place by plain NumPy code
     (PyTorch's ``torch.autograd.graph.increment_version``): a graph that saved one of
     them before the change then refuses to backpropagate through the stale values.
-    The Tensor in-place methods (``add_``, ``t += x``) do this themselves; optimisers
-    update many arrays and mark them all with one call."""
+    The Tensor in-place methods (``add_``, ``t += x``) and ``al.modifying`` do this
+    themselves. (A leaf's or constant's array that a live graph saved is read-only:
+    write it inside ``al.modifying``.)"""
     global _clock
     _clock += 1
     if hasattr(tensors, "_version"):  # one Tensor (this module does not import the class)
@@ -88,15 +89,17 @@ class Node:
     ``scope``
         the owners (modules) this op ran inside, innermost last;
     ``where``
-        set by anomaly mode: where the user created this node.
+        set by anomaly mode: where the user created this node;
+    ``held``
+        the locks on the leaf and constant arrays it saved (see ``locks.py``), or None.
 
-    ``inputs``, ``arrays``, ``out`` and ``saved`` are the *saved* state, dropped after
+    ``inputs``, ``arrays``, ``out``, ``saved`` and ``held`` are the *saved* state, dropped after
     a backward without ``retain_graph``; the rest stays so the graph can still be
     drawn and a second backward can explain what happened.
     """
 
     __slots__ = ("op", "parents", "needs", "inputs", "arrays", "seq", "stamp", "out", "saved",
-                 "params", "shape", "dtype", "scope", "where", "__weakref__")
+                 "params", "shape", "dtype", "scope", "where", "held", "__weakref__")
     requires_grad = True  # a node exists only where some input requires grad
 
     def __repr__(self) -> str:

@@ -69,7 +69,10 @@ def value_and_grad(f: Callable[..., Any], argnums: int | Sequence[int] = 0) -> C
             for i in nums:
                 a = args_l[i]
                 if not (isinstance(a, Tensor) and a.requires_grad):
-                    a = Tensor(a.data if isinstance(a, Tensor) else a, requires_grad=True)
+                    # A copy of an array: the gradient's graph saves it, read-only while
+                    # it lives, and the caller's array stays the caller's to change.
+                    v = a.data if isinstance(a, Tensor) else a
+                    a = Tensor(v.copy() if isinstance(v, np.ndarray) else v, requires_grad=True)
                 # A fresh node per argument: gradients stop there, even when the
                 # argument comes from an outer al.grad's graph.
                 args_l[i] = Positive.apply(a)

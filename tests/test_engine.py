@@ -269,3 +269,243 @@ def test_apply_sets_every_slot_of_the_node_and_tensor_it_builds():
     for name in al.Node.__slots__:
         if name != "__weakref__":
             getattr(node, name)
+
+
+def test_gradients_wrt_an_intermediate_and_what_it_came_from_counts_every_path():
+    # torch.autograd.grad semantics: a target that is also upstream of another target
+    # gets every path, including the ones through the other target.
+    x = Tensor(np.array([1.0, 2.0]), requires_grad=True)
+    h = x * 3
+    dx, dh = al.gradients((h * x).sum(), [x, h])
+    np.testing.assert_array_equal(dx, [6.0, 12.0])   # d(3x^2)/dx, not 3x (the direct path only)
+    np.testing.assert_array_equal(dh, [1.0, 2.0])
+    # A chain of three targets, each upstream of the next (values from torch.autograd.grad).
+    h = x * 3
+    k = h * 2
+    dk, dh, dx = al.gradients((k * k).sum() + h.sum(), [k, h, x])
+    np.testing.assert_array_equal(dk, [12.0, 24.0])
+    np.testing.assert_array_equal(dh, [25.0, 49.0])
+    np.testing.assert_array_equal(dx, [75.0, 147.0])
+    assert x.grad is None
+
+
+def test_gradients_visits_no_node_that_leads_to_no_target(monkeypatch):
+    calls = []
+    real = Matmul.vjp
+
+    def spy(g, out, x, y, needs):
+        calls.append(needs)
+        return real(g, out, x, y, needs=needs)
+
+    monkeypatch.setattr(Matmul, "vjp", staticmethod(spy))
+    w = Tensor(np.ones((3, 2)), requires_grad=True)
+    x = Tensor(np.ones((4, 3)), requires_grad=True)
+    h = x @ w
+    (dh,) = al.gradients((h * h).sum(), [h])
+    assert calls == [] and dh.shape == (4, 2)   # nothing past the only target
+    al.gradients((h * h).sum(), [w])
+    assert calls == [(False, True)]             # x leads to no target: its product is skipped
+
+
+def test_toposort_orders_a_diamond_consumer_before_both_branches_and_the_shared_parent():
+    # a -> (b, c) -> d, with b also feeding d directly: each node once, every consumer
+    # before its parents, whatever order the DFS meets them in.
+    x = Tensor(np.ones(2), requires_grad=True)
+    a = x * 2
+    b, c = a.exp(), a.sin()
+    d = b * c + b
+    order = al.toposort([d.node])
+    names = [n.op.name for n in order]
+    assert len(order) == len(set(order)) == 5   # multiply, exp, sin, multiply, add
+    pos = {n: i for i, n in enumerate(order)}
+    for n in order:
+        for p in n.parents:
+            if isinstance(p, al.Node):
+                assert pos[n] < pos[p], (names, n, p)
+    assert order[0] is d.node and order[-1] is a.node
+    # Several roots sharing nodes: still each node once, consumers first.
+    both = al.toposort([b.node, d.node, c.node])
+    assert set(both) == set(order) and len(both) == 5
+    assert all(both.index(n) < both.index(p) for n in both for p in n.parents
+               if isinstance(p, al.Node))
+
+
+def test_gradients_sums_the_paths_into_a_target_reached_twice():
+    x = Tensor(np.array([0.5, -1.0]), requires_grad=True)
+    h = x.exp()
+    out = (h * h + h).sum()          # h reaches the output through three uses
+    (dh,) = al.gradients(out, [h])
+    np.testing.assert_allclose(dh, 2 * h.data + 1, rtol=1e-15)
+    # A leaf target reached twice, and the same target listed twice.
+    y = x * x * 3 + x
+    dx, dx2 = al.gradients(y.sum(), [x, x])
+    np.testing.assert_allclose(dx, 6 * x.data + 1, rtol=1e-15)
+    np.testing.assert_array_equal(dx, dx2)
+
+
+# ---- arrays a live graph saved are read-only ------------------------------------------
+# Plain NumPy writes bypass version counters, so the arrays of leaves and constants a
+# recorded op saved are locked (writeable=False) while a node holds them, and restored
+# when the graph frees them (backward without retain_graph) or is garbage-collected.
+
+def test_a_captured_numpy_array_cannot_change_under_a_live_graph():
+    x = Tensor(np.array([1.0, 2.0, 3.0]), requires_grad=True)
+    c = np.array([4.0, 5.0, 6.0])
+    y = x * c
+    with pytest.raises(ValueError, match="read-only"):
+        c[0] = 100.0
+    y.sum().backward()
+    np.testing.assert_array_equal(x.grad, [4.0, 5.0, 6.0])   # the c the forward used
+    c[0] = 100.0                                             # freed: the user's again
+    assert c.flags.writeable and x.data.flags.writeable
+
+
+def test_writing_a_leafs_data_between_forward_and_backward_is_refused():
+    w = Tensor(np.array([1.0, -2.0]), requires_grad=True)
+    loss = (w * w).sum()
+    with pytest.raises(ValueError, match="read-only"):
+        w.data -= 0.1 * np.ones(2)     # an SGD update placed before backward()
+    assert w.data.tolist() == [1.0, -2.0]
+    loss.backward()
+    w.data -= 0.1 * w.grad             # after backward: allowed
+    np.testing.assert_allclose(w.data, [0.8, -1.6])
+
+
+def test_locks_restore_each_arrays_own_flag_views_and_bases_included():
+    x = Tensor(np.ones(2), requires_grad=True)
+    frozen = np.ones(2)
+    frozen.flags.writeable = False
+    base = np.ones((2, 2))
+    view = base[0]                     # the op saves a view: its base is locked too
+    y = x * frozen + x * view
+    for a in (view, base):
+        with pytest.raises(ValueError, match="read-only"):
+            a[0] = 5.0
+    late = base[1]                     # a view made while locked is read-only itself
+    assert not late.flags.writeable
+    y.sum().backward()
+    assert view.flags.writeable and base.flags.writeable
+    assert not frozen.flags.writeable  # the user's read-only array stays so
+    view[0] = 5.0
+    assert base[0, 0] == 5.0
+
+
+def test_a_graph_dropped_without_backward_unlocks_by_reference_counting():
+    x = Tensor(np.ones(3), requires_grad=True)
+    c = np.arange(3.0)
+    gc.disable()
+    try:
+        y = (x * c).exp()
+        assert not c.flags.writeable
+        del y
+        assert c.flags.writeable and x.data.flags.writeable
+    finally:
+        gc.enable()
+
+
+def test_an_array_two_live_graphs_saved_stays_locked_until_both_are_freed():
+    x = Tensor(np.ones(3), requires_grad=True)
+    c = np.arange(3.0)
+    a, b = (x * c).sum(), (x * c * c).sum()
+    a.backward()
+    assert not c.flags.writeable       # b still needs it
+    b.backward()
+    assert c.flags.writeable
+
+
+def test_retain_graph_keeps_the_lock_until_the_last_backward():
+    x = Tensor(np.ones(2), requires_grad=True)
+    c = np.array([2.0, 3.0])
+    y = (x * c).sum()
+    y.backward(retain_graph=True)
+    with pytest.raises(ValueError, match="read-only"):
+        c[0] = 0.0
+    y.backward()
+    np.testing.assert_array_equal(x.grad, [4.0, 6.0])
+    c[0] = 0.0
+
+
+def test_nothing_is_locked_when_nothing_is_recorded():
+    x = Tensor(np.ones(2), requires_grad=True)
+    c = np.ones(2)
+    with al.no_grad():
+        y = x * c
+    z = Tensor(np.ones(2)) * c         # no input requires grad: no graph
+    c[0] = 3.0
+    x.data[0] = 3.0
+    assert y.node is None and z.node is None
+
+
+def test_create_graph_gradients_lock_and_unlock_too():
+    # g = c exp(x c) keeps a graph that saved c (through exp's recomputed output).
+    x = Tensor(np.array([0.5, 0.25]), requires_grad=True)
+    c = np.array([3.0, 4.0])
+    (g,) = al.gradients((x * c).exp().sum(), [x], create_graph=True)
+    with pytest.raises(ValueError, match="read-only"):
+        c[0] = 0.0
+    (h,) = al.gradients(g.sum(), [x])
+    np.testing.assert_allclose(h, c * c * np.exp(x.data * c), rtol=1e-15)
+    del g
+    c[0] = 0.0
+
+
+def test_tensor_inplace_writes_go_through_the_lock_and_backward_names_op_and_line():
+    # The Tensor API and al.modifying may change a locked array (PyTorch's semantics:
+    # allowed, then a backward through the stale graph refuses), whichever Tensor holds
+    # the array; the error names the op and the line of the write.
+    x = Tensor(np.ones(2), requires_grad=True)
+    c = np.array([2.0, 3.0])
+    y = (x * c).sum()
+    other = Tensor(c)                  # another Tensor on the same array
+    with al.no_grad():
+        other.add_(1.0)                # line of the write, named below
+    assert c.tolist() == [3.0, 4.0] and not c.flags.writeable
+    with pytest.raises(al.InplaceModificationError,
+                       match=r"(?s)input 1 of 'multiply'.*modified in place.*other\.add_\(1\.0\)"):
+        y.backward()
+    w = Tensor(np.ones(2), requires_grad=True)
+    loss = (w * w).sum()
+    with al.modifying([w]):            # the line named: where the write was allowed
+        w.data -= 0.5                  # plain NumPy, as optimisers write
+    with pytest.raises(al.InplaceModificationError,
+                       match=r"(?s)input 0 of 'multiply'.*modified at:.*with al\.modifying\(\[w\]\)"):
+        loss.backward()
+    del loss
+    assert w.data.flags.writeable and w.data.tolist() == [0.5, 0.5]
+
+
+def test_grad_of_an_array_leaves_the_callers_array_writable():
+    # al.grad's result keeps a graph (for higher orders) that saved its argument: the
+    # argument is a copy, so a descent loop on a plain array may update it in place.
+    df = al.grad(lambda t: (t ** 3).sum())
+    x = np.array([1.0, 2.0])
+    for _ in range(2):
+        g = df(x)
+        x -= 0.01 * g.data
+    np.testing.assert_allclose(g.data, 3 * (np.array([1.0, 2.0]) - 0.01 * np.array([3.0, 12.0])) ** 2)
+
+
+def test_a_view_made_while_locked_is_written_through_its_base_lock():
+    x = Tensor(np.ones(4), requires_grad=True)
+    base = np.ones(4)
+    y = (x * base).sum()
+    part = Tensor(base[:2])            # read-only, as a view of a locked array is
+    with al.no_grad():
+        part += 1.0
+    assert base.tolist() == [2.0, 2.0, 1.0, 1.0] and not part.data.flags.writeable
+    with pytest.raises(al.InplaceModificationError, match=r"(?s)input 1 of 'multiply'.*part \+= 1\.0"):
+        y.backward()
+
+
+def test_a_copied_graph_holds_no_locks_and_never_releases_the_originals():
+    import copy
+    import pickle
+    x = Tensor(np.ones(3), requires_grad=True)
+    c = np.ones(3)
+    y = (x * c).exp()
+    for clone in (copy.deepcopy(y), pickle.loads(pickle.dumps(y))):
+        assert clone.node.parents[0].held is None
+        del clone
+        assert not c.flags.writeable   # still the original graph's
+    y.sum().backward()
+    assert c.flags.writeable

@@ -106,3 +106,69 @@ def test_the_gradient_at_each_kink_lies_between_the_one_sided_derivatives(op):
         _, (dx,) = vjp(lambda t: op.apply(t, **params), x, g=np.ones_like(x))
         low, high = np.minimum(left, right), np.maximum(left, right)
         assert np.all((low - 1e-6 <= dx) & (dx <= high + 1e-6)), (params, x, left, right, dx)
+
+
+# ---- power at a zero base ------------------------------------------------------------
+# d/dx x**y = y x**(y-1) is 0 for y == 0 even at x == 0, where x**(y-1) is inf: the
+# product must not be 0 * inf = NaN (PyTorch: 0). d/dy x**y = out log x is 0 at x == 0
+# for y >= 0 (PyTorch's choice) and NaN for x < 0, where x**y is no real function of y.
+BASES = np.array([0.0, -2.0, 2.0])
+EXPONENTS = [0.0, 1.0, 2.0, 0.5, -1.0, 3.0, 2.5]
+
+
+def _first_and_second(fn, x):
+    """d/dx of sum(fn(x)), through the fast path and through the recorded one, and
+    d2/dx2 (the derivative of the recorded first derivative)."""
+    t = al.Tensor(x, requires_grad=True)
+    (fast,) = al.gradients(fn(t).sum(), [t])
+    (d1,) = al.gradients(fn(t).sum(), [t], create_graph=True)
+    (d2,) = al.gradients(d1.sum(), [t]) if d1.requires_grad else (np.zeros_like(x),)
+    return fast, d1.data, d2
+
+
+@pytest.mark.parametrize("y", EXPONENTS)
+def test_power_with_a_scalar_exponent_at_a_zero_base_matches_pytorch(y):
+    torch = pytest.importorskip("torch")
+    with np.errstate(all="ignore"):
+        fast, d1, d2 = _first_and_second(lambda t: t ** y, BASES)
+    xt = torch.tensor(BASES, dtype=torch.float64, requires_grad=True)
+    (w1,) = torch.autograd.grad((xt ** y).sum(), xt, create_graph=True)
+    w2 = torch.autograd.grad(w1.sum(), xt)[0].numpy() if w1.requires_grad else np.zeros(3)
+    close = dict(rtol=1e-14, atol=0)  # inf and NaN must match exactly
+    np.testing.assert_allclose(fast, w1.detach().numpy(), **close)
+    np.testing.assert_allclose(d1, w1.detach().numpy(), **close)
+    np.testing.assert_allclose(d2, w2, **close)
+
+
+@pytest.mark.parametrize("y", EXPONENTS)
+@pytest.mark.parametrize("x", BASES)
+def test_power_with_a_tensor_exponent_matches_pytorch_in_both_inputs(x, y):
+    torch = pytest.importorskip("torch")
+    xs, ys = al.Tensor(np.array(x), requires_grad=True), al.Tensor(np.array(y), requires_grad=True)
+    with np.errstate(all="ignore"):
+        fast = al.gradients(xs ** ys, [xs, ys])
+        recorded = al.gradients(xs ** ys, [xs, ys], create_graph=True)
+    xt = torch.tensor(x, dtype=torch.float64, requires_grad=True)
+    yt = torch.tensor(y, dtype=torch.float64, requires_grad=True)
+    want = [w.item() for w in torch.autograd.grad(xt ** yt, [xt, yt])]
+    np.testing.assert_allclose([float(g) for g in fast], want, rtol=1e-14, atol=0)
+    np.testing.assert_allclose([float(g.data) for g in recorded], want, rtol=1e-14, atol=0)
+
+
+def test_power_at_a_zero_base_gives_zero_not_nan():
+    # Without PyTorch: the cases the issue names.
+    x = al.Tensor(np.array([0.0, 1.5]), requires_grad=True)
+    (x ** 0).sum().backward()
+    assert x.grad.tolist() == [0.0, 0.0]
+    _, d1, d2 = _first_and_second(lambda t: t ** 1, np.array([0.0]))
+    assert d1.tolist() == [1.0] and d2.tolist() == [0.0]
+    _, d1, d2 = _first_and_second(lambda t: t ** 2, np.array([0.0]))
+    assert d1.tolist() == [0.0] and d2.tolist() == [2.0]
+    _, d1, d2 = _first_and_second(lambda t: al.relu(t) ** 0, np.array([0.0, -1.0, 2.0]))
+    assert d1.tolist() == [0.0, 0.0, 0.0] and d2.tolist() == [0.0, 0.0, 0.0]
+    # The exponent's gradient: 0 at x == 0 (y >= 0), NaN for x < 0, out log x elsewhere.
+    b = al.Tensor(np.array([0.0, 0.0, -2.0, 2.0]))
+    e = al.Tensor(np.array([0.0, 2.0, 2.0, 2.0]), requires_grad=True)
+    with np.errstate(invalid="ignore"):
+        (b ** e).sum().backward()
+    np.testing.assert_array_equal(e.grad, [0.0, 0.0, np.nan, 4 * np.log(2.0)])

@@ -84,6 +84,27 @@ def test_getitem_scatter_adds_repeated_indices_and_supports_all_index_kinds():
     assert x[None, ..., 1].shape == (1, 3)
 
 
+@pytest.mark.parametrize("form", ["tensor", "tensor in a tuple", "nested tuple", "uint8 array"])
+def test_every_form_of_an_integer_index_scatter_adds_repeated_positions(form):
+    # al.getitem and al.scatter_add take the index as it is, not unwrapped as t[...]
+    # does: an index Tensor (or a tuple NumPy reads as an array) must still add at
+    # repeated positions, as x[i] and PyTorch do.
+    i = {"tensor": Tensor(np.array([0, 0, 2]), dtype=np.int64),
+         "tensor in a tuple": (Tensor(np.array([0, 0, 2]), dtype=np.int64),),
+         "nested tuple": ((0, 0, 2),),
+         "uint8 array": np.array([0, 0, 2], np.uint8)}[form]
+    x = Tensor(np.array([1.0, 2.0, 3.0]), requires_grad=True)
+    y = al.getitem(x, index=i)
+    assert y.tolist() == [1.0, 1.0, 3.0]
+    y.backward(np.ones(3))
+    assert x.grad.tolist() == [2.0, 0.0, 1.0]
+    assert al.scatter_add(Tensor(np.ones(3)), index=i, shape=(3,)).tolist() == [2.0, 0.0, 1.0]
+    # The second derivative goes through scatter_add's own VJP, which indexes with it.
+    (d1,) = al.gradients((al.getitem(x, index=i) ** 2).sum(), [x], create_graph=True)
+    (d2,) = al.gradients((d1 * np.array([1.0, 10.0, 100.0])).sum(), [x])
+    assert d1.tolist() == [4.0, 0.0, 6.0] and d2.tolist() == [4.0, 0.0, 200.0]
+
+
 def _float32_inputs(op: type[Op]):
     """One small float32 call per op (shapes chosen to exercise broadcasting)."""
     r = np.random.default_rng(0)
@@ -236,3 +257,31 @@ def test_pad_reads_every_short_pad_width_as_numpy_and_torch_do(pad_width, per_ax
     torch.nn.functional.pad(tx, flat, value=0.5).backward(torch.tensor(u))
     np.testing.assert_array_equal(t.grad, tx.grad.numpy())
     al.testing.gradgradcheck(lambda v: al.pad(v, pad_width), x)
+
+
+def test_transpose_with_a_permutation_that_is_not_its_own_inverse():
+    # (1, 2, 0) undone by (2, 0, 1): a VJP that applied the same axes again would get a
+    # wrong shape or, for a cube, wrong places. Derandomized CI draws rarely reach it.
+    from autograd_lite.testing import gradcheck, gradgradcheck
+    rng = np.random.default_rng(0)
+    for shape in [(2, 3, 4), (3, 3, 3)]:
+        x = rng.standard_normal(shape)
+        t = Tensor(x, requires_grad=True)
+        y = t.transpose(1, 2, 0)
+        g = rng.standard_normal(y.shape)
+        y.backward(g)
+        np.testing.assert_array_equal(t.grad, g.transpose(2, 0, 1))
+        assert gradcheck(lambda a: al.transpose(a, axes=(1, 2, 0)), x)
+        assert gradgradcheck(lambda a: al.transpose(a, axes=(-2, -1, 0)) ** 2, x)
+
+
+def test_a_float32_leaf_used_through_astype_float64_gets_a_float32_grad():
+    x = Tensor(np.array([1.0, 2.0, 3.0], np.float32), requires_grad=True)
+    y = x.astype(np.float64) * np.array([1.0, 1e-10, 3.0])   # float64 downstream
+    assert y.dtype == np.float64
+    y.sum().backward()
+    assert x.grad.dtype == np.float32
+    np.testing.assert_array_equal(x.grad, np.float32([1.0, 1e-10, 3.0]))
+    x.grad = None
+    (x.astype(np.float64) ** 2).sum().backward(create_graph=True)
+    assert x.grad.dtype == np.float32

@@ -23,9 +23,13 @@ def scratch():
         yield
 
 
-def sin_with(vjp, name="sin_under_test"):
-    """A registered copy of Sin whose VJP is ``vjp``; its public function."""
-    Custom = type("Custom", (Sin,), {"name": name, "vjp": staticmethod(vjp)})
+def sin_with(vjp, name="sin_under_test", forward=None):
+    """A registered copy of Sin whose VJP is ``vjp`` (and forward ``forward``, if
+    given); its public function."""
+    body = {"name": name, "vjp": staticmethod(vjp)}
+    if forward is not None:
+        body["forward"] = staticmethod(forward)
+    Custom = type("Custom", (Sin,), body)
     return al.function(Custom)
 
 
@@ -137,9 +141,20 @@ def test_mutated_inputs_are_reported(scratch):
         x += 1.0  # writes into the caller's array
         return (dx,)
     x = X.copy()
+    # The engine saved x for the VJP, so x is read-only while the graph lives: the write
+    # fails, and the report says why, rather than a wrong gradient.
+    with pytest.raises(GradcheckError, match=r"\] backward: raised .*read-only; a VJP must not "
+                                             r"write into the arrays it is given"):
+        gradcheck(sin_with(vjp), x)
+    assert x.flags.writeable and np.array_equal(x, X)
+
+    def forward_writes(x):
+        x += 1.0  # a forward that writes into its input, before anything is locked
+        return np.sin(x)
     with pytest.raises(GradcheckError, match=r"\] mutation: input 0 \(shape \(3, 4\)\) was "
                                              r"modified in place"):
-        gradcheck(sin_with(vjp), x)
+        gradcheck(sin_with(lambda g, out, x: (g * np.cos(x),), "sin_writing_its_input",
+                           forward=forward_writes), X.copy())
 
 
 def test_a_failing_backward_is_reported(scratch):

@@ -17,6 +17,7 @@ from autograd_lite.ops.arith import Add, Multiply
 from autograd_lite.ops.activations import Sigmoid, Softplus
 from autograd_lite.ops.elementwise import Sin
 from autograd_lite.ops.linalg import Matmul
+from autograd_lite.ops.nnops import CrossEntropy
 from autograd_lite.testing import (GradcheckError, check_op, gradcheck, gradgradcheck,
                                    temporary_registry)
 
@@ -117,6 +118,22 @@ def _detached_from_graph():
     return Detached
 
 
+def _recorded_path_forgets_mean():
+    class ForgetsMeanWhenRecorded(CrossEntropy):
+        """Right on the fast path; the recorded path (create_graph=True: al.grad,
+        higher-order gradients) forgets the mean's 1/N. gradcheck runs the fast path
+        only, and gradgradcheck differentiates the recorded path consistently with its
+        own wrong values, so only comparing the two paths can see it."""
+        name = "mutant_recorded_path_forgets_mean"
+
+        @staticmethod
+        def vjp(g, out, logits, labels, reduction="mean", saved=None):
+            if saved is None and reduction == "mean":
+                reduction = "sum"
+            return CrossEntropy.vjp(g, out, logits, labels, reduction, saved)
+    return ForgetsMeanWhenRecorded
+
+
 rng = np.random.default_rng(0)
 A, B, C = rng.standard_normal((3, 3)), rng.standard_normal((3, 3)), rng.standard_normal((2, 3))
 
@@ -148,6 +165,21 @@ NO_SHRINK = settings(phases=[Phase.explicit, Phase.generate])
 def scratch():
     with temporary_registry():
         yield
+
+
+def test_check_op_compares_the_recorded_vjp_path_with_the_fast_one(scratch):
+    mutant = _recorded_path_forgets_mean()
+    fn = al.function(mutant)
+    logits, labels = rng.standard_normal((3, 4)), np.array([0, 3, 1])
+    # Neither numerical check can see it...
+    assert gradcheck(lambda z: fn(z, labels), logits)
+    assert gradgradcheck(lambda z: fn(z, labels), logits)
+    # ...though al.grad, which records, gives 3x the gradient.
+    recorded = al.grad(lambda z: fn(z, labels))(logits).data
+    np.testing.assert_allclose(recorded, 3 * al.grad(lambda z: al.cross_entropy(z, labels))(logits).data)
+    with pytest.raises(GradcheckError, match=r"recorded path.*input 0"):
+        check_op(mutant, settings=NO_SHRINK)
+    check_op(CrossEntropy, settings=NO_SHRINK)
 
 
 @pytest.mark.parametrize("name", [*MUTANTS, *SECOND_ORDER_MUTANTS])

@@ -91,6 +91,10 @@ def test_advanced_indices_repeat_positions_and_mask():
     assert mask.shape == (3,)
     # Integers cannot index an empty axis: only masks there.
     assert find(alst.advanced_indices((2, 0)), lambda i: True).dtype == bool
+    # Unsigned index arrays (x[np.uint8([0, 0])]) repeat positions too.
+    unsigned = find(alst.advanced_indices((3,)),
+                    lambda i: isinstance(i, tuple) and i[0].dtype.kind == "u" and repeats(i))
+    assert unsigned[0].dtype.kind == "u"
 
 
 @given(alst.elements("nonzero"), alst.elements("unit"), alst.elements("smooth", kinks=(0.0, 1.0)))

@@ -140,11 +140,16 @@ class Power(Op):
     -----
     VJP::
 
-        dx = g * y * x**(y - 1)
-        dy = g * out * log(x)        (taken as 0 where x <= 0)
+        dx = g * y * x**(y - 1)      (0 where x == 0 and y == 0)
+        dy = g * out * log(x)        (0 where x == 0 and y >= 0)
 
-    For ``x <= 0`` the real power is not differentiable in ``y``; we return 0 there
-    rather than NaN, as PyTorch does at ``x == 0``.
+    PyTorch's values: at ``x == 0`` with ``y == 0`` the derivative in ``x`` is 0, not
+    ``0 * inf`` = NaN; at ``x == 0`` the derivative in ``y`` is taken as 0 for
+    ``y >= 0``. For ``x < 0`` the real power is no function of ``y`` (NaN for most
+    ``y``), and ``dy`` is NaN there. Only those points are replaced (elsewhere at
+    ``y == 0`` the formula stays, so its derivative in ``y`` is right), and the branch a
+    ``where`` discards is computed at a harmless value (``x**1``, ``log(1)``), so no inf
+    or NaN reaches a higher-order gradient through it.
     """
     name, arity = "power", 2
     domain = ("positive", "real")
@@ -155,9 +160,14 @@ class Power(Op):
 
     @staticmethod
     def vjp(g, out, x, y, needs):
-        dx = g * y * x ** (y - 1) if needs[0] else None
-        dy = None
+        dx = dy = None
+        if needs[0]:
+            if y.ndim == 0 and y != 0:  # a nonzero scalar exponent (x ** 2): no where
+                dx = g * y * x ** (y - 1)
+            else:
+                zero = np.logical_and(y == 0, x == 0)
+                dx = np.where(zero, 0, g * y * x ** np.where(zero, 1, y - 1))
         if needs[1]:
-            pos = x > 0
-            dy = np.where(pos, g * out * np.log(np.where(pos, x, 1)), 0)
+            flat = np.logical_and(x == 0, y >= 0)
+            dy = np.where(flat, 0, g * out * np.log(np.where(flat, 1, x)))
         return dx, dy

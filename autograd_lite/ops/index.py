@@ -7,11 +7,30 @@ import numpy as np
 from .base import Op
 
 
+_SCALAR_INDEX = (int, np.integer, slice, type(None), type(Ellipsis), bool, np.bool_)
+
+
+def _plain(index):
+    """``index`` with every Tensor in it replaced by its array: ``al.getitem(x, index=t)``
+    passes the Tensor as it is (``x[t]`` unwraps it first)."""
+    if isinstance(index, tuple):
+        if any(_is_tensor(i) for i in index):
+            return tuple(i.data if _is_tensor(i) else i for i in index)
+        return index
+    return index.data if _is_tensor(index) else index
+
+
+def _is_tensor(x) -> bool:
+    # This module does not import the Tensor class: a Tensor is what records ops.
+    return getattr(x, "_record", None) is not None
+
+
 def _has_int_array(index) -> bool:
-    """True when ``index`` can repeat positions (integer arrays), so writes must add."""
+    """True when ``index`` can repeat positions (an integer array, signed or unsigned,
+    or a list or tuple NumPy reads as one), so writes must add."""
     items = index if isinstance(index, tuple) else (index,)
     for i in items:
-        if isinstance(i, (list, np.ndarray)) and np.asarray(i).dtype.kind in "iu":
+        if not isinstance(i, _SCALAR_INDEX) and np.asarray(i).dtype.kind in "iu":
             return True
     return False
 
@@ -39,7 +58,7 @@ class GetItem(Op):
 
     @staticmethod
     def forward(x, index=None):
-        return x[index]
+        return x[_plain(index)]
 
     @staticmethod
     def vjp(g, out, x, index=None):
@@ -67,6 +86,7 @@ class ScatterAdd(Op):
 
     @staticmethod
     def forward(g, index=None, shape=None):
+        index = _plain(index)
         out = np.zeros(shape, dtype=g.dtype)
         if _has_int_array(index):
             np.add.at(out, index, g)
@@ -76,4 +96,4 @@ class ScatterAdd(Op):
 
     @staticmethod
     def vjp(dout, out, g, index=None, shape=None):
-        return (dout[index],)
+        return (dout[_plain(index)],)

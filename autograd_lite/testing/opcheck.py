@@ -13,6 +13,7 @@ import numpy as np
 
 from ..ops.base import Op
 from ..tensor import Tensor
+from ..transforms import gradients
 from .numerical import GradcheckError, _mismatch, gradcheck, gradgradcheck
 from .samples import missing_metadata
 
@@ -37,6 +38,10 @@ def check_op(op: type[Op] | Callable[..., Any], reference: Callable[..., Any] | 
     * :func:`gradcheck`: the VJP matches central differences in float64 under a
       random cotangent; gradient shapes and dtypes; zero cotangent; linearity;
       repeated backward;
+    * the VJP's recorded path (run on Tensors, as ``create_graph=True``, ``al.grad``
+      and every higher-order gradient run it) gives the same first-order gradients as
+      its fast path on arrays, which is all gradcheck runs; gradgradcheck
+      differentiates the recorded path but cannot tell if its values are wrong;
     * :func:`gradgradcheck` (fast mode) when the op is differentiable twice.
 
     Calls where the forward is not finite (outside the function's domain, e.g. the
@@ -160,10 +165,55 @@ def _check_sample(sample: Any, seed: int, reference: Callable[..., Any] | None, 
 
     try:
         gradcheck(fn, *args, seed=seed, **tolerances)
-        if twice:
-            gradgradcheck(fn, *args, seed=seed, **{**tolerances, "fast": True})
     except GradcheckError as e:
         raise fail(str(e)) from None
+    problem = _recorded_path(fn, args, diff, seed, twice)
+    if problem:
+        raise fail(problem)
+    if twice:
+        try:
+            gradgradcheck(fn, *args, seed=seed, **{**tolerances, "fast": True})
+        except GradcheckError as e:
+            raise fail(str(e)) from None
+
+
+#: The two paths of one VJP compute the same formula, maybe in another order.
+PATHS_RTOL, PATHS_ATOL = 1e-7, 1e-10
+
+
+def _recorded_path(fn: Callable[..., Tensor], args: list[Any], diff: list[int], seed: int,
+                   twice: bool) -> str | None:
+    """The first-order gradients of the recorded VJP path against the fast path's."""
+    leaves = {i: Tensor(args[i], requires_grad=True) for i in diff}
+    out = fn(*[leaves.get(i, a) for i, a in enumerate(args)])
+    if not out.requires_grad:
+        return None
+    u = np.random.default_rng([seed, 2]).standard_normal(out.shape)
+    wrt = list(leaves.values())
+    fast = gradients(out, wrt, u, retain_graph=True)
+    try:
+        recorded = gradients(out, wrt, u, create_graph=True)
+    except Exception as e:
+        if not twice:  # an op may declare that its VJP does not run on Tensors
+            return None
+        return (f"the VJP's recorded path (create_graph=True, as al.grad runs it) raised "
+                f"{type(e).__name__}: {e}")
+    for i, f, r in zip(diff, fast, recorded):
+        f = np.zeros(args[i].shape) if f is None else f
+        r = np.zeros(args[i].shape) if r is None else np.asarray(r.data if isinstance(r, Tensor) else r)
+        if r.shape != f.shape:
+            return (f"the VJP's recorded path (create_graph=True) gives input {i} a gradient of "
+                    f"shape {r.shape}; the fast path {f.shape}")
+        bad, over = _mismatch(r, f, PATHS_ATOL, PATHS_RTOL)
+        if bad.any():
+            w = np.unravel_index(int(np.argmax(over)), f.shape)
+            return (f"the VJP's recorded path (create_graph=True, as al.grad and higher-order "
+                    f"gradients run it) disagrees with its fast path at first order for input "
+                    f"{i} at {int(bad.sum())} of {f.size} elements; worst element "
+                    f"{tuple(map(int, w))}: recorded {float(r[w])!r}, fast {float(f[w])!r} "
+                    f"(the fast one matches central differences). Does the branch the VJP "
+                    f"takes when saved is None, or on Tensors, compute something else?")
+    return None
 
 
 def _compare_forward(out: np.ndarray, want: np.ndarray) -> str | None:

@@ -187,12 +187,15 @@ def basic_indices(shape: tuple[int, ...]) -> st.SearchStrategy[Any]:
 
 
 def advanced_indices(shape: tuple[int, ...]) -> st.SearchStrategy[Any]:
-    """Advanced indices into ``shape``: a tuple of integer arrays (positions may
-    repeat, which is what makes the backward a scatter-*add*) or a boolean mask."""
+    """Advanced indices into ``shape``: a tuple of integer arrays, signed or unsigned
+    (positions may repeat, which is what makes the backward a scatter-*add*), or a
+    boolean mask."""
     mask = hnp.arrays(np.bool_, shape)
     if not shape or 0 in shape:  # no integer can index a 0-d or empty axis
         return mask
-    ints = hnp.integer_array_indices(shape, result_shape=hnp.array_shapes(max_dims=2, max_side=5))
+    unsigned = np.uint8 if max(shape) <= 256 else np.uintp
+    ints = st.sampled_from([np.intp, unsigned]).flatmap(lambda dtype: hnp.integer_array_indices(
+        shape, result_shape=hnp.array_shapes(max_dims=2, max_side=5), dtype=np.dtype(dtype)))
     return st.one_of(ints, mask)
 
 

@@ -1,9 +1,11 @@
 """The optimiser base class: parameter groups, per-parameter state, state dicts.
 
 Updates change each parameter's array in place with plain NumPy (per-parameter
-``_update`` calls run under ``al.no_grad()``); ``step`` then increments the version
-counter of every parameter it updated (``al.increment_version``), so a graph that
-saved a parameter before the step refuses to backpropagate through the stale value.
+``_update`` calls run under ``al.no_grad()``), inside ``al.modifying(params)``: an
+array a live graph saved (read-only while it lives, e.g. after
+``backward(retain_graph=True)``) can be written there, and on exit every parameter's
+version counter is incremented, so a graph that saved a parameter before the step
+refuses to backpropagate through the stale value.
 State arrays have the parameter's dtype, and hyper-parameters are read as Python
 floats (weak scalars under NumPy 2) or as 0-d arrays of the parameter's dtype
 (:func:`scalar`), so a float32 model never computes in float64.
@@ -131,38 +133,33 @@ class Optimizer:
         if closure is not None:
             with al.enable_grad():
                 loss = closure()
-        updated: list[al.Tensor] = []
-        try:
-            for group in self.param_groups:
-                params, grads = [], []
-                for p in group["params"]:
-                    g = p.grad
-                    if g is None:
-                        continue
-                    data = p.data  # the array's own shape and dtype: cheaper than Tensor properties
-                    # Identity first: an array's dtype is almost always the very same object.
-                    if type(g) is not np.ndarray or g.shape != data.shape or g.dtype is not data.dtype:
-                        g = self._grad_array(p)
-                    params.append(p)
-                    grads.append(g)
-                if params:
-                    updated += params  # before the update: one that fails part-way is marked too
-                    try:
+        for group in self.param_groups:
+            params, grads = [], []
+            for p in group["params"]:
+                g = p.grad
+                if g is None:
+                    continue
+                data = p.data  # the array's own shape and dtype: cheaper than Tensor properties
+                # Identity first: an array's dtype is almost always the very same object.
+                if type(g) is not np.ndarray or g.shape != data.shape or g.dtype is not data.dtype:
+                    g = self._grad_array(p)
+                params.append(p)
+                grads.append(g)
+            if params:
+                # Marks every parameter on exit, even after an error: a graph that saved
+                # one changed before it must not backpropagate through the new values.
+                try:
+                    with al.modifying(params):
                         self._update_group(params, grads, group)
-                    except ValueError:
-                        for p in params:
-                            if not p.data.flags.writeable:
-                                raise ValueError(
-                                    f"{self._name}.step: a parameter of shape {p.shape} and dtype "
-                                    f"{p.dtype} holds a read-only array, which cannot be updated "
-                                    f"in place; give it a writable copy first "
-                                    f"(p.data = p.data.copy())") from None
-                        raise
-        finally:
-            # Even after an error: a graph that saved a parameter changed before it must not
-            # backpropagate through the new values.
-            if updated:
-                al.increment_version(updated)
+                except ValueError:
+                    for p in params:
+                        if not p.data.flags.writeable:
+                            raise ValueError(
+                                f"{self._name}.step: a parameter of shape {p.shape} and dtype "
+                                f"{p.dtype} holds a read-only array, which cannot be updated "
+                                f"in place; give it a writable copy first "
+                                f"(p.data = p.data.copy())") from None
+                    raise
         return loss
 
     def _grad_array(self, p: al.Tensor) -> np.ndarray:

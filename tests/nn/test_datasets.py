@@ -164,6 +164,19 @@ def test_read_idx_round_trips_every_idx_type(tmp_path_factory, array, compress):
     out[...] = 0  # writable
 
 
+@pytest.mark.parametrize("first", [b"\x01\x00", b"\x00\x01", b"\x80\x80"])
+def test_read_idx_requires_the_two_leading_zero_bytes(tmp_path, first):
+    # The rest of the header is valid (uint8, 1 dimension of 3): only the zeros are wrong.
+    good = idx_bytes(np.array([1, 2, 3], dtype=np.uint8))
+    path = tmp_path / "x.idx"
+    path.write_bytes(first + good[2:])
+    found = f"0x{int.from_bytes(first + good[2:4], 'big'):08X}"
+    with pytest.raises(DatasetError, match=rf"bad IDX magic number: expected 0x0000TTNN.*found {found}"):
+        read_idx(path)
+    path.write_bytes(good)
+    assert read_idx(path).tolist() == [1, 2, 3]
+
+
 @pytest.mark.parametrize("compress", [False, True], ids=["raw", "gz"])
 def test_load_round_trip(tmp_path, compress):
     fake = make_set()
@@ -248,6 +261,17 @@ ERROR_CASES = {
         TRAIN_IMAGES,
         lambda f: b"<htm" + f.payloads[TRAIN_IMAGES][4:],
         ["bad IDX magic", "expected 0x00000803", "found 0x3C68746D"],
+    ),
+    # Type and dimension bytes right, but the two bytes IDX requires to be zero are not.
+    "first magic byte not zero": (
+        TRAIN_IMAGES,
+        lambda f: b"\x01" + f.payloads[TRAIN_IMAGES][1:],
+        ["bad IDX magic", "expected 0x00000803", "found 0x01000803"],
+    ),
+    "second magic byte not zero": (
+        TRAIN_LABELS,
+        lambda f: b"\x00\x08" + f.payloads[TRAIN_LABELS][2:],
+        ["bad IDX magic", "expected 0x00000801", "found 0x00080801"],
     ),
     "not idx at all": (
         TRAIN_LABELS,

@@ -259,6 +259,24 @@ def test_step_bumps_the_version_and_leaves_grads_alone(cls):
         y.backward()
 
 
+@pytest.mark.parametrize("cls", [optim.SGD, optim.Adam])
+def test_step_writes_through_the_lock_of_a_graph_kept_by_retain_graph(cls):
+    # A graph kept alive holds its parameters' arrays read-only against plain NumPy;
+    # the optimiser may still update them (as in PyTorch), and the kept graph refuses
+    # to backpropagate again, naming the line of the step.
+    p = nn.Parameter(np.ones(3))
+    loss = (p * p).sum()
+    loss.backward(retain_graph=True)
+    assert not p.data.flags.writeable
+    opt = cls([p], lr=0.1)
+    opt.step()
+    assert (p.data < 1).all() and not p.data.flags.writeable
+    with pytest.raises(al.InplaceModificationError, match=r"(?s)'multiply'.*modified at:.*opt\.step\(\)"):
+        loss.backward()
+    del loss
+    assert p.data.flags.writeable
+
+
 def test_parameters_without_grad_are_skipped_and_zero_grad_resets():
     a, b = nn.Parameter(np.ones(2)), nn.Parameter(np.ones(2))
     opt = optim.Adam([a, b], lr=0.1)
