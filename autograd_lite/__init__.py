@@ -18,7 +18,10 @@ from .graph import (GraphFreedError, InplaceModificationError, Node, current_sco
                     set_grad_enabled, toposort)
 from . import hooks  # register_forward_hook, register_backward_hook
 from .fpenv import set_flush_denormal
-from .transforms import grad, gradients, value_and_grad
+from .transforms import (elementwise_grad, grad, gradients, hessian, hvp, jacobian, value_and_grad,
+                         vjp)
+from .forward import jvp
+from . import pytree
 from .numpy_api import (OP_FUNCTIONS, flatten, function, ones, ones_like, split, tensor, zeros,
                         zeros_like)
 from .ops.base import Op
@@ -39,7 +42,8 @@ __all__ = [
     "Tensor", "Op", "Node", "tensor", "zeros", "ones", "zeros_like", "ones_like",
     "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled", "scope",
     "enter_scope", "exit_scope", "current_scope", "increment_version", "toposort", "hooks",
-    "grad", "value_and_grad", "gradients", "function", "unbroadcast",
+    "grad", "value_and_grad", "gradients", "vjp", "jvp", "jacobian", "hessian", "hvp",
+    "elementwise_grad", "pytree", "function", "unbroadcast",
     "set_default_dtype", "get_default_dtype", "set_flush_denormal",
     "GraphFreedError", "InplaceModificationError",
     "flatten", "ravel", "split", "absolute", "amax", "amin", "viz", "detect_anomaly", "AnomalyError",

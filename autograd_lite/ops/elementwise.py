@@ -27,6 +27,7 @@ class Exp(Op):
         dx = g * out
     """
     name = "exp"
+    jvp_rule = "diagonal"
 
     @staticmethod
     def forward(x):
@@ -47,6 +48,7 @@ class Log(Op):
         dx = g / x
     """
     name = "log"
+    jvp_rule = "diagonal"
     domain = ("positive",)
 
     @staticmethod
@@ -68,6 +70,7 @@ class Sqrt(Op):
         dx = g / (2 * out)
     """
     name = "sqrt"
+    jvp_rule = "diagonal"
     domain = ("positive",)
 
     @staticmethod
@@ -92,6 +95,7 @@ class Abs(Op):
     (PyTorch's and JAX's choice).
     """
     name = "abs"
+    jvp_rule = "diagonal"
     domain = ("smooth",)
     kinks = (0.0,)
 
@@ -114,6 +118,7 @@ class Sin(Op):
         dx = g * cos(x)
     """
     name = "sin"
+    jvp_rule = "diagonal"
 
     @staticmethod
     def forward(x):
@@ -134,6 +139,7 @@ class Cos(Op):
         dx = -g * sin(x)
     """
     name = "cos"
+    jvp_rule = "diagonal"
 
     @staticmethod
     def forward(x):
@@ -154,6 +160,7 @@ class Tanh(Op):
         dx = g * (1 - out**2)
     """
     name = "tanh"
+    jvp_rule = "diagonal"
 
     @staticmethod
     def forward(x):
@@ -174,6 +181,7 @@ class Sigmoid(Op):
         dx = g * out * (1 - out)
     """
     name = "sigmoid"
+    jvp_rule = "diagonal"
 
     @staticmethod
     def forward(x):
@@ -198,6 +206,7 @@ class Relu(Op):
     Subgradient at 0: 0 (PyTorch's choice), so a unit sitting exactly at 0 is dead.
     """
     name = "relu"
+    jvp_rule = "diagonal"
     domain = ("smooth",)
     kinks = (0.0,)
 
@@ -222,6 +231,7 @@ class LeakyRelu(Op):
     At 0 the slope is ``negative_slope`` (the left derivative), as in PyTorch.
     """
     name = "leaky_relu"
+    jvp_rule = "diagonal"
     domain = ("smooth",)
     kinks = (0.0,)
     params = {"negative_slope": (0.01, 0.2)}
@@ -245,6 +255,7 @@ class Elu(Op):
         dx = g if x > 0 else g * (out + alpha)      # alpha * exp(x) = out + alpha
     """
     name = "elu"
+    jvp_rule = "diagonal"
     domain = ("smooth",)
     kinks = (0.0,)
     params = {"alpha": (1.0, 0.5)}
@@ -269,6 +280,7 @@ class Softplus(Op):
         dx = g * sigmoid(x)
     """
     name = "softplus"
+    jvp_rule = "diagonal"
 
     @staticmethod
     def forward(x):
@@ -291,6 +303,7 @@ class Erf(Op):
     NumPy has no erf; the forward calls ``math.erf`` per element (exact, slower).
     """
     name = "erf"
+    jvp_rule = "diagonal"
 
     @staticmethod
     def forward(x):
@@ -314,6 +327,7 @@ class Gelu(Op):
                 dx = g * (0.5 (1 + t) + 0.5 x (1 - t**2) sqrt(2/pi) (1 + 3 * 0.044715 x**2))
     """
     name = "gelu"
+    jvp_rule = "diagonal"
     params = {"approximate": ("none", "tanh")}
 
     @staticmethod
@@ -347,6 +361,7 @@ class Maximum(Op):
     Ties share the gradient evenly, so dx + dy = g everywhere.
     """
     name, arity = "maximum", 2
+    jvp_rule = "diagonal"
     domain = ("distinct", "distinct")
 
     @staticmethod
@@ -375,6 +390,7 @@ class Minimum(Op):
     Ties share the gradient evenly, as in :class:`Maximum`.
     """
     name, arity = "minimum", 2
+    jvp_rule = "diagonal"
     domain = ("distinct", "distinct")
 
     @staticmethod
@@ -403,6 +419,7 @@ class Clip(Op):
     a value sitting exactly on the bound is still inside.
     """
     name = "clip"
+    jvp_rule = "diagonal"
     domain = ("smooth",)
     params = {"a_min": (-0.5, None), "a_max": (0.5, 1.5)}  # a_max=None: tests/test_ops_unit.py
     kinks = (-0.5, 0.5, 1.5)
@@ -440,6 +457,7 @@ class Where(Op):
     that was not taken out of the gradient.
     """
     name, arity = "where", 3
+    jvp_rule = "linear"          # J t = where(cond, tx, ty)
     domain = ("bool", "real", "real")
     nondiff = (0,)
 
@@ -465,6 +483,7 @@ class Astype(Op):
         dx = g            (cast back to x's dtype by the engine)
     """
     name = "astype"
+    jvp_rule = "diagonal"
     params = {"dtype": (np.dtype(np.float64),)}
 
     @staticmethod

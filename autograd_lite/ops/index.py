@@ -30,6 +30,7 @@ class GetItem(Op):
     (``np.add.at``) accumulates every copy's cotangent instead of keeping the last.
     """
     name = "getitem"
+    jvp_rule = "linear"
     kind = "index"
 
     @classmethod
@@ -56,6 +57,7 @@ class ScatterAdd(Op):
         dg = dout[index]
     """
     name = "scatter_add"
+    jvp_rule = "linear"
     kind = "index"
 
     @classmethod

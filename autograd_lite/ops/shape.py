@@ -10,6 +10,7 @@ from .base import Op, normalize_axis
 
 class _ShapeOp(Op):
     kind = "shape"
+    jvp_rule = "linear"
 
 
 class Reshape(_ShapeOp):
@@ -298,3 +299,8 @@ class Pad(_ShapeOp):
     def vjp(g, out, x, pad_width=0, mode="constant", constant_values=0):
         widths = _pad_widths(pad_width, x.ndim)
         return (g[tuple(slice(int(b), int(b) + n) for (b, _), n in zip(widths, x.shape))],)
+
+    @staticmethod
+    def jvp(tangents, out, x, pad_width=0, mode="constant", constant_values=0):
+        # Affine, not linear: the padding constants have no tangent.
+        return Pad.dispatch(tangents[0], pad_width=pad_width, mode=mode, constant_values=0)
