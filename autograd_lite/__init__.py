@@ -36,6 +36,9 @@ absolute = OP_FUNCTIONS["abs"]
 amax, amax.__doc__ = OP_FUNCTIONS["max"], OP_FUNCTIONS["max"].__doc__
 amin = OP_FUNCTIONS["min"]
 ravel = flatten
+# Functions over the op functions of the same name, with NumPy's signatures
+# (einsum's subscripts first, slogdet's pair).
+from .tensor import SlogdetResult, einsum, slogdet  # noqa: E402
 
 __version__ = "0.1.0"
 __all__ = [
@@ -47,5 +50,5 @@ __all__ = [
     "set_default_dtype", "get_default_dtype", "set_flush_denormal",
     "GraphFreedError", "InplaceModificationError",
     "flatten", "ravel", "split", "absolute", "amax", "amin", "viz", "detect_anomaly", "AnomalyError",
-    "testing", "ops", *sorted(OP_FUNCTIONS),
+    "testing", "ops", "SlogdetResult", *sorted(OP_FUNCTIONS),
 ]

@@ -99,6 +99,18 @@ def _float32_inputs(op: type[Op]):
         "where": ([np.array([True, False]), f(2), f(1)], {}),
         "astype": ([f(2)], {"dtype": np.dtype(np.float32)}),
         "clip": ([f(3)], {"a_min": 0.6, "a_max": 1.2}),
+        "arcsin": ([f(3) - 0.6], {}), "arccos": ([f(3) - 0.6], {}),
+        "roll": ([f(2, 3)], {"shift": 1}), "repeat": ([f(2, 3)], {"repeats": 2, "axis": 1}),
+        "tile": ([f(2, 3)], {"reps": (2, 1)}), "moveaxis": ([f(2, 3)], {"source": 0, "destination": 1}),
+        "take_along_axis": ([f(2, 3), np.array([[2, 0], [1, 1]])], {"axis": 1}),
+        "percentile": ([f(2, 3)], {"q": 30.0, "axis": 1}),
+        "einsum": ([f(2, 3), f(3, 4)], {"subscripts": "ij,jk->ik"}),
+        "tensordot": ([f(2, 3), f(3, 4)], {"axes": 1}),
+        "det": ([f(3, 3) + np.eye(3, dtype=np.float32)], {}),
+        "slogdet": ([f(3, 3) + np.eye(3, dtype=np.float32)], {}),
+        "inv": ([f(3, 3) + np.eye(3, dtype=np.float32)], {}),
+        "solve": ([f(3, 3) + np.eye(3, dtype=np.float32), f(3, 2)], {}),
+        "cholesky": ([f(3, 3) + 3 * np.eye(3, dtype=np.float32)], {}),
     }
     if op.name in special:
         return special[op.name]

@@ -95,10 +95,10 @@ def test_numpy_functions_dispatch_to_differentiable_ops():
 
 
 def test_numpy_function_without_a_gradient_is_refused_clearly():
-    with pytest.raises(TypeError, match="np.cumsum is not supported on Tensors"):
-        np.cumsum(Tensor([1.0, 2.0]))
-    with pytest.raises(TypeError, match="np.arctan"):
-        np.arctan(Tensor([1.0]))
+    with pytest.raises(TypeError, match="np.diff is not supported on Tensors"):
+        np.diff(Tensor([1.0, 2.0]))
+    with pytest.raises(TypeError, match="np.tan"):
+        np.tan(Tensor([1.0]))
 
 
 def test_comparisons_return_bool_tensors_without_graph():
