@@ -36,9 +36,10 @@ absolute = OP_FUNCTIONS["abs"]
 amax, amax.__doc__ = OP_FUNCTIONS["max"], OP_FUNCTIONS["max"].__doc__
 amin = OP_FUNCTIONS["min"]
 ravel = flatten
-# Functions over the op functions of the same name, with NumPy's signatures
-# (einsum's subscripts first, slogdet's pair).
+# Functions over the op functions of the same name: NumPy's signatures (einsum's
+# subscripts first, slogdet's pair) and the checkpoint transform.
 from .tensor import SlogdetResult, einsum, slogdet  # noqa: E402
+from .checkpointing import checkpoint  # noqa: E402
 
 __version__ = "0.1.0"
 __all__ = [
@@ -46,7 +47,7 @@ __all__ = [
     "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled", "scope",
     "enter_scope", "exit_scope", "current_scope", "increment_version", "toposort", "hooks",
     "grad", "value_and_grad", "gradients", "vjp", "jvp", "jacobian", "hessian", "hvp",
-    "elementwise_grad", "pytree", "function", "unbroadcast",
+    "elementwise_grad", "checkpoint", "pytree", "function", "unbroadcast",
     "set_default_dtype", "get_default_dtype", "set_flush_denormal",
     "GraphFreedError", "InplaceModificationError",
     "flatten", "ravel", "split", "absolute", "amax", "amin", "viz", "detect_anomaly", "AnomalyError",
