@@ -69,7 +69,7 @@ def einsum_vjp(parts: list[str], out: str, g, operands, needs, optimize=False):
         kept = "".join(c for c in target if c in avail)
         subs = ",".join([out] + [s for s, _ in others] + [s for s, _ in eyes]) + "->" + kept
         dx = _einsum(subs, [g] + [o for _, o in others] + [e for _, e in eyes], optimize)
-        if kept != target:
+        if dx.shape != x.shape:
             dx = _broadcast_missing(dx, kept, target, x)
         dxs.append(dx)
     return tuple(dxs)
@@ -83,11 +83,12 @@ def _einsum(subscripts: str, operands: list, optimize=False):
 
 
 def _broadcast_missing(dx, kept: str, target: str, x):
-    """``dx`` (subscripts ``kept``) broadcast along the letters of ``target`` it lacks,
-    to the operand's sizes there."""
+    """``dx`` (subscripts ``kept``) broadcast to the operand's sizes along the letters of
+    ``target`` it lacks or has as 1 (NumPy's einsum broadcasts a size-1 letter); where
+    it is larger (the operand's size-1 letter was broadcast) the engine sums it down."""
     sizes = dict(zip(kept, dx.shape))
     new = tuple(sizes.get(c, 1) for c in target)
-    full = tuple(sizes.get(c, n) for c, n in zip(target, x.shape))
+    full = tuple(n if sizes.get(c, 1) == 1 else sizes[c] for c, n in zip(target, x.shape))
     return np.broadcast_to(dx.reshape(new), full)
 
 
@@ -131,6 +132,7 @@ class Einsum(Op):
     def forward(*operands, subscripts=None, optimize=False):
         if not isinstance(subscripts, str):
             raise TypeError(f"einsum: subscripts must be a string such as 'ij,jk->ik', got {subscripts!r}")
+        parse_subscripts(subscripts, [o.ndim for o in operands])  # the operand count, clearly
         return np.asarray(np.einsum(subscripts, *operands, optimize=optimize))
 
     @staticmethod
