@@ -176,6 +176,7 @@ def train_step(model: nn.Sequential, X: np.ndarray, segment: int | None, lr: flo
 
 def bench_checkpoint(depth: int, width: int, batch: int, segments: list[int | None],
                      repeats: int) -> list[dict[str, Any]]:
+    """Per segment size: the step's peak memory and, unless ``repeats`` is 0, its time."""
     X = np.random.default_rng(0).standard_normal((batch, width)).astype(np.float32)
     rows, grads0 = [], None
     for seg in segments:
@@ -190,7 +191,7 @@ def bench_checkpoint(depth: int, width: int, batch: int, segments: list[int | No
         grads = [prm.grad.copy() for prm in model.parameters()]
         same = grads0 is None or all(np.array_equal(a, b) for a, b in zip(grads, grads0))
         grads0 = grads0 or grads
-        ms = median_ms(lambda: train_step(model, X, seg, lr=0.0), repeats, 1)
+        ms = median_ms(lambda: train_step(model, X, seg, lr=0.0), repeats, 1) if repeats else float("nan")
         rows.append({"segment": seg, "peak_mb": peak / 2**20, "step_ms": ms, "identical_grads": same})
     for r in rows:
         r["peak_ratio"] = rows[0]["peak_mb"] / r["peak_mb"]

@@ -117,3 +117,32 @@ def test_checkpoint_passes_through_when_nothing_needs_a_gradient():
     z = al.tensor(np.array([1.0, 2.0]), requires_grad=True)
     al.checkpoint(lambda h, scale: h * scale)(z, scale=3.0).sum().backward()
     np.testing.assert_allclose(z.grad, [3.0, 3.0])
+
+
+def test_a_20_layer_mlp_step_allocates_half_the_memory_with_checkpoints(monkeypatch):
+    """The issue's figure, on a narrower MLP (peak bytes from tracemalloc are
+    deterministic; the benchmark prints them for width 256)."""
+    import sys
+    from pathlib import Path
+
+    monkeypatch.syspath_prepend(str(Path(__file__).resolve().parents[1] / "examples"))
+    sys.modules.pop("transforms_benchmark", None)
+    import transforms_benchmark as tb
+
+    plain, ckpt = tb.bench_checkpoint(depth=20, width=32, batch=1024, segments=[None, 4], repeats=0)
+    assert ckpt["identical_grads"]
+    assert plain["peak_mb"] >= 2 * ckpt["peak_mb"], (plain, ckpt)
+
+
+def test_the_benchmark_runs_quickly(capsys, monkeypatch):
+    import sys
+    from pathlib import Path
+
+    monkeypatch.syspath_prepend(str(Path(__file__).resolve().parents[1] / "examples"))
+    sys.modules.pop("transforms_benchmark", None)
+    import transforms_benchmark as tb
+
+    res = tb.main(["--quick"])
+    out = capsys.readouterr().out
+    assert "1. JVP of the MNIST MLP" in out and "2. Checkpointing" in out
+    assert all(r["identical_grads"] for r in res["checkpoint"])
