@@ -42,7 +42,12 @@ def _forward(op, xs, params):
 
 @pytest.mark.parametrize("op", OPS, ids=lambda op: op.name)
 def test_op_jvp_matches_central_differences_and_its_vjp(op):
-    @settings(max_examples=12, deadline=None)
+    check_jvp(op)
+
+
+def check_jvp(op, **settings_kw):
+    """The property, for one op; ``settings_kw`` override the hypothesis settings."""
+    @settings(**{"max_examples": 12, "deadline": None, **settings_kw})
     @given(sample=op_samples(op), seed=st.integers(0, 2**32 - 1))
     def run(sample, seed):
         xs, params = sample.inputs, sample.params

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import Phase
 
 import autograd_lite as al
 from autograd_lite.ops import Op
@@ -244,7 +245,8 @@ def test_the_forward_mode_property_catches_a_wrong_jvp_rule():
                 return (g * out,)
 
         with pytest.raises(AssertionError, match="central differences"):
-            tfm.test_op_jvp_matches_central_differences_and_its_vjp(ExpClaimedLinear)
+            # No shrinking: the first failing call is proof enough, and quick.
+            tfm.check_jvp(ExpClaimedLinear, phases=[Phase.generate])
 
 
 def test_an_op_without_a_rule_gets_its_jvp_from_its_vjp():
