@@ -19,7 +19,10 @@ from .graph import (GraphFreedError, InplaceModificationError, Node, current_sco
 from . import hooks  # register_forward_hook, register_backward_hook
 from .locks import modifying
 from .fpenv import set_flush_denormal
-from .transforms import grad, gradients, value_and_grad
+from .transforms import (elementwise_grad, grad, gradients, hessian, hvp, jacobian, value_and_grad,
+                         vjp)
+from .forward import jvp
+from . import pytree
 from .numpy_api import (OP_FUNCTIONS, flatten, function, ones, ones_like, split, tensor, zeros,
                         zeros_like)
 from .ops.base import Op
@@ -34,6 +37,10 @@ absolute = OP_FUNCTIONS["abs"]
 amax, amax.__doc__ = OP_FUNCTIONS["max"], OP_FUNCTIONS["max"].__doc__
 amin = OP_FUNCTIONS["min"]
 ravel = flatten
+# Functions over the op functions of the same name: NumPy's signatures (einsum's
+# subscripts first, slogdet's pair) and the checkpoint transform.
+from .tensor import SlogdetResult, einsum, slogdet  # noqa: E402
+from .checkpointing import checkpoint  # noqa: E402
 
 __version__ = "0.1.0"
 __all__ = [
@@ -41,9 +48,10 @@ __all__ = [
     "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled", "scope",
     "enter_scope", "exit_scope", "current_scope", "increment_version", "toposort", "hooks",
     "modifying",
-    "grad", "value_and_grad", "gradients", "function", "unbroadcast",
+    "grad", "value_and_grad", "gradients", "vjp", "jvp", "jacobian", "hessian", "hvp",
+    "elementwise_grad", "checkpoint", "pytree", "function", "unbroadcast",
     "set_default_dtype", "get_default_dtype", "set_flush_denormal",
     "GraphFreedError", "InplaceModificationError",
     "flatten", "ravel", "split", "absolute", "amax", "amin", "viz", "detect_anomaly", "AnomalyError",
-    "testing", "ops", *sorted(OP_FUNCTIONS),
+    "testing", "ops", "SlogdetResult", *sorted(OP_FUNCTIONS),
 ]

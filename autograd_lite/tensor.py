@@ -12,7 +12,7 @@ record it (``Tensor._record``).
 
 from __future__ import annotations
 
-from typing import Any, Iterator, Sequence
+from typing import Any, Iterator, NamedTuple, Sequence
 
 import numpy as np
 
@@ -20,7 +20,7 @@ from . import backward as _backward
 from . import graph, locks
 from .locks import _SHARED, _hold
 from .graph import Node
-from .ops import activations, arith, elementwise, linalg, nnops, reduce
+from .ops import activations, arith, contract, elementwise, linalg, matrix, nnops, reduce
 from .ops.base import Op
 from .ops import shape as shape_ops
 from .ops import index as index_ops
@@ -491,6 +491,9 @@ class Tensor:
         name = ARRAY_FUNCTION_OPS.get(func)
         if name is not None:
             return apply(Op.registry[name], *args, **kwargs)
+        adapter = ARRAY_FUNCTION_ADAPTERS.get(func)
+        if adapter is not None:
+            return adapter(*args, **kwargs)
         if func is np.split:
             return split(*args, **kwargs)
         if func is np.ravel:
@@ -512,6 +515,10 @@ UFUNC_OPS: dict[str, str] = {
     "negative": "negative", "positive": "positive", "power": "power", "exp": "exp", "log": "log",
     "sqrt": "sqrt", "absolute": "abs", "sin": "sin", "cos": "cos", "tanh": "tanh",
     "maximum": "maximum", "minimum": "minimum", "matmul": "matmul",
+    "log1p": "log1p", "expm1": "expm1", "log2": "log2", "log10": "log10", "arcsin": "arcsin",
+    "arccos": "arccos", "arctan": "arctan", "sinh": "sinh", "cosh": "cosh", "arctan2": "arctan2",
+    "hypot": "hypot", "logaddexp": "logaddexp", "sign": "sign", "floor": "floor", "ceil": "ceil",
+    "rint": "round",
 }
 NONDIFF_UFUNCS = {
     "greater", "greater_equal", "less", "less_equal", "equal", "not_equal", "sign",
@@ -524,6 +531,13 @@ ARRAY_FUNCTION_OPS: dict[Any, str] = {
     np.transpose: "transpose", np.swapaxes: "swapaxes", np.broadcast_to: "broadcast_to",
     np.squeeze: "squeeze", np.expand_dims: "expand_dims", np.concatenate: "concatenate",
     np.stack: "stack", np.pad: "pad", np.where: "where", np.clip: "clip",
+    np.cumsum: "cumsum", np.cumprod: "cumprod", np.prod: "prod", np.flip: "flip", np.roll: "roll",
+    np.repeat: "repeat", np.tile: "tile", np.moveaxis: "moveaxis", np.tril: "tril", np.triu: "triu",
+    np.diag: "diag", np.diagonal: "diagonal", np.trace: "trace", np.sort: "sort",
+    np.take_along_axis: "take_along_axis", np.median: "median", np.percentile: "percentile",
+    np.tensordot: "tensordot", np.dot: "dot", np.inner: "inner", np.outer: "outer",
+    np.round: "round", np.around: "round", np.linalg.det: "det", np.linalg.inv: "inv",
+    np.linalg.solve: "solve", np.linalg.cholesky: "cholesky", np.linalg.norm: "norm",
 }
 NONDIFF_FUNCTIONS = {
     np.shape, np.ndim, np.size, np.zeros_like, np.ones_like, np.empty_like, np.full_like,
@@ -580,6 +594,35 @@ def split(x: Any, indices_or_sections: int | Sequence[int], axis: int = 0) -> li
         bounds = [0, *[int(i) for i in indices_or_sections], n]
     pre = (slice(None),) * ax
     return [apply(index_ops.GetItem, x, index=pre + (slice(a, b),)) for a, b in zip(bounds, bounds[1:])]
+
+
+class SlogdetResult(NamedTuple):
+    """``al.slogdet``'s result, as NumPy's: ``det = sign * exp(logabsdet)``."""
+
+    sign: Tensor
+    logabsdet: Tensor
+
+
+def slogdet(a: Any) -> SlogdetResult:
+    """``np.linalg.slogdet``: the sign of ``det(a)`` (a constant) and ``log|det(a)|``
+    (the op ``slogdet``, differentiable)."""
+    logabsdet = apply(matrix.Slogdet, a)
+    # The sign from a second factorisation: the op has one output, the log.
+    sign = np.linalg.slogdet(a.data if isinstance(a, Tensor) else np.asarray(a))[0]
+    return SlogdetResult(Tensor._make(np.asarray(sign, logabsdet.dtype), None), logabsdet)
+
+
+def einsum(subscripts: str, *operands: Any, optimize: Any = False) -> Tensor:
+    """``np.einsum(subscripts, *operands)``, differentiable in every operand (the op
+    ``einsum``, which takes the operands first)."""
+    return apply(contract.Einsum, list(operands), subscripts=subscripts, optimize=optimize)
+
+
+slogdet.op = matrix.Slogdet  # type: ignore[attr-defined]
+einsum.op = contract.Einsum  # type: ignore[attr-defined]
+
+#: NumPy functions whose signature is not their op's, by the function taking NumPy's.
+ARRAY_FUNCTION_ADAPTERS: dict[Any, Any] = {np.einsum: einsum, np.linalg.slogdet: slogdet}
 
 
 def _operand(o: Any, t: Tensor) -> Any:

@@ -62,6 +62,8 @@ REFERENCES = {
     "elu": lambda x, alpha=1.0: np.where(x > 0, x, alpha * (np.exp(x) - 1)),
     "leaky_relu": lambda x, negative_slope=0.01: np.where(x > 0, x, negative_slope * x),
     "var": _var,
+    "percentile": lambda x, q=None, axis=None, keepdims=False, method="linear": np.percentile(
+        x, q, axis=axis, keepdims=keepdims, method=method),
 }
 
 

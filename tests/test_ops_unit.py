@@ -127,6 +127,19 @@ def _float32_inputs(op: type[Op]):
         "max_pool2d": ([f(2, 2, 5, 5)], {"kernel_size": 3, "stride": 2, "padding": 1}),
         "avg_pool2d": ([f(2, 2, 5, 5)], {"kernel_size": 3, "stride": 2, "ceil_mode": True}),
         "adaptive_avg_pool2d": ([f(2, 2, 5, 5)], {"output_size": (2, 3)}),
+        "arcsin": ([f(3) - 0.6], {}), "arccos": ([f(3) - 0.6], {}),
+        "roll": ([f(2, 3)], {"shift": 1}), "repeat": ([f(2, 3)], {"repeats": 2, "axis": 1}),
+        "tile": ([f(2, 3)], {"reps": (2, 1)}), "moveaxis": ([f(2, 3)], {"source": 0, "destination": 1}),
+        "take_along_axis": ([f(2, 3), np.array([[2, 0], [1, 1]])], {"axis": 1}),
+        "percentile": ([f(2, 3)], {"q": 30.0, "axis": 1}),
+        "einsum": ([f(2, 3), f(3, 4)], {"subscripts": "ij,jk->ik"}),
+        "tensordot": ([f(2, 3), f(3, 4)], {"axes": 1}),
+        "det": ([f(3, 3) + np.eye(3, dtype=np.float32)], {}),
+        "slogdet": ([f(3, 3) + np.eye(3, dtype=np.float32)], {}),
+        "inv": ([f(3, 3) + np.eye(3, dtype=np.float32)], {}),
+        "solve": ([f(3, 3) + np.eye(3, dtype=np.float32), f(3, 2)], {}),
+        "cholesky": ([f(3, 3) + 3 * np.eye(3, dtype=np.float32)], {}),
+        "checkpoint": ([f(2, 3)], {"fn": lambda x: al.tanh(x) * x, "nargs": 1}),
     }
     if op.name in special:
         return special[op.name]

@@ -95,10 +95,10 @@ def test_numpy_functions_dispatch_to_differentiable_ops():
 
 
 def test_numpy_function_without_a_gradient_is_refused_clearly():
-    with pytest.raises(TypeError, match="np.cumsum is not supported by autograd_lite"):
-        np.cumsum(Tensor([1.0, 2.0]))
-    with pytest.raises(TypeError, match="np.arctan"):
-        np.arctan(Tensor([1.0]))
+    with pytest.raises(TypeError, match="np.diff is not supported by autograd_lite"):
+        np.diff(Tensor([1.0, 2.0]))
+    with pytest.raises(TypeError, match="np.tan"):
+        np.tan(Tensor([1.0]))
 
 
 # Every NumPy function answered on a Tensor's data, with no graph: each result must be
@@ -122,8 +122,8 @@ def test_numpy_functions_answered_without_a_graph_return_nothing_that_needs_one(
         out = fn(t, *args)
         if fn not in _VALUE_FREE:
             assert np.asarray(out).dtype.kind not in "fc", fn.__name__
-    with pytest.raises(TypeError, match="np.sort is not supported by autograd_lite"):
-        np.sort(t)  # sorted values would need a gradient: refused, never a detached array
+    out = np.sort(t)  # sorted values need a gradient: the sort op records them
+    assert isinstance(out, Tensor) and out.requires_grad
 
 
 def _list_cases():

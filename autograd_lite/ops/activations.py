@@ -24,6 +24,7 @@ class Sigmoid(Op):
         dx = g * out * (1 - out)
     """
     name = "sigmoid"
+    jvp_rule = "diagonal"
 
     @staticmethod
     def forward(x):
@@ -48,6 +49,7 @@ class Relu(Op):
     Subgradient at 0: 0 (PyTorch's choice), so a unit sitting exactly at 0 is dead.
     """
     name = "relu"
+    jvp_rule = "diagonal"
     domain = ("smooth",)
     kinks = (0.0,)
 
@@ -75,6 +77,7 @@ class LeakyRelu(Op):
     At 0 the slope is ``negative_slope`` (the left derivative), as in PyTorch.
     """
     name = "leaky_relu"
+    jvp_rule = "diagonal"
     domain = ("smooth",)
     kinks = (0.0,)
     params = {"negative_slope": (0.01, 0.2)}
@@ -102,6 +105,7 @@ class Elu(Op):
         dx = g if x > 0 else g * (out + alpha)      # alpha * exp(x) = out + alpha
     """
     name = "elu"
+    jvp_rule = "diagonal"
     domain = ("smooth",)
     kinks = (0.0,)
     params = {"alpha": (1.0, 0.5)}
@@ -130,6 +134,7 @@ class Softplus(Op):
         dx = g * sigmoid(x)
     """
     name = "softplus"
+    jvp_rule = "diagonal"
 
     @staticmethod
     def forward(x):
@@ -153,6 +158,7 @@ class Gelu(Op):
                 dx = g * (0.5 (1 + t) + 0.5 x (1 - t**2) sqrt(2/pi) (1 + 3 * 0.044715 x**2))
     """
     name = "gelu"
+    jvp_rule = "diagonal"
     params = {"approximate": ("none", "tanh")}
 
     @staticmethod

@@ -18,6 +18,7 @@ class Add(Op):
         dy = g
     """
     name, arity = "add", 2
+    jvp_rule = "diagonal"
 
     @staticmethod
     def forward(x, y):
@@ -39,6 +40,7 @@ class Subtract(Op):
         dy = -g
     """
     name, arity = "subtract", 2
+    jvp_rule = "diagonal"
 
     @staticmethod
     def forward(x, y):
@@ -60,6 +62,7 @@ class Multiply(Op):
         dy = g * x
     """
     name, arity = "multiply", 2
+    jvp_rule = "multilinear"     # J t = tx * y + x * ty
 
     @staticmethod
     def forward(x, y):
@@ -81,6 +84,7 @@ class Divide(Op):
         dy = -g * x / y**2 = -(g / y) * out
     """
     name, arity = "divide", 2
+    jvp_rule = "diagonal"
     domain = ("real", "nonzero")
 
     @staticmethod
@@ -103,6 +107,7 @@ class Negative(Op):
         dx = -g
     """
     name = "negative"
+    jvp_rule = "linear"
 
     @staticmethod
     def forward(x):
@@ -123,6 +128,7 @@ class Positive(Op):
         dx = g
     """
     name = "positive"
+    jvp_rule = "linear"
 
     @staticmethod
     def forward(x):
@@ -152,6 +158,7 @@ class Power(Op):
     or NaN reaches a higher-order gradient through it.
     """
     name, arity = "power", 2
+    jvp_rule = "diagonal"
     domain = ("positive", "real")
 
     @staticmethod

@@ -32,6 +32,17 @@ DOMAINS = ("real", "positive", "nonzero", "smooth", "unit", "distinct", "bool", 
 #: kinds must say how in its own ``sample_inputs``.
 KINDS = ("elementwise", "reduction", "matmul", "shape", "index", "custom")
 
+#: How forward mode (``al.jvp``) pushes a tangent through an op that defines no ``jvp``:
+#: ``diagonal``: elementwise after broadcasting, so each input's Jacobian is diagonal,
+#: its own transpose, and ``J t`` is the VJP with the tangent as cotangent;
+#: ``linear``: linear in its differentiable inputs together, ``J t = forward(t, ...)``;
+#: ``multilinear``: linear in each input separately (``x * y``, ``x @ y``), so ``J t``
+#: sums ``forward`` with one input at a time replaced by its tangent;
+#: ``transpose``: derived from the VJP, which is linear in its cotangent ``u``: ``J t``
+#: is the gradient of ``<vjp(u), t>`` in ``u``. Right for any op whose VJP runs on
+#: Tensors, at about two VJPs' cost.
+JVP_RULES = ("diagonal", "linear", "multilinear", "transpose")
+
 
 class Sampler(Protocol):
     """What an op's ``sample_inputs`` may draw from (see :attr:`Op.sample_inputs`).
@@ -107,7 +118,14 @@ class Op:
         entry per input), ``params`` (sample values per keyword, read by the
         property tests), ``kinks`` (points where the derivative jumps),
         ``nondiff`` (indices of inputs that never get a gradient, e.g. a condition),
-        ``differentiable_twice`` (False when the VJP is not itself differentiable).
+        ``differentiable_twice`` (False when the VJP is not itself differentiable),
+        ``jvp_rule`` (how forward mode gets the op's JVP when it has no ``jvp``).
+    ``jvp(tangents, out, *xs, **params) -> tangent`` (optional)
+        the Jacobian-vector product, for forward mode: ``tangents`` has one entry
+        per input, ``None`` where the input carries no tangent; the result is the
+        tangent of ``out`` (its shape, or one that broadcasts to it). Written against
+        the NumPy API like the VJP, so it also runs on Tensors. Without it, forward
+        mode follows ``jvp_rule`` (one of :data:`JVP_RULES`, ``"transpose"`` by default).
     ``sample_inputs(draw) -> (inputs, params)``
         optional classmethod telling the property tests how to draw one valid call,
         from a :class:`Sampler` ``draw``: ``inputs`` has one entry per input, a
@@ -131,6 +149,8 @@ class Op:
     kinks: ClassVar[tuple[float, ...]] = ()
     nondiff: ClassVar[tuple[int, ...]] = ()
     differentiable_twice: ClassVar[bool] = True
+    jvp_rule: ClassVar[str] = "transpose"
+    jvp: ClassVar[Callable[..., Any] | None] = None
     sample_inputs: ClassVar[Callable[[Sampler], tuple[list[Any], dict[str, Any]]] | None] = None
 
     registry: ClassVar[dict[str, type[Op]]] = {}
@@ -165,6 +185,8 @@ class Op:
             else:
                 raise ValueError(f"op {cls.name!r}: domain has {len(cls.domain)} entries "
                                  f"for arity {cls.arity}")
+        if cls.jvp_rule not in JVP_RULES:
+            raise ValueError(f"op {cls.name!r}: unknown jvp_rule {cls.jvp_rule!r}; expected one of {JVP_RULES}")
         unknown = set(cls.domain) - set(DOMAINS)
         if unknown or cls.kind not in KINDS:
             raise ValueError(f"op {cls.name!r}: unknown domain {sorted(unknown)} or "

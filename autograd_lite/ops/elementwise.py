@@ -26,6 +26,7 @@ class Exp(Op):
         dx = g * out
     """
     name = "exp"
+    jvp_rule = "diagonal"
 
     @staticmethod
     def forward(x):
@@ -46,6 +47,7 @@ class Log(Op):
         dx = g / x
     """
     name = "log"
+    jvp_rule = "diagonal"
     domain = ("positive",)
 
     @staticmethod
@@ -67,6 +69,7 @@ class Sqrt(Op):
         dx = g / (2 * out)
     """
     name = "sqrt"
+    jvp_rule = "diagonal"
     domain = ("positive",)
 
     @staticmethod
@@ -91,6 +94,7 @@ class Abs(Op):
     (PyTorch's and JAX's choice).
     """
     name = "abs"
+    jvp_rule = "diagonal"
     domain = ("smooth",)
     kinks = (0.0,)
 
@@ -113,6 +117,7 @@ class Sin(Op):
         dx = g * cos(x)
     """
     name = "sin"
+    jvp_rule = "diagonal"
 
     @staticmethod
     def forward(x):
@@ -133,6 +138,7 @@ class Cos(Op):
         dx = -g * sin(x)
     """
     name = "cos"
+    jvp_rule = "diagonal"
 
     @staticmethod
     def forward(x):
@@ -153,6 +159,7 @@ class Tanh(Op):
         dx = g * (1 - out**2)
     """
     name = "tanh"
+    jvp_rule = "diagonal"
 
     @staticmethod
     def forward(x):
@@ -175,6 +182,7 @@ class Erf(Op):
     NumPy has no erf; the forward calls ``math.erf`` per element (exact, slower).
     """
     name = "erf"
+    jvp_rule = "diagonal"
 
     @staticmethod
     def forward(x):
@@ -198,6 +206,7 @@ class Maximum(Op):
     Ties share the gradient evenly, so dx + dy = g everywhere.
     """
     name, arity = "maximum", 2
+    jvp_rule = "diagonal"
     domain = ("distinct", "distinct")
 
     @staticmethod
@@ -226,6 +235,7 @@ class Minimum(Op):
     Ties share the gradient evenly, as in :class:`Maximum`.
     """
     name, arity = "minimum", 2
+    jvp_rule = "diagonal"
     domain = ("distinct", "distinct")
 
     @staticmethod
@@ -254,6 +264,7 @@ class Clip(Op):
     a value sitting exactly on the bound is still inside.
     """
     name = "clip"
+    jvp_rule = "diagonal"
     domain = ("smooth",)
     params = {"a_min": (-0.5, None), "a_max": (0.5, 1.5)}  # a_max=None: tests/test_ops_unit.py
     kinks = (-0.5, 0.5, 1.5)
@@ -294,6 +305,7 @@ class Where(Op):
     that was not taken out of the gradient.
     """
     name, arity = "where", 3
+    jvp_rule = "linear"          # J t = where(cond, tx, ty)
     domain = ("bool", "real", "real")
     nondiff = (0,)
 
@@ -319,6 +331,7 @@ class Astype(Op):
         dx = g            (cast back to x's dtype by the engine)
     """
     name = "astype"
+    jvp_rule = "diagonal"
     params = {"dtype": (np.dtype(np.float64),)}
 
     @staticmethod

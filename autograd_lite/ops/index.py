@@ -49,6 +49,7 @@ class GetItem(Op):
     (``np.add.at``) accumulates every copy's cotangent instead of keeping the last.
     """
     name = "getitem"
+    jvp_rule = "linear"
     kind = "index"
 
     @classmethod
@@ -75,6 +76,7 @@ class ScatterAdd(Op):
         dg = dout[index]
     """
     name = "scatter_add"
+    jvp_rule = "linear"
     kind = "index"
 
     @classmethod

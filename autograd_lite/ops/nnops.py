@@ -51,6 +51,11 @@ class Softmax(Op):
     def vjp(g, out, x, axis=-1):
         return (out * (g - (g * out).sum(axis=axis, keepdims=True)),)
 
+    @staticmethod
+    def jvp(tangents, out, x, axis=-1):
+        t = tangents[0]
+        return out * (t - (out * t).sum(axis=axis, keepdims=True))
+
 
 class LogSoftmax(Op):
     """``out = x - logsumexp(x, axis)``; finite for logits of any size.
@@ -72,6 +77,11 @@ class LogSoftmax(Op):
     @staticmethod
     def vjp(g, out, x, axis=-1):
         return (g - np.exp(out) * g.sum(axis=axis, keepdims=True),)
+
+    @staticmethod
+    def jvp(tangents, out, x, axis=-1):
+        t = tangents[0]
+        return t - (np.exp(out) * t).sum(axis=axis, keepdims=True)
 
 
 class CrossEntropy(Op):
@@ -202,6 +212,16 @@ class CrossEntropy(Op):
         d = np.exp(logits - Logsumexp.dispatch(logits, axis=1, keepdims=True)) - onehot
         return (d * scale, None)
 
+    @staticmethod
+    def jvp(tangents, out, logits, labels, reduction="mean"):
+        # d loss_i = sum_c softmax_ic t_ic - t_i,label_i
+        t, n = tangents[0], len(labels)
+        p = np.exp(logits - Logsumexp.dispatch(logits, axis=1, keepdims=True))
+        per = (p * t).sum(axis=1) - t[_rows(n), np.asarray(labels)]
+        if reduction == "none":
+            return per
+        return per.sum() * (1.0 / max(n, 1)) if reduction == "mean" else per.sum()
+
 
 class Linear(Op):
     """``out = x @ weight.T + bias`` for ``x`` of shape (..., in), ``weight`` (out, in)
@@ -265,3 +285,14 @@ class Linear(Op):
             if needs[2]:
                 dbias = g2.sum(axis=0)
         return (g @ weight if needs[0] else None, dweight, dbias)
+
+    @staticmethod
+    def jvp(tangents, out, x, weight, bias):
+        # Linear in each of x and weight, plus the bias: tx W^T + x tW^T + tb.
+        tx, tw, tb = tangents
+        t = None if tx is None else tx @ weight.T
+        if tw is not None:
+            t = x @ tw.T if t is None else t + x @ tw.T
+        if tb is not None:
+            t = tb if t is None else t + tb
+        return t

@@ -51,6 +51,7 @@ class Sum(_Reduction):
         dx = broadcast_to(g, x.shape)      (g with the reduced axes restored as size 1)
     """
     name = "sum"
+    jvp_rule = "linear"
 
     @staticmethod
     def forward(x, axis=None, keepdims=False):
@@ -72,6 +73,7 @@ class Mean(_Reduction):
         dx = broadcast_to(g, x.shape) / n      n = number of elements averaged
     """
     name = "mean"
+    jvp_rule = "linear"
 
     @staticmethod
     def forward(x, axis=None, keepdims=False):
@@ -101,6 +103,14 @@ class _Extremum(_Reduction):
         hit = x == out.reshape(kd)
         count = np.sum(hit, axis=axes, keepdims=True).astype(g.dtype)
         return (np.where(hit, _expand(g, x.shape, axes, keepdims) / count, 0),)
+
+    @classmethod
+    def jvp(cls, tangents, out, x, axis=None, keepdims=False):
+        # The tangent at the extremum, ties averaged as the VJP shares them.
+        axes = normalize_axis(axis, x.ndim, cls.name)
+        hit = x == out.reshape(keepdims_shape(x.shape, axes))
+        count = np.sum(hit, axis=axes, keepdims=True).astype(out.dtype)
+        return np.sum(np.where(hit, tangents[0], 0) / count, axis=axes, keepdims=keepdims)
 
 
 class Max(_Extremum):
@@ -166,6 +176,14 @@ class Var(_Reduction):
         scale = 2.0 / (n - ddof) if n > ddof else math.nan
         return (_expand(g, x.shape, axes, keepdims) * scale * dev,)
 
+    @staticmethod
+    def jvp(tangents, out, x, axis=None, ddof=0, keepdims=False):
+        axes = normalize_axis(axis, x.ndim, "var")
+        n = math.prod(x.shape[a] for a in axes)
+        dev = x - x.mean(axis=axes, keepdims=True)
+        scale = 2.0 / (n - ddof) if n > ddof else math.nan
+        return np.sum(dev * tangents[0], axis=axes, keepdims=keepdims) * scale
+
 
 class Std(_Reduction):
     """``out = sqrt(var(x, axis, ddof))``.
@@ -206,6 +224,14 @@ class Std(_Reduction):
             s = np.where(flat, np.inf, s)
         return (_expand(g, x.shape, axes, keepdims) * scale * dev / s,)
 
+    @staticmethod
+    def jvp(tangents, out, x, axis=None, ddof=0, keepdims=False):
+        axes = normalize_axis(axis, x.ndim, "std")
+        n = math.prod(x.shape[a] for a in axes)
+        dev = x - x.mean(axis=axes, keepdims=True)
+        scale = 1.0 / (n - ddof) if n > ddof else math.nan
+        return np.sum(dev * tangents[0], axis=axes, keepdims=keepdims) * scale / out
+
 
 class Logsumexp(_Reduction):
     """``out = log(sum(exp(x), axis))``, shifted by the max so it never overflows.
@@ -235,3 +261,9 @@ class Logsumexp(_Reduction):
         axes = normalize_axis(axis, x.ndim, "logsumexp")
         kd = keepdims_shape(x.shape, axes)
         return (_expand(g, x.shape, axes, keepdims) * np.exp(x - out.reshape(kd)),)
+
+    @staticmethod
+    def jvp(tangents, out, x, axis=None, keepdims=False):
+        axes = normalize_axis(axis, x.ndim, "logsumexp")
+        kd = keepdims_shape(x.shape, axes)
+        return np.sum(np.exp(x - out.reshape(kd)) * tangents[0], axis=axes, keepdims=keepdims)

@@ -10,6 +10,7 @@ from .base import Op, constant, normalize_axis, plain, shape_arg
 
 class _ShapeOp(Op):
     kind = "shape"
+    jvp_rule = "linear"
 
 
 class Reshape(_ShapeOp):
@@ -323,3 +324,8 @@ class Pad(_ShapeOp):
     def vjp(g, out, x, pad_width=0, mode="constant", constant_values=0):
         widths = _pad_widths(pad_width, x.shape)
         return (g[tuple(slice(b, b + n) for (b, _), n in zip(widths, x.shape))],)
+
+    @staticmethod
+    def jvp(tangents, out, x, pad_width=0, mode="constant", constant_values=0):
+        # Affine, not linear: the padding constants have no tangent.
+        return Pad.dispatch(tangents[0], pad_width=pad_width, mode=mode, constant_values=0)
