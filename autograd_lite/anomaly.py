@@ -26,8 +26,8 @@ from typing import Any
 import numpy as np
 
 from . import hooks
-from .where import Where
-from .where import capture as _capture
+from .frames import Where
+from .frames import capture as _capture
 from .graph import Node
 from .tensor import Tensor
 

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, Iterable
 import numpy as np
 
 from . import graph
-from .where import capture
+from .frames import capture
 
 if TYPE_CHECKING:
     from .tensor import Tensor
