@@ -547,9 +547,6 @@ NONDIFF_FUNCTIONS = {
 #: What to use on Tensors instead of a NumPy function that has no Tensor version, where
 #: something differentiable exists (by the name the error message shows).
 ALTERNATIVES: dict[str, str] = {
-    "np.flip": "indexing with a reversed slice (t[::-1], t[:, ::-1])",
-    "np.dot": "al.matmul (t @ u)",
-    "np.linalg.norm": "al.sqrt(al.sum(t * t))",
     "np.square": "t * t",
     "np.reciprocal": "1 / t",
     "np.diff": "a difference of slices (t[1:] - t[:-1])",
