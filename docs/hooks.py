@@ -10,6 +10,10 @@ and a page that shows a picture nobody made fails the strict build.
 ``autograd_lite.Op.registry``: its name, its class (linked to the class's
 rendered docstring, so an op missing from the API reference is a broken
 reference, which fails the strict build) and the math of its VJP.
+
+``<!-- numpy-table -->`` becomes the tables of which NumPy functions work on a
+Tensor, made from the tables ``Tensor.__array_ufunc__`` and
+``Tensor.__array_function__`` dispatch through (``autograd_lite/tensor.py``).
 """
 
 from __future__ import annotations
@@ -169,9 +173,60 @@ def _html(s: str) -> str:
             .replace("`", "&#96;").replace("[", "&#91;").replace("]", "&#93;"))
 
 
+# --- the NumPy table ----------------------------------------------------------------------
+
+def _op_link(name: str) -> str:
+    from autograd_lite import Op
+
+    op = Op.registry[name]
+    return f"[`al.{name}`][{op.__module__}.{op.__qualname__}]"
+
+
+def _special_functions() -> list[str]:
+    """NumPy functions ``Tensor.__array_function__`` handles in code of its own
+    (``if func is np.split: ...``) rather than through a table: each is the ``al``
+    function of the same name."""
+    import inspect
+    import re
+
+    import autograd_lite as al
+
+    names = re.findall(r"func is np\.(\w+)", inspect.getsource(al.Tensor.__array_function__))
+    missing = [n for n in names if not hasattr(al, n)]
+    if missing:
+        raise ValueError(f"Tensor.__array_function__ handles np.{missing[0]}, but there is no al.{missing[0]}")
+    return names
+
+
+def numpy_table() -> str:
+    """Markdown: which NumPy functions take Tensors, and what to use for the others."""
+    import importlib
+
+    t = importlib.import_module("autograd_lite.tensor")  # al.tensor is the function
+
+    recorded = {f"np.{u}": _op_link(op) for u, op in t.UFUNC_OPS.items()}
+    recorded.update({t.numpy_name(f): _op_link(op) for f, op in t.ARRAY_FUNCTION_OPS.items()})
+    recorded.update({f"np.{name}": f"`al.{name}`" for name in _special_functions()})
+    out = ["### Differentiable: recorded like the `al` function", "",
+           "| NumPy | records |", "|---|---|"]
+    out += [f"| `{n}` | {recorded[n]} |" for n in sorted(recorded)]
+    ufuncs = ", ".join(f"`np.{u}`" for u in sorted(t.NONDIFF_UFUNCS))
+    funcs = ", ".join(f"`{n}`" for n in sorted({t.numpy_name(f) for f in t.NONDIFF_FUNCTIONS}))
+    out += ["", "### Not differentiable: they read the values", "",
+            "| NumPy | returns |", "|---|---|",
+            f"| {ufuncs} | a Tensor that needs no gradient (a constant in the graph) |",
+            f"| {funcs} | what NumPy returns for the values (an array, a bool, a shape) |",
+            "", "### Not supported, with what to use instead", "",
+            "| NumPy | use instead |", "|---|---|"]
+    out += [f"| `{n}` | {_html(use)} |" for n, use in sorted(t.ALTERNATIVES.items())]
+    return "\n".join(out)
+
+
 def on_page_markdown(markdown: str, page: Any, config: Any, files: Any) -> str:
     if "<!-- ops-table -->" in markdown:
         markdown = markdown.replace("<!-- ops-table -->", ops_table())
+    if "<!-- numpy-table -->" in markdown:
+        markdown = markdown.replace("<!-- numpy-table -->", numpy_table())
     return markdown
 
 
