@@ -24,6 +24,7 @@ Tensor, made from the tables ``Tensor.__array_ufunc__`` and
 from __future__ import annotations
 
 import contextlib
+import html
 import importlib.util
 import io
 import logging
@@ -256,8 +257,6 @@ def session_code(session: str) -> str:
 
 
 def _with_copy_text(match: re.Match[str]) -> str:
-    import html
-
     session = html.unescape(re.sub(r"<[^>]+>", "", match.group(3)))
     try:
         code = session_code(session)
@@ -273,11 +272,12 @@ _LINE = re.compile(r'(<span id="__span-\d+-\d+")>')
 
 def _hanging_indents(page_html: str) -> str:
     """Each code line (a ``__span-`` span, from pymdownx.highlight's ``line_spans``) that
-    starts with spaces gets ``--indent: <n>ch``: docs/css/extra.css wraps a long line and
-    indents its continuation 4 columns past the line's own indentation."""
+    starts with spaces, or a doctest prompt, gets ``--indent: <n>ch``: docs/css/extra.css
+    wraps a long line and indents its continuation 4 columns past where its code starts."""
     def indent(m: re.Match[str]) -> str:
-        text = re.sub(r"<[^>]*>", "", page_html[m.end():m.end() + 400])
-        n = len(text) - len(text.lstrip(" "))
+        text = html.unescape(re.sub(r"<[^>]*>", "", page_html[m.end():m.end() + 400]))
+        prompt = 4 if text.startswith((">>> ", "... ")) else 0
+        n = prompt + len(text[prompt:]) - len(text[prompt:].lstrip(" "))
         return f'{m.group(1)} style="--indent: {n}ch">' if n else m.group(0)
     return _LINE.sub(indent, page_html)
 
