@@ -49,15 +49,27 @@ OP_FUNCTIONS: dict[str, Callable[..., Tensor]] = {
 def _follow(old: type[Op], new: type[Op]) -> None:
     """``new`` replaced ``old`` (a redefinition, see :class:`~autograd_lite.OpRedefinedWarning`):
     point ``old``'s public function at ``new`` in place, so that every reference to it (an
-    ``al.<name>`` attribute, a ``f = al.function(Old)`` made before) calls the new class."""
+    ``al.<name>`` attribute, a ``f = al.function(Old)`` made before) calls the new class.
+    A function that is not a partial cannot be re-pointed: the table gets a new one."""
     fn = OP_FUNCTIONS.get(new.name)
-    if fn is not None and fn.op is old:  # type: ignore[attr-defined]
+    if fn is None or fn.op is not old:  # type: ignore[attr-defined]
+        return
+    if isinstance(fn, functools.partial):
         _rebind(fn, new)
+    else:
+        OP_FUNCTIONS[new.name] = _function_for(new)
 
 
-def _rebind(fn: Any, op: type[Op]) -> None:
-    """Make the public function ``fn`` apply ``op`` (its name, docs and signature too)."""
-    fn.__setstate__((apply, (op,), {}, vars(_function_for(op))))
+def _rebind(fn: functools.partial, op: type[Op]) -> None:
+    """Make the public function ``fn`` apply ``op`` (its name, docs and signature too).
+    ``__setstate__`` is how pickle re-creates a partial: (func, args, keywords, dict)."""
+    new: Any = _function_for(op)
+    call = (new.func, new.args, new.keywords) if isinstance(new, functools.partial) else (new, (), {})
+    fn.__setstate__((*call, {k: getattr(new, k) for k in _FUNCTION_ATTRS}))
+
+
+#: What _function_for sets on a public function, besides what it calls.
+_FUNCTION_ATTRS = ("__name__", "__qualname__", "__doc__", "__signature__", "__module__", "op")
 
 
 _redefinition_hooks.append(_follow)

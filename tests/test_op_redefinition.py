@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 import autograd_lite as al
+from autograd_lite import numpy_api
 from autograd_lite.testing import check_op, temporary_registry
 
 CELL = '''
@@ -131,3 +132,26 @@ def test_temporary_registry_undoes_a_redefinition_made_inside():
     finally:
         del al.Op.registry["test_softsign"]
         del al.OP_FUNCTIONS["test_softsign"]
+
+
+def test_a_function_that_is_not_a_partial_is_replaced_in_the_table(monkeypatch):
+    """An op's function may be a plain function (an op with its own ``bind``): it
+    cannot be re-pointed, so the table gets the new class's function."""
+    real = numpy_api._function_for
+
+    def plain_function_for(op):
+        partial = real(op)
+
+        def fn(*args, **kwargs):
+            return partial(*args, **kwargs)
+        fn.op = op
+        return fn
+    monkeypatch.setattr(numpy_api, "_function_for", plain_function_for)
+    with temporary_registry():
+        ns = _cell({"__name__": "__main__"}, 1.0)
+        f = ns["softsign"]
+        with pytest.warns(al.OpRedefinedWarning):
+            _cell(ns, 2.0)
+        assert f.op is not ns["Softsign"]  # unchanged: it is the old class's
+        assert al.OP_FUNCTIONS["test_softsign"].op is ns["Softsign"] and ns["softsign"].op is ns["Softsign"]
+        np.testing.assert_allclose(ns["softsign"](al.tensor([1.0])).data, [1.0])

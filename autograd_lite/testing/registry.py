@@ -37,5 +37,5 @@ def temporary_registry() -> Iterator[None]:
         OP_FUNCTIONS.clear()
         OP_FUNCTIONS.update(functions)
         for name, fn in functions.items():
-            if fn.op is not bound[name]:  # type: ignore[attr-defined]
-                _rebind(fn, bound[name])
+            if fn.op is not bound[name]:  # re-pointed in place by a redefinition
+                _rebind(fn, bound[name])  # type: ignore[arg-type]
