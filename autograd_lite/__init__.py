@@ -25,7 +25,7 @@ from .forward import jvp
 from . import pytree
 from .numpy_api import (OP_FUNCTIONS, flatten, function, ones, ones_like, split, tensor, zeros,
                         zeros_like)
-from .ops.base import Op
+from .ops.base import Op, OpRedefinedWarning
 from .tensor import Tensor, get_default_dtype, set_default_dtype
 from . import testing  # gradcheck, check_op, ...; imports hypothesis only when used
 from . import viz  # graph drawing; imports graphviz only when DOT is built
@@ -44,7 +44,7 @@ from .checkpointing import checkpoint  # noqa: E402
 
 __version__ = "0.1.0"
 __all__ = [
-    "Tensor", "Op", "Node", "tensor", "zeros", "ones", "zeros_like", "ones_like",
+    "Tensor", "Op", "OpRedefinedWarning", "Node", "tensor", "zeros", "ones", "zeros_like", "ones_like",
     "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled", "scope",
     "enter_scope", "exit_scope", "current_scope", "increment_version", "toposort", "hooks",
     "modifying",

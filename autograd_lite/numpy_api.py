@@ -13,6 +13,7 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from .ops import Op
+from .ops.base import _redefinition_hooks
 from .tensor import Tensor, apply, get_default_dtype, split
 
 
@@ -53,11 +54,42 @@ OP_FUNCTIONS: dict[str, Callable[..., Tensor]] = {
     name: _function_for(op) for name, op in Op.registry.items()}
 
 
+def _follow(old: type[Op], new: type[Op]) -> None:
+    """``new`` replaced ``old`` (a redefinition, see :class:`~autograd_lite.OpRedefinedWarning`):
+    point ``old``'s public function at ``new`` in place, so that every reference to it (an
+    ``al.<name>`` attribute, a ``f = al.function(Old)`` made before) calls the new class.
+    A function that is not a partial cannot be re-pointed: the table gets a new one."""
+    fn = OP_FUNCTIONS.get(new.name)
+    if fn is None or fn.op is not old:  # type: ignore[attr-defined]
+        return
+    if isinstance(fn, functools.partial):
+        _rebind(fn, new)
+    else:
+        OP_FUNCTIONS[new.name] = _function_for(new)
+
+
+def _rebind(fn: functools.partial, op: type[Op]) -> None:
+    """Make the public function ``fn`` apply ``op`` (its name, docs and signature too).
+    ``__setstate__`` is how pickle re-creates a partial: (func, args, keywords, dict)."""
+    new: Any = _function_for(op)
+    call = (new.func, new.args, new.keywords) if isinstance(new, functools.partial) else (new, (), {})
+    fn.__setstate__((*call, {k: getattr(new, k) for k in _FUNCTION_ATTRS}))
+
+
+#: What _function_for sets on a public function, besides what it calls.
+_FUNCTION_ATTRS = ("__name__", "__qualname__", "__doc__", "__signature__", "__module__", "op")
+
+
+_redefinition_hooks.append(_follow)
+
+
 def function(op: type[Op]) -> Callable[..., Tensor]:
     """The public function of an op class, e.g. ``cube = al.function(Cube)``."""
     fn = OP_FUNCTIONS.get(op.name)
     if fn is None or fn.op is not op:  # type: ignore[attr-defined]
-        fn = OP_FUNCTIONS[op.name] = _function_for(op)
+        fn = _function_for(op)
+        if Op.registry.get(op.name) is op:  # not a class that a redefinition replaced
+            OP_FUNCTIONS[op.name] = fn
     return fn
 
 

@@ -10,15 +10,26 @@ and a page that shows a picture nobody made fails the strict build.
 ``autograd_lite.Op.registry``: its name, its class (linked to the class's
 rendered docstring, so an op missing from the API reference is a broken
 reference, which fails the strict build) and the math of its VJP.
+
+Every ``pycon`` block (a doctest session, in a page or a docstring) gets a
+``data-copy`` attribute holding its code alone: Material's copy button copies
+that instead of the block's text, so what a reader pastes runs in a plain
+Python REPL or script (see :func:`session_code`).
+
+``<!-- numpy-table -->`` becomes the tables of which NumPy functions work on a
+Tensor, made from the tables ``Tensor.__array_ufunc__`` and
+``Tensor.__array_function__`` dispatch through (``autograd_lite/tensor.py``).
 """
 
 from __future__ import annotations
 
 import contextlib
+import html
 import importlib.util
 import io
 import logging
 import os
+import re
 import sys
 import tempfile
 from pathlib import Path
@@ -87,7 +98,6 @@ def on_config(config: Any) -> Any:
     # import time: MkDocs pops its own sys.path entry after loading this file.)
     if str(ROOT) not in sys.path:
         sys.path.insert(0, str(ROOT))
-    config["extra_css"].append(PYGMENTS_CSS)
     return config
 
 
@@ -117,20 +127,7 @@ def on_files(files: Any, config: Any) -> Any:
     for name in _made:
         files.append(File(f"img/{name}", src_dir=str(_out_dir), dest_dir=config["site_dir"],
                           use_directory_urls=config["use_directory_urls"]))
-    files.append(File.generated(config, PYGMENTS_CSS, content=_pygments_css()))
     return files
-
-
-# --- code colours -------------------------------------------------------------------------
-
-#: The readthedocs theme styles no Pygments classes: the colours come from here.
-PYGMENTS_CSS = "css/pygments.css"
-
-
-def _pygments_css() -> str:
-    from pygments.formatters import HtmlFormatter
-
-    return HtmlFormatter(style="default").get_style_defs(".highlight")
 
 
 # --- the ops table ------------------------------------------------------------------------
@@ -193,12 +190,124 @@ def _html(s: str) -> str:
             .replace("`", "&#96;").replace("[", "&#91;").replace("]", "&#93;"))
 
 
+# --- the NumPy table ----------------------------------------------------------------------
+
+def _op_link(name: str) -> str:
+    from autograd_lite import Op
+
+    op = Op.registry[name]
+    return f"[`al.{name}`][{op.__module__}.{op.__qualname__}]"
+
+
+def _special_functions() -> list[str]:
+    """NumPy functions ``Tensor.__array_function__`` handles in code of its own
+    (``if func is np.split: ...``) rather than through a table: each is the ``al``
+    function of the same name."""
+    import inspect
+    import re
+
+    import autograd_lite as al
+
+    names = re.findall(r"func is np\.(\w+)", inspect.getsource(al.Tensor.__array_function__))
+    missing = [n for n in names if not hasattr(al, n)]
+    if missing:
+        raise ValueError(f"Tensor.__array_function__ handles np.{missing[0]}, but there is no al.{missing[0]}")
+    return names
+
+
+def numpy_table() -> str:
+    """Markdown: which NumPy functions take Tensors, and what to use for the others."""
+    import importlib
+
+    t = importlib.import_module("autograd_lite.tensor")  # al.tensor is the function
+
+    recorded = {f"np.{u}": _op_link(op) for u, op in t.UFUNC_OPS.items()}
+    recorded.update({t.numpy_name(f): _op_link(op) for f, op in t.ARRAY_FUNCTION_OPS.items()})
+    recorded.update({f"np.{name}": f"`al.{name}`" for name in _special_functions()})
+    # Two pairs of columns, read down each: half the height of one pair.
+    cells = [f"`{n}` | {recorded[n]}" for n in sorted(recorded)]
+    rows = -(-len(cells) // 2)
+    cells += [" | "] * (2 * rows - len(cells))
+    out = ["### Differentiable: recorded like the `al` function", "",
+           "| NumPy | records " * 2 + "|", "|---" * 4 + "|"]
+    out += ["| " + " | ".join(cells[r::rows]) + " |" for r in range(rows)]
+    ufuncs = ", ".join(f"`np.{u}`" for u in sorted(t.NONDIFF_UFUNCS))
+    funcs = ", ".join(f"`{n}`" for n in sorted({t.numpy_name(f) for f in t.NONDIFF_FUNCTIONS}))
+    out += ["", "### Not differentiable: they read the values", "",
+            "| NumPy | returns |", "|---|---|",
+            f"| {ufuncs} | a Tensor that needs no gradient (a constant in the graph) |",
+            f"| {funcs} | what NumPy returns for the values (an array, a bool, a shape) |",
+            "", "### Not supported, with what to use instead", "",
+            "| NumPy | use instead |", "|---|---|"]
+    out += [f"| `{n}` | {_html(use)} |" for n, use in sorted(t.ALTERNATIVES.items())]
+    return "\n".join(out)
+
+
 def on_page_markdown(markdown: str, page: Any, config: Any, files: Any) -> str:
     if "<!-- ops-table -->" in markdown:
         markdown = markdown.replace("<!-- ops-table -->", ops_table())
     if "<!-- numpy-table -->" in markdown:
         markdown = markdown.replace("<!-- numpy-table -->", numpy_table())
     return markdown
+
+
+# --- the copy button on doctest sessions --------------------------------------------------
+
+_PYCON = re.compile(r'(<div class="language-pycon highlight"><pre>(?:<span></span>)?<code)(>)(.*?)(</code>)',
+                    re.S)
+
+
+def session_code(session: str) -> str:
+    """The code of a doctest session, for pasting into a plain REPL or a script.
+
+    The ``>>>``/``...`` prompts and the expected output go; an example that is
+    expected to raise is kept as a comment (a script would stop there); an
+    indented block is followed by a blank line, which a plain REPL needs to end it.
+    The examples are found by ``doctest`` itself, as the tests run them.
+    """
+    import doctest
+
+    lines: list[str] = []
+    for ex in doctest.DocTestParser().get_examples(session):
+        source = ex.source.rstrip("\n").split("\n")
+        if ex.exc_msg is not None:
+            error = ex.want.rstrip().splitlines()[-1].split(":")[0]
+            source = [f"# {line}" for line in source]
+            source[-1] += f"  # raises {error}"
+        lines += source
+        if source[-1][:1].isspace():
+            lines.append("")
+    return "\n".join(lines)
+
+
+def _with_copy_text(match: re.Match[str]) -> str:
+    session = html.unescape(re.sub(r"<[^>]+>", "", match.group(3)))
+    try:
+        code = session_code(session)
+    except ValueError:  # not a well-formed session: the button copies what is shown
+        return match.group(0)
+    return f'{match.group(1)} data-copy="{html.escape(code)}"{match.group(2)}{match.group(3)}{match.group(4)}'
+
+
+# --- long lines in code blocks -------------------------------------------------------------
+
+_LINE = re.compile(r'(<span id="__span-\d+-\d+")>')
+
+
+def _hanging_indents(page_html: str) -> str:
+    """Each code line (a ``__span-`` span, from pymdownx.highlight's ``line_spans``) that
+    starts with spaces, or a doctest prompt, gets ``--indent: <n>ch``: docs/css/extra.css
+    wraps a long line and indents its continuation 4 columns past where its code starts."""
+    def indent(m: re.Match[str]) -> str:
+        text = html.unescape(re.sub(r"<[^>]*>", "", page_html[m.end():m.end() + 400]))
+        prompt = 4 if text.startswith((">>> ", "... ")) else 0
+        n = prompt + len(text[prompt:]) - len(text[prompt:].lstrip(" "))
+        return f'{m.group(1)} style="--indent: {n}ch">' if n else m.group(0)
+    return _LINE.sub(indent, page_html)
+
+
+def on_post_page(output: str, page: Any, config: Any) -> str:
+    return _hanging_indents(_PYCON.sub(_with_copy_text, output))
 
 
 def on_post_build(config: Any) -> None:

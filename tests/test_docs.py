@@ -19,13 +19,11 @@ from __future__ import annotations
 import doctest
 import importlib
 import importlib.util
-import os
 import pkgutil
 import re
-import subprocess
-import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -149,21 +147,13 @@ def test_snippet_count() -> None:
     assert total > 0
 
 
-def test_mkdocs_build_strict(tmp_path: Path) -> None:
+def test_mkdocs_build_strict() -> None:
     """``mkdocs build --strict`` succeeds and logs no warning at all."""
-    for mod in ("mkdocs", "mkdocstrings", "mkdocstrings_handlers.python"):
-        if importlib.util.find_spec(mod.split(".")[0]) is None or importlib.util.find_spec(mod) is None:
-            pytest.skip(f"{mod} is not installed (pip install mkdocs 'mkdocstrings[python]')")
-    site = tmp_path / "site"
-    env = {**os.environ, "MPLBACKEND": "Agg", "PYTHONPATH": os.pathsep.join(
-        [str(ROOT), *filter(None, [os.environ.get("PYTHONPATH")])])}
-    proc = subprocess.run(
-        [sys.executable, "-m", "mkdocs", "build", "--strict", "--config-file",
-         str(ROOT / "mkdocs.yml"), "--site-dir", str(site)],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
-    log = proc.stdout + proc.stderr
+    from docs_site import built_site
+
+    site, log, returncode = built_site()
     print(log)
-    assert proc.returncode == 0, log
+    assert returncode == 0, log
     assert "WARNING" not in log, log
     # The pictures were drawn at build time, and the ops table lists every op.
     for img in ("mlp-forward.svg", "mlp-backward.svg", "quickstart-backward.svg"):
@@ -172,3 +162,54 @@ def test_mkdocs_build_strict(tmp_path: Path) -> None:
     ops_html = (site / "reference" / "ops" / "index.html").read_text(encoding="utf-8")
     for name, op in al.Op.registry.items():
         assert f'id="{op.__module__}.{op.__qualname__}"' in ops_html, f"op {name} is not in the API reference"
+    # ... and the NumPy table every NumPy ufunc that records an op.
+    tensor_html = (site / "reference" / "tensor" / "index.html").read_text(encoding="utf-8")
+    assert "<!-- numpy-table -->" not in tensor_html
+    for ufunc, op in importlib.import_module("autograd_lite.tensor").UFUNC_OPS.items():
+        assert f"<code>np.{ufunc}</code>" in tensor_html, f"np.{ufunc} is not in the NumPy table"
+
+
+def _hooks():
+    spec = importlib.util.spec_from_file_location("_docs_hooks", DOCS / "hooks.py")
+    hooks = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(hooks)
+    return hooks
+
+
+def test_numpy_table_lists_every_entry_of_the_dispatch_tables():
+    """docs/reference/tensor.md's table of NumPy functions is made from tensor.py's tables."""
+    import autograd_lite as al
+    t = importlib.import_module("autograd_lite.tensor")
+    hooks = _hooks()
+    table = hooks.numpy_table()
+    for ufunc, op in t.UFUNC_OPS.items():
+        assert f"`np.{ufunc}` | [`al.{op}`][" in table
+    for func, op in t.ARRAY_FUNCTION_OPS.items():
+        assert f"`{t.numpy_name(func)}` | [`al.{op}`][" in table
+    for name in t.NONDIFF_UFUNCS:
+        assert f"`np.{name}`" in table
+    for func in t.NONDIFF_FUNCTIONS:
+        assert f"`{t.numpy_name(func)}`" in table
+    for name in t.ALTERNATIVES:
+        assert f"| `{name}` | " in table
+    # The functions __array_function__ special-cases are found in its source, and do record.
+    specials = hooks._special_functions()
+    assert {"split", "ravel"} <= set(specials)
+    x = al.tensor([1.0, 2.0, 3.0, 4.0], requires_grad=True)
+    assert np.ravel(x.reshape(2, 2)).op == "reshape"
+    assert [part.op for part in np.split(x, 2)] == ["getitem", "getitem"]
+    for name in specials:
+        assert f"`np.{name}` | `al.{name}` |" in table
+
+
+def test_the_numpy_tables_claim_about_nondifferentiable_ufuncs_holds():
+    """\"A Tensor that needs no gradient\": each such ufunc, called on Tensors."""
+    import autograd_lite as al
+    t = importlib.import_module("autograd_lite.tensor")
+    for name in sorted(t.NONDIFF_UFUNCS):
+        ufunc = getattr(np, name)
+        kind = "i" if name.startswith("bitwise") or name == "invert" else "f"
+        arg = al.tensor([1, 2], dtype=np.int64) if kind == "i" else al.tensor([0.5, -2.0], requires_grad=True)
+        out = ufunc(*[arg] * ufunc.nin)
+        assert isinstance(out, al.Tensor) and not out.requires_grad, name
+        np.testing.assert_array_equal(out.numpy(), ufunc(*[arg.numpy()] * ufunc.nin))

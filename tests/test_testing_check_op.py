@@ -3,9 +3,11 @@ failures it reports besides wrong VJPs."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -190,3 +192,61 @@ def test_importing_the_toolkit_does_not_need_hypothesis():
             "try:\n    check_op(al.Op.registry['sin'])\nexcept ImportError:\n    print('lazy')\n")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "lazy"
+
+
+FAILING_TESTS = '''
+import numpy as np
+from hypothesis import settings
+
+import autograd_lite as al
+from autograd_lite.testing import check_op, gradcheck
+
+# The ci profile's settings, print_blob included: check_op must still not print a
+# @reproduce_failure line, which would not work on this test.
+CI = settings(max_examples=30, derandomize=True, print_blob=True, deadline=None)
+
+
+class BadHypot(al.Op):
+    """x"""
+    name, arity, domain = "bad_hypot", 2, ("nonzero", "nonzero")
+
+    @staticmethod
+    def forward(x, y):
+        return np.hypot(x, y)
+
+    @staticmethod
+    def vjp(g, out, x, y):
+        return g * x / out, g * x / out
+
+
+def test_check_op_fails():
+    check_op(BadHypot, reference=np.hypot, settings=CI)
+
+
+def test_gradcheck_fails():
+    gradcheck(lambda t: t * t * t, np.array([1.0, 2.0]), atol=0.0, rtol=0.0)
+'''
+
+
+def test_failures_under_pytest_start_at_the_test_not_in_the_checker(tmp_path):
+    """The checker's frames are hidden (``__tracebackhide__``): a failure shows the
+    test's line and the report, not the checker's source."""
+    (tmp_path / "test_failing.py").write_text(FAILING_TESTS)
+    env = {**os.environ, "PYTHONPATH": str(Path(al.__file__).resolve().parents[1])}
+    proc = subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q",
+                           "test_failing.py"], cwd=tmp_path, env=env, capture_output=True,
+                          text=True, timeout=300)
+    out = proc.stdout
+    assert proc.returncode == 1 and "2 failed" in out, out
+    for test, call in [("test_check_op_fails", "check_op(BadHypot, reference=np.hypot, settings=CI)"),
+                       ("test_gradcheck_fails", "gradcheck(lambda t: t * t * t")]:
+        section = out.split(f" {test} _", 1)[1].split("\n_", 1)[0].split("short test summary")[0]
+        lines = [line for line in section.splitlines()[1:] if line.strip(" =")]
+        # The test's own source, its failing line, then straight into the report.
+        assert lines[0] == f"    def {test}():", section
+        assert lines[1].startswith(f">       {call}"), section
+        assert lines[2].startswith("E       autograd_lite.testing.numerical.GradcheckError: "), section
+        assert lines[-1].startswith("test_failing.py:"), section
+        assert "autograd_lite/testing" not in section and "__tracebackhide__" not in section, section
+    assert "Falsifying example: check_op_bad_hypot(" in out, out
+    assert "reproduce_failure" not in out, out

@@ -444,6 +444,38 @@ def test_render_svg_png_pdf_through_dot(tmp_path):
     assert "<svg" in graph._repr_svg_()
 
 
+def test_the_legend_of_a_wide_graph_has_room_for_a_wide_font(tmp_path):
+    """dot sizes the legend's cells by its estimate of Helvetica; shown in DejaVu Sans
+    (often what "Helvetica" becomes) the longest row used to run over the cell's right
+    border, at the picture's right edge in a wide graph. Every row must fit in DejaVu
+    Sans, measured, with room to spare."""
+    ImageFont = pytest.importorskip("PIL.ImageFont")
+    font_manager = pytest.importorskip("matplotlib.font_manager")
+    ws = [al.tensor(np.full((3, 4), 0.1 * (i + 1)), requires_grad=True) for i in range(9)]
+    loss = al.stack([al.tanh(w * w).sum() for w in ws]).sum()   # nine columns side by side
+    with al.viz.record() as rec:
+        loss.backward()
+    out = al.viz.render(loss, tmp_path / "wide.svg", params={f"w{i}": w for i, w in enumerate(ws)},
+                        grads=rec)
+    svg = ET.parse(out).getroot()
+    legend = next(g for g in svg.iter() if g.tag.endswith("g") and any(
+        t.tag.endswith("title") and t.text == "legend" for t in g))
+    right = max(float(xy.split(",")[0]) for poly in legend.iter() if poly.tag.endswith("polygon")
+                for xy in poly.get("points").split())
+    width = float(svg.get("viewBox").split()[2])
+    assert right < width  # the legend is inside the picture ...
+    assert right > 0.9 * width  # ... at its right edge, where a run-over is cut off
+    texts = [t for t in legend.iter() if t.tag.endswith("text")]
+    assert len(texts) == 5
+    for t in texts:
+        bold = t.get("font-weight") == "bold"
+        font = ImageFont.truetype(font_manager.findfont(font_manager.FontProperties(
+            family="DejaVu Sans", weight="bold" if bold else "normal")), 100)
+        size = float(t.get("font-size"))
+        text_width = font.getlength(t.text) * size / 100
+        assert float(t.get("x")) + text_width + 4 <= right, (t.text, t.get("x"), text_width, right)
+
+
 def test_render_formats_and_missing_dot(tmp_path, monkeypatch):
     w = al.tensor([1.0], requires_grad=True)
     loss = (w * w).sum()

@@ -53,10 +53,11 @@ def pinned_graph():
     return loss, {"x": x, "w": w, "b": b, "h": h}, rec
 
 
-# Written by autograd_lite/viz.py at a56b02c, the last commit before the package.
+# Written by autograd_lite/viz.py at a56b02c, the last commit before the package; the
+# legend's fontsize, cellpadding and width since issue 19 (room for wider fonts).
 LEGEND_AND_END = (
-    '\tlegend [shape=plaintext label=<<table border="0" cellborder="1" cellspacing="0">'
-    '<tr><td><b>gradient</b></td></tr>'
+    '\tlegend [shape=plaintext fontsize=10 label=<<table border="0" cellborder="1" '
+    'cellspacing="0" cellpadding="3"><tr><td width="151"><b>gradient</b></td></tr>'
     '<tr><td bgcolor="#ef3b2c" align="left">NaN or Inf in the gradient</td></tr>'
     '<tr><td bgcolor="#fdae6b" align="left">max|grad| &gt; 1e+03</td></tr>'
     '<tr><td bgcolor="#d9f0d3" align="left">gradient in range</td></tr>'

@@ -14,6 +14,7 @@ Tensor among the inputs to record the op (``Tensor._record``), which is how
 from __future__ import annotations
 
 import inspect
+import warnings
 from typing import Any, Callable, ClassVar, Protocol, Sequence, TypeVar
 
 import numpy as np
@@ -26,6 +27,19 @@ _T = TypeVar("_T")
 #: ``unit``: inside (-1, 1); ``distinct``: no two values tie (ties are kinks, as in
 #: max and maximum); ``bool``: a boolean condition; ``labels``: class indices.
 DOMAINS = ("real", "positive", "nonzero", "smooth", "unit", "distinct", "bool", "labels")
+
+class OpRedefinedWarning(UserWarning):
+    """An op class replaced the registered op of the same name.
+
+    Only the same class defined again does this: the same ``name``, module and
+    qualified name, as when a notebook cell or a reloaded module runs its ``class``
+    statement a second time. Two different classes claiming one name still raise.
+    """
+
+
+#: Called as ``hook(old, new)`` when ``new`` replaces ``old`` in :attr:`Op.registry`, so
+#: that what was made from ``old`` (its public function) follows (see numpy_api).
+_redefinition_hooks: list[Callable[[type[Op], type[Op]], None]] = []
 
 #: Kinds tell the property tests how to draw shapes for an op's inputs. The first
 #: three have a default way (``autograd_lite.testing.samples``); an op of the other
@@ -98,7 +112,10 @@ class Op:
     Subclasses set:
 
     ``name``
-        the NumPy spelling; registering a second op with the same name raises.
+        the NumPy spelling. Registering a second op with the same name raises a
+        ValueError, unless it is the same class defined again (same module and
+        qualified name: a re-run notebook cell, a reloaded module): that replaces
+        the old class everywhere, with an :class:`OpRedefinedWarning`.
     ``forward(*xs, **params) -> out``
         pure NumPy, no side effects on its inputs.
     ``vjp(g, out, *xs, **params) -> tuple``
@@ -164,9 +181,6 @@ class Op:
         super().__init_subclass__(**kwargs)
         if "name" not in cls.__dict__:  # an abstract helper class, not an op
             return
-        if cls.name in Op.registry:
-            raise ValueError(f"an op named {cls.name!r} is already registered "
-                             f"({Op.registry[cls.name].__qualname__})")
         for attr in ("forward", "vjp"):
             if not callable(getattr(cls, attr, None)):
                 raise TypeError(f"op {cls.name!r} must define a static method {attr}()")
@@ -191,7 +205,18 @@ class Op:
         if unknown or cls.kind not in KINDS:
             raise ValueError(f"op {cls.name!r}: unknown domain {sorted(unknown)} or "
                              f"kind {cls.kind!r}; expected domains from {DOMAINS}, kinds from {KINDS}")
+        old = Op.registry.get(cls.name)
+        if old is not None and _where(old) != _where(cls):
+            raise ValueError(f"an op named {cls.name!r} is already registered ({_where(old)}); "
+                             f"{_where(cls)} needs another name")
         Op.registry[cls.name] = cls
+        if old is not None:
+            for hook in _redefinition_hooks:
+                hook(old, cls)
+            # stacklevel 2: the class statement (type.__new__ adds no Python frame).
+            warnings.warn(f"op {cls.name!r} redefined: this {_where(cls)} replaces the one "
+                          f"defined before, in the registry and in al.function({cls.__name__})",
+                          OpRedefinedWarning, stacklevel=2)
 
     forward: ClassVar[Callable[..., Any]]
     vjp: ClassVar[Callable[..., Any]]
@@ -217,6 +242,11 @@ class Op:
         if record is not None:
             return record(cls, *args, **params)
         return cls.forward(*args, **params)
+
+
+def _where(op: type[Op]) -> str:
+    """``module.Qualname``: what tells a redefinition from a clash of two ops."""
+    return f"{op.__module__}.{op.__qualname__}"
 
 
 def _recorder(inputs: Sequence[Any]) -> Callable[..., Any] | None:

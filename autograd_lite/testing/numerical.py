@@ -16,6 +16,9 @@ fast (``fast=True``)
 Around that, checks any correct VJP passes: gradient shapes and dtypes, a zero
 cotangent giving zero gradients, linearity in the cotangent, a repeated backward
 giving the same answer, and no input or cotangent mutated.
+
+The functions between a caller's test and its ``fn`` set ``__tracebackhide__``, so
+that pytest reports a failure from the test's line, not from the checker's source.
 """
 
 from __future__ import annotations
@@ -55,6 +58,7 @@ class _Case:
 
     @classmethod
     def of(cls, inputs: Sequence[Any], caller: str) -> _Case:
+        __tracebackhide__ = True
         values, diff, wrap = [], [], []
         for i, x in enumerate(inputs):
             is_tensor = isinstance(x, Tensor)
@@ -79,6 +83,7 @@ class _Case:
     def call(self, fn: Fn, values: Sequence[Any],
              record: bool) -> tuple[list[Tensor], list[Tensor]]:
         """Run ``fn``; returns (the differentiated leaves, the outputs as a list)."""
+        __tracebackhide__ = True
         args, leaves = [], []
         for i, v in enumerate(values):
             if i in self.diff:
@@ -93,10 +98,12 @@ class _Case:
 
     def numeric(self, fn: Fn, values: Sequence[Any], record: bool) -> list[np.ndarray]:
         """``fn``'s outputs at ``values`` as float64 arrays."""
+        __tracebackhide__ = True
         return [np.asarray(o.data, dtype=np.float64) for o in self.call(fn, values, record)[1]]
 
 
 def _as_outputs(out: Any) -> list[Tensor]:
+    __tracebackhide__ = True
     outs = list(out) if isinstance(out, (list, tuple)) else [out]
     for o in outs:
         if not isinstance(o, Tensor):
@@ -110,6 +117,7 @@ def _as_outputs(out: Any) -> list[Tensor]:
 
 def _vjp(outs: list[Tensor], leaves: list[Tensor], us: list[np.ndarray]) -> list[np.ndarray]:
     """Jᵀu for every leaf, through the engine; zeros where nothing flows back."""
+    __tracebackhide__ = True
     live = [(o, u) for o, u in zip(outs, us) if o.requires_grad]
     gs: list[Any] = [None] * len(leaves)
     if live:
@@ -147,6 +155,7 @@ def _mismatch(analytical: np.ndarray, numerical: np.ndarray, atol: float,
 def _check(fn: Fn, case: _Case, *, eps: float, atol: float, rtol: float, fast: bool,
            seed: int, record_numerical: bool, caller: str, about: str = "") -> str | None:
     """Run every check; the report of the failed ones, or None when all pass."""
+    __tracebackhide__ = True
     rng = np.random.default_rng(seed)
     leaves, outs = case.call(fn, case.values, record=True)
     for o in outs:
@@ -210,10 +219,12 @@ def _check(fn: Fn, case: _Case, *, eps: float, atol: float, rtol: float, fast: b
 def _numerical(case: _Case, fn: Fn, xs: list[np.ndarray], grads: list[np.ndarray],
                us: list[np.ndarray], rng: np.random.Generator, eps: float, atol: float,
                rtol: float, fast: bool, record: bool) -> list[str]:
+    __tracebackhide__ = True
     u_flat = np.concatenate([u.reshape(-1) for u in us])
     failures = []
 
     def outputs_at(i: int, x: np.ndarray) -> np.ndarray:
+        __tracebackhide__ = True
         values = list(case.values)
         values[i] = x
         return np.concatenate([y.reshape(-1) for y in case.numeric(fn, values, record)])
@@ -255,6 +266,7 @@ def _numerical(case: _Case, fn: Fn, xs: list[np.ndarray], grads: list[np.ndarray
 def _zero_and_linear(outs: list[Tensor], leaves: list[Tensor], diff: list[int],
                      xs: list[np.ndarray], grads: list[np.ndarray], us: list[np.ndarray],
                      rng: np.random.Generator) -> list[str]:
+    __tracebackhide__ = True
     failures = []
     zeros = _vjp(outs, leaves, [np.zeros_like(u) for u in us])
     for i, x, z in zip(diff, xs, zeros):
@@ -332,6 +344,7 @@ def gradcheck(fn: Fn, *inputs: Any, eps: float = 1e-6, atol: float = 1e-5, rtol:
     >>> gradcheck(lambda t: al.tanh(t) * t, x)
     True
     """
+    __tracebackhide__ = True
     report = _check(fn, _Case.of(inputs, "gradcheck"), eps=eps, atol=atol, rtol=rtol, fast=fast,
                     seed=seed, record_numerical=False, caller="gradcheck")
     if report is not None and raise_exception:
@@ -357,6 +370,7 @@ def gradgradcheck(fn: Fn, *inputs: Any, eps: float = 1e-6, atol: float = 1e-5,
     >>> gradgradcheck(lambda t: al.sin(t) * t, np.linspace(-1.0, 1.0, 4))
     True
     """
+    __tracebackhide__ = True
     case = _Case.of(inputs, "gradgradcheck")
     _, outs = case.call(fn, case.values, record=False)
     w_rng = np.random.default_rng([seed, 1])  # not the stream gradcheck draws u from
@@ -364,6 +378,7 @@ def gradgradcheck(fn: Fn, *inputs: Any, eps: float = 1e-6, atol: float = 1e-5,
     diff = case.diff
 
     def vjp_fn(*ts: Any) -> list[Tensor]:
+        __tracebackhide__ = True
         outs = _as_outputs(fn(*ts))
         live = [(o, w) for o, w in zip(outs, ws) if o.requires_grad]
         wrt = [ts[i] for i in diff]

@@ -2,6 +2,11 @@
 
 hypothesis is imported inside :func:`check_op`, so importing this module (and
 ``autograd_lite.testing``) never needs it.
+
+Every function between a caller's test and the op's code sets ``__tracebackhide__``
+(as those of :mod:`~autograd_lite.testing.numerical` do): pytest then shows a failure
+from the test's ``check_op`` line, not from inside the checker (``--full-trace``
+shows every frame).
 """
 
 from __future__ import annotations
@@ -62,11 +67,14 @@ def check_op(op: type[Op] | Callable[..., Any], reference: Callable[..., Any] | 
         Overrides the number of examples of the hypothesis settings.
     settings
         A ``hypothesis.settings`` to run under instead of the current profile. Every
-        setting is respected except three: the per-example ``deadline`` is off (a
+        setting is respected except four: the per-example ``deadline`` is off (a
         numerical Jacobian's cost grows with the input size and says nothing about
-        the op); ``report_multiple_bugs`` is off (one report, not a group); and
-        the ``explain`` phase is skipped (it would point into the checker, not the
-        op, at a cost of seconds per failure).
+        the op); ``report_multiple_bugs`` is off (one report, not a group); the
+        ``explain`` phase is skipped (it would point into the checker, not the
+        op, at a cost of seconds per failure); and ``print_blob`` is off (its
+        ``@reproduce_failure`` line only works on a ``@given`` test, which the
+        caller's test is not; hypothesis's example database replays the failing
+        call first on the next run instead).
     second_order
         Check second derivatives; defaults to ``op.differentiable_twice``.
     fast, eps, atol, rtol
@@ -91,6 +99,7 @@ def check_op(op: type[Op] | Callable[..., Any], reference: Callable[..., Any] | 
         def test_cube():
             check_op(Cube, reference=lambda x: x ** 3)
     """
+    __tracebackhide__ = True
     op = getattr(op, "op", op)
     if not (isinstance(op, type) and issubclass(op, Op)):
         raise TypeError(f"check_op: expected an Op subclass or its function, got {op!r}")
@@ -105,6 +114,7 @@ def check_op(op: type[Op] | Callable[..., Any], reference: Callable[..., Any] | 
     twice = op.differentiable_twice if second_order is None else second_order
 
     def run(sample: Any, seed: int) -> None:
+        __tracebackhide__ = True
         _check_sample(sample, seed, reference, twice,
                       dict(fast=fast, eps=eps, atol=atol, rtol=rtol))
 
@@ -120,14 +130,23 @@ def check_op(op: type[Op] | Callable[..., Any], reference: Callable[..., Any] | 
         # The explain phase would name lines inside the checker, not in the op,
         # and costs seconds on every failure.
         "phases": [p for p in parent.phases if p is not hypothesis.Phase.explain],
+        # The @reproduce_failure line it would print goes on a @given test; the
+        # caller's test is not one and would ignore it. The database replays instead.
+        "print_blob": False,
     }
     if max_examples is not None:
         overrides["max_examples"] = max_examples
-    hypothesis.settings(parent, **overrides)(test)()
+    try:
+        hypothesis.settings(parent, **overrides)(test)()
+    except GradcheckError as e:
+        # Below here are the checker's frames, hidden, and one that hypothesis makes
+        # look like ``run`` and pytest cannot hide; the report says all they would.
+        raise e.with_traceback(None)
 
 
 def _check_sample(sample: Any, seed: int, reference: Callable[..., Any] | None, twice: bool,
                   tolerances: dict[str, Any]) -> None:
+    __tracebackhide__ = True
     from hypothesis import assume
 
     op, xs, params = sample.op, sample.inputs, sample.params
@@ -161,6 +180,7 @@ def _check_sample(sample: Any, seed: int, reference: Callable[..., Any] | None, 
     args = [x if i in diff or x.dtype.kind != "f" else Tensor(x) for i, x in enumerate(xs)]
 
     def fn(*ts: Any) -> Tensor:
+        __tracebackhide__ = True
         return op.apply(list(ts), **params) if op.arity is None else op.apply(*ts, **params)
 
     try:
@@ -236,6 +256,7 @@ def _vjp_purity(op: type[Op], xs: list[np.ndarray], params: dict[str, Any], out:
     Through the engine a VJP's cotangent can be shared (``add`` hands the same
     ``g`` to both inputs), so a VJP that writes into it corrupts another gradient.
     """
+    __tracebackhide__ = True
     g = np.random.default_rng(seed).standard_normal(out.shape)
     before = [a.copy() for a in (g, out, *xs)]
     extra = {"needs": tuple(i in diff for i in range(len(xs)))} if op._wants_needs else {}

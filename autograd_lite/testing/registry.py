@@ -5,7 +5,7 @@ from __future__ import annotations
 from contextlib import contextmanager
 from typing import Iterator
 
-from ..numpy_api import OP_FUNCTIONS
+from ..numpy_api import OP_FUNCTIONS, _rebind
 from ..ops.base import Op
 
 
@@ -24,9 +24,11 @@ def temporary_registry() -> Iterator[None]:
             check_op(Wrong)
 
     The registry and the table behind ``al.function`` are restored as they were,
-    so a name used inside can be used again afterwards.
+    so a name used inside can be used again afterwards, and a function an op
+    redefined inside was pointed at applies its old op again.
     """
     ops, functions = dict(Op.registry), dict(OP_FUNCTIONS)
+    bound = {name: fn.op for name, fn in functions.items()}  # type: ignore[attr-defined]
     try:
         yield
     finally:
@@ -34,3 +36,6 @@ def temporary_registry() -> Iterator[None]:
         Op.registry.update(ops)
         OP_FUNCTIONS.clear()
         OP_FUNCTIONS.update(functions)
+        for name, fn in functions.items():
+            if fn.op is not bound[name]:  # re-pointed in place by a redefinition
+                _rebind(fn, bound[name])  # type: ignore[arg-type]

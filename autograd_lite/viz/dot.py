@@ -7,6 +7,7 @@ them in order. Building the text needs only the ``graphviz`` Python package;
 
 from __future__ import annotations
 
+import html
 import shutil
 from typing import TYPE_CHECKING, Any, Iterable
 
@@ -83,6 +84,12 @@ def _cluster_line(c: Cluster) -> str:
             f"color=\"#7f7f7f\" fontname=Helvetica fontsize=11\n")
 
 
+#: The legend's font size (points), and the width it allows per character of its text:
+#: more than the wide sans-serif fonts take (DejaVu Sans and Verdana: 0.49 of the size
+#: for "NaN or Inf in the gradient"; Helvetica and Arial 0.43).
+_LEGEND_FONTSIZE, _LEGEND_EM_PER_CHAR = 10, 0.55
+
+
 def _legend(vanishing: float, exploding: float) -> str:
     rows = [("nonfinite", "NaN or Inf in the gradient"),
             ("exploding", f"max|grad| &gt; {exploding:.3g}"),
@@ -90,8 +97,14 @@ def _legend(vanishing: float, exploding: float) -> str:
             ("vanishing", f"max|grad| &lt; {vanishing:.3g}")]
     cells = "".join(f'<tr><td bgcolor="{STATUS_COLORS[s]}" align="left">{text}</td></tr>'
                     for s, text in rows)
-    return (f'\tlegend [shape=plaintext label=<<table border="0" cellborder="1" cellspacing="0">'
-            f'<tr><td><b>gradient</b></td></tr>{cells}</table>>]\n')
+    # dot sizes a cell by its own estimate of the text's width; where the picture is shown
+    # in a wider font (DejaVu Sans, often what "Helvetica" becomes) the longest row ran
+    # over the cell's right border. So the column gets a width no sans font fills.
+    longest = max(len(html.unescape(text)) for _, text in rows)
+    width = round(_LEGEND_EM_PER_CHAR * _LEGEND_FONTSIZE * longest) + 8  # + padding, borders
+    return (f'\tlegend [shape=plaintext fontsize={_LEGEND_FONTSIZE} label=<<table border="0" '
+            f'cellborder="1" cellspacing="0" cellpadding="3">'
+            f'<tr><td width="{width}"><b>gradient</b></td></tr>{cells}</table>>]\n')
 
 
 def body(graph: Graph) -> list[str]:

@@ -274,7 +274,9 @@ def run_mnist(args: argparse.Namespace) -> int:
                     _say(run.monitor.report())
                 run.save(ckpt)
                 saved = run.epoch
-                curve = plot_history(run.history, out / CURVE)
+                curve = plot_history(run.history, out / CURVE, model=f"two-layer network "
+                                     f"784-{args.hidden}-10", optimizer=args.optimizer,
+                                     lr=args.lr, schedule=args.schedule)
     except _Diverged as d:
         where = f"epoch {run.epoch + 1}, step {run.step + 1}/{run.steps_per_epoch}"
         if run.monitor is None:
