@@ -19,7 +19,7 @@ from .loss import (BCELoss, BCEWithLogitsLoss, ContrastiveLoss, CrossEntropyLoss
 from .models import MLP, Perceptron
 from .containers import ModuleDict, ModuleList, Sequential
 from .module import IncompatibleKeys, Module, Parameter
-from .rng import manual_seed
+from .rng import get_rng_state, manual_seed, set_rng_state
 from .serialization import CheckpointError, load, save
 from .utils import clip_grad_norm_, clip_grad_value_
 
@@ -30,7 +30,8 @@ from .data import DataLoader, one_hot
 from .datasets import Checksum, DatasetError, MNISTData, Split, load_mnist, read_idx, to_float
 
 __all__ = [
-    "functional", "init", "optim", "utils", "manual_seed", "save", "load", "CheckpointError",
+    "functional", "init", "optim", "utils", "manual_seed", "get_rng_state", "set_rng_state",
+    "save", "load", "CheckpointError",
     # module system
     "Module", "Parameter", "Sequential", "ModuleList", "ModuleDict", "IncompatibleKeys",
     # layers
