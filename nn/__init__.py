@@ -21,6 +21,8 @@ from .containers import ModuleDict, ModuleList, Sequential
 from .module import IncompatibleKeys, Module, Parameter
 from .rng import get_rng_state, manual_seed, set_rng_state
 from .serialization import CheckpointError, load, save
+from . import export
+from .export import export_onnx
 from .utils import clip_grad_norm_, clip_grad_value_
 
 from . import activation, containers, data, datasets, diagnostics, layers, models, twolayer
@@ -31,7 +33,7 @@ from .datasets import Checksum, DatasetError, MNISTData, Split, load_mnist, read
 
 __all__ = [
     "functional", "init", "optim", "utils", "manual_seed", "get_rng_state", "set_rng_state",
-    "save", "load", "CheckpointError",
+    "save", "load", "CheckpointError", "export", "export_onnx",
     # module system
     "Module", "Parameter", "Sequential", "ModuleList", "ModuleDict", "IncompatibleKeys",
     # layers
