@@ -116,10 +116,15 @@ def read(path: str | os.PathLike) -> tuple[dict[str, np.ndarray], dict[str, Any]
             arrays = {}
             for key in f.keys():
                 try:
-                    arrays[key] = f.get_tensor(key)
-                except TypeError as e:  # a dtype NumPy lacks: bfloat16, float8
+                    a = f.get_tensor(key)
+                    # bfloat16 and float8 exist in NumPy only once ml_dtypes (which onnx
+                    # imports) has registered them: refused either way, the same way.
+                    if a.dtype.name not in STORABLE:
+                        raise TypeError(f"data type {a.dtype.name!r} is not a NumPy one")
+                except TypeError as e:
                     raise ValueError(f"tensor {key!r} has a dtype NumPy cannot hold ({e}); "
                                      f"convert it to float32 before saving it") from None
+                arrays[key] = a
     except library.SafetensorError as e:
         raise ValueError(f"it is not a valid .safetensors file: {e}") from None
     ours = [k for k in (META_KEY, CRC_KEY) if k in metadata]

@@ -4,6 +4,8 @@ model's safetensors file loads into nn."""
 
 from __future__ import annotations
 
+import importlib.util
+
 import numpy as np
 import pytest
 
@@ -125,3 +127,7 @@ def test_a_bfloat16_torch_file_is_refused_with_the_fix(tmp_path):
     st_torch.save_file({"w": torch.ones(2, dtype=torch.bfloat16)}, path)
     with pytest.raises(nn.CheckpointError, match="'w' has a dtype NumPy cannot hold.*float32"):
         nn.load(path)
+    if importlib.util.find_spec("ml_dtypes"):  # which teaches NumPy bfloat16 (onnx imports it)
+        import ml_dtypes  # noqa: F401
+        with pytest.raises(nn.CheckpointError, match="'w' has a dtype NumPy cannot hold"):
+            nn.load(path)
