@@ -19,8 +19,10 @@ from .loss import (BCELoss, BCEWithLogitsLoss, ContrastiveLoss, CrossEntropyLoss
 from .models import MLP, Perceptron
 from .containers import ModuleDict, ModuleList, Sequential
 from .module import IncompatibleKeys, Module, Parameter
-from .rng import manual_seed
+from .rng import get_rng_state, manual_seed, set_rng_state
 from .serialization import CheckpointError, load, save
+from . import export
+from .export import export_onnx
 from .utils import clip_grad_norm_, clip_grad_value_
 
 from . import activation, containers, data, datasets, diagnostics, layers, models, twolayer
@@ -30,7 +32,8 @@ from .data import DataLoader, one_hot
 from .datasets import Checksum, DatasetError, MNISTData, Split, load_mnist, read_idx, to_float
 
 __all__ = [
-    "functional", "init", "optim", "utils", "manual_seed", "save", "load", "CheckpointError",
+    "functional", "init", "optim", "utils", "manual_seed", "get_rng_state", "set_rng_state",
+    "save", "load", "CheckpointError", "export", "export_onnx",
     # module system
     "Module", "Parameter", "Sequential", "ModuleList", "ModuleDict", "IncompatibleKeys",
     # layers

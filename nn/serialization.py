@@ -1,4 +1,5 @@
-"""``save`` and ``load``: checkpoints as ``.npz`` files, written atomically, never pickled.
+"""``save`` and ``load``: checkpoints as ``.npz`` or ``.safetensors`` files, written
+atomically, verified when read, never pickled.
 
 A checkpoint is any nesting of dicts (str or int keys), lists and tuples whose
 leaves are arrays (or Tensors), Python numbers, strings, bools or None: a model's
@@ -10,6 +11,12 @@ dtype and the format version are a JSON document stored as a uint8 array under
 The file is written to a temporary file in the same directory, flushed, fsynced
 and renamed over the target (``os.replace``, atomic on POSIX and Windows): a crash
 mid-save leaves the previous checkpoint intact.
+
+A path ending in ``.safetensors`` is written in that format instead (see
+:mod:`nn._safetensors`): the same structure, with every array a tensor named by its path
+(a model's ``state_dict`` keeps PyTorch's names, so ``safetensors.torch.load_file`` reads
+it straight into a ``torch.nn`` module), the JSON document and CRC-32 checksums in the
+header's metadata. ``load`` tells the two formats apart by their first bytes.
 """
 
 from __future__ import annotations
@@ -23,6 +30,7 @@ import numpy as np
 
 import autograd_lite as al
 
+from . import _safetensors
 from ._atomic import atomic_write
 
 __all__ = ["save", "load", "CheckpointError"]
@@ -69,9 +77,15 @@ def _encode(obj: Any, path: str, arrays: dict[str, np.ndarray]) -> Any:
 
 def save(obj: Any, path: str | os.PathLike) -> None:
     """Write ``obj`` (e.g. ``{'model': model.state_dict(), 'optim': opt.state_dict()}``)
-    to ``path`` as an ``.npz`` file, atomically (see the module docstring)."""
+    to ``path`` as an ``.npz`` file, or a ``.safetensors`` file if ``path`` ends so,
+    atomically (see the module docstring)."""
     arrays: dict[str, np.ndarray] = {}
     tree = _encode(obj, "", arrays)
+    if _safetensors.wants_safetensors(path):
+        data = _safetensors.serialize({"format": FORMAT, "version": VERSION, "tree": tree}, arrays)
+        with atomic_write(path, fsync=True) as f:
+            f.write(data)
+        return
     meta = json.dumps({"format": FORMAT, "version": VERSION, "tree": tree})
     arrays[_META] = np.frombuffer(meta.encode("utf-8"), dtype=np.uint8)
     with atomic_write(path, fsync=True) as f:
@@ -115,7 +129,9 @@ def load(path: str | os.PathLike) -> Any:
 
     Raises :class:`CheckpointError` (naming the path) if the file is not a valid
     checkpoint: not a zip, truncated, a failed CRC check, missing or malformed
-    metadata, arrays that disagree with it, or pickled objects.
+    metadata, arrays that disagree with it, or pickled objects. A ``.safetensors``
+    file is checked the same way; one that nn.save did not write (PyTorch's, say)
+    loads as a flat dict of arrays, by tensor name.
     """
     path = os.fspath(path)
     if not os.path.exists(path):
@@ -124,6 +140,8 @@ def load(path: str | os.PathLike) -> Any:
         # One handle that we close ourselves: np.load leaks its own when the zip is bad.
         with open(path, "rb") as f:
             magic = f.read(4)
+            if magic != b"PK\x03\x04" and _safetensors.is_safetensors(path, magic + f.read(5)):
+                return _load_safetensors(path)
             # Checked first so that NumPy never gets to treat other bytes as a pickle.
             if magic != b"PK\x03\x04":
                 raise ValueError("the file is empty" if not magic else
@@ -154,3 +172,29 @@ def _read(f: Any) -> Any:
         if extra:
             raise ValueError(f"it contains arrays the metadata does not describe: {sorted(extra)}")
         return obj
+
+
+class _Arrays(dict):
+    """A name -> array dict read like an open ``.npz`` (``.files``), for ``_decode``."""
+
+    @property
+    def files(self) -> list[str]:
+        return list(self)
+
+
+def _load_safetensors(path: str) -> Any:
+    """The object in the safetensors file ``path``; ValueError if it is not valid."""
+    arrays, meta = _safetensors.read(path)
+    if meta is None:  # written by something else: its tensors by name
+        return arrays
+    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
+        raise ValueError(f"its metadata does not declare format {FORMAT!r}")
+    if meta.get("version") != VERSION:
+        raise ValueError(f"it has format version {meta.get('version')!r}; this version of "
+                         f"nn reads version {VERSION}")
+    used: set[str] = set()
+    obj = _decode(meta.get("tree"), _Arrays(arrays), used)
+    extra = set(arrays) - used
+    if extra:
+        raise ValueError(f"it contains arrays the metadata does not describe: {sorted(extra)}")
+    return obj

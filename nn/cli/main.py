@@ -10,8 +10,9 @@ from typing import Any, Callable, Sequence
 
 from ..optim.registry import DEFAULT_LR, OPTIMIZERS, SCHEDULES
 from .errors import Abort
+from .export import DEFAULT_RUN, run_export
 from .graph import run_graph
-from .train import CHECKPOINT, CURVE, RUN_DEFAULTS, run_mnist
+from .train import CHECKPOINT, CURVE, NPZ_CHECKPOINT, RUN_DEFAULTS, run_mnist
 
 __all__ = ["main", "build_parser"]
 
@@ -36,6 +37,7 @@ _positive_int = _checked(int, "a positive integer", lambda v: v >= 1, "a positiv
 _nonneg_float = _checked(float, "a number", lambda v: v >= 0 and math.isfinite(v),
                          "a finite number >= 0")
 _seed = _checked(int, "an integer seed", lambda v: v >= 0, "a seed >= 0")
+_opset = _checked(int, "an integer", lambda v: v >= 17, "an ONNX opset >= 17")
 
 
 def _wrap(text: str) -> str:
@@ -47,9 +49,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="autograd-lite",
         description="autograd_lite's command line: train the lessons' two-layer network on "
-                    "MNIST, or draw a computation graph.",
-        epilog="Run 'autograd-lite mnist --help' or 'autograd-lite graph --help' for the "
-               "options of each command.")
+                    "MNIST, draw a computation graph, or export a trained network to ONNX.",
+        epilog="Run 'autograd-lite COMMAND --help' (mnist, graph, export) for the options of "
+               "each command.")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     m = sub.add_parser(
@@ -58,8 +60,8 @@ def build_parser() -> argparse.ArgumentParser:
         description=_wrap(
             "Train the two-layer network (784 -> H -> 10, ReLU, softmax cross-entropy, "
             "He/Xavier initialisation) on MNIST, showing a progress bar with the live loss "
-            f"and one line per epoch. After every epoch the checkpoint ({CHECKPOINT}, written "
-            f"atomically) and the learning curve ({CURVE}) are saved in --out. Ctrl-C stops "
+            f"and one line per epoch. After every epoch the checkpoint ({CHECKPOINT}, or "
+            f"{NPZ_CHECKPOINT} without the safetensors package; written atomically) and the learning curve ({CURVE}) are saved in --out. Ctrl-C stops "
             "cleanly and keeps the last checkpoint."),
         epilog="examples:\n"
                "  autograd-lite mnist --epochs 5            # the defaults: ~97.9% test accuracy\n"
@@ -101,7 +103,8 @@ def build_parser() -> argparse.ArgumentParser:
                         help="where the checkpoint and the learning curve go "
                              "[default: %(default)s]")
     length.add_argument("--resume", nargs="?", const="auto", metavar="CHECKPOINT",
-                        help=f"continue from a checkpoint [default path: OUT/{CHECKPOINT}]")
+                        help=f"continue from a checkpoint [default path: OUT/{CHECKPOINT}, "
+                             f"or an older run's OUT/{NPZ_CHECKPOINT}]")
     length.add_argument("--overwrite", action="store_true",
                         help="start a new run even if OUT already holds a checkpoint (which "
                              "is replaced after the first epoch)")
@@ -152,6 +155,21 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("script_args", nargs="*", metavar="-- ARGS",
                    help="arguments for the script (after --)")
     g.set_defaults(func=run_graph)
+
+    e = sub.add_parser(
+        "export", help="write a checkpoint's network as an ONNX model (for onnxruntime)",
+        description=_wrap("Export the two-layer network of an 'autograd-lite mnist' checkpoint "
+                          "(or a TwoLayerNet state_dict) as an ONNX model that takes a batch of "
+                          "flattened images and returns the logits, and check it with "
+                          "onnxruntime if installed. Needs the onnx package: pip install "
+                          "'autograd-lite[onnx]'."))
+    e.add_argument("--checkpoint", metavar="PATH",
+                   help=f"the checkpoint [default: the one in {DEFAULT_RUN}]")
+    e.add_argument("-o", "--output", default="mnist.onnx", metavar="FILE",
+                   help="the ONNX file to write [default: %(default)s]")
+    e.add_argument("--opset", type=_opset, default=17, metavar="N",
+                   help="ONNX opset version, 17 or newer [default: %(default)s]")
+    e.set_defaults(func=run_export)
     return parser
 
 

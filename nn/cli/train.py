@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import math
 import sys
 import time
@@ -18,14 +19,18 @@ from ..datasets import DatasetError, load_mnist
 from ..diagnostics import Monitor
 from ..models import evaluate, two_layer_net
 from ..optim.registry import DEFAULT_LR, make_optimizer, make_scheduler
-from ..rng import manual_seed
+from ..rng import get_rng_state, manual_seed, set_rng_state
 from ..serialization import CheckpointError, load, save
 from .errors import Abort
 from .plots import plot_history
 
-__all__ = ["run_mnist", "CHECKPOINT", "CURVE", "FORMAT", "VERSION", "RUN_DEFAULTS"]
+__all__ = ["run_mnist", "checkpoint_path", "CHECKPOINT", "NPZ_CHECKPOINT", "CURVE", "FORMAT",
+           "VERSION", "RUN_DEFAULTS"]
 
-CHECKPOINT = "checkpoint.npz"
+# safetensors, which PyTorch reads; .npz without the safetensors package, and for runs
+# started before (a run keeps the file it has: see checkpoint_path).
+CHECKPOINT = "checkpoint.safetensors"
+NPZ_CHECKPOINT = "checkpoint.npz"
 CURVE = "learning_curve.png"
 FORMAT = "autograd-lite-mnist"
 VERSION = 1
@@ -75,6 +80,16 @@ def _say(text: str) -> None:
 # ---------------------------------------------------------------------------- training
 
 
+def checkpoint_path(out: Path) -> Path:
+    """The checkpoint of the run in ``out``: the one there (``CHECKPOINT``, else an older
+    run's ``NPZ_CHECKPOINT``), else where a new run writes it: ``CHECKPOINT``, or
+    ``NPZ_CHECKPOINT`` when the safetensors package is not installed."""
+    for name in (CHECKPOINT, NPZ_CHECKPOINT):
+        if (out / name).exists():
+            return out / name
+    return out / (CHECKPOINT if importlib.util.find_spec("safetensors") else NPZ_CHECKPOINT)
+
+
 def _run_config(args: argparse.Namespace) -> dict[str, Any]:
     return {k: getattr(args, k) for k in RUN_DEFAULTS}
 
@@ -83,7 +98,7 @@ def _resume_state(args: argparse.Namespace, out: Path) -> dict[str, Any] | None:
     """The checkpoint to resume from, with the run's options merged into ``args``."""
     if args.resume is None:
         return None
-    path = Path(args.resume) if args.resume != "auto" else out / CHECKPOINT
+    path = Path(args.resume) if args.resume != "auto" else checkpoint_path(out)
     try:
         state = load(path)
     except FileNotFoundError:
@@ -170,6 +185,8 @@ class _Trainer:
                     group["lr"] = lr
             self.history = {k: list(v) for k, v in state["history"].items()}
             self.epoch = int(state["epoch"])
+            if "rng" in state:  # not in checkpoints written before it was saved
+                set_rng_state(state["rng"])
         self.monitor = Monitor(self.model) if args.diagnose else None
 
     def train_epoch(self, X: np.ndarray, y: np.ndarray) -> tuple[float, float, float]:
@@ -222,7 +239,7 @@ class _Trainer:
               "config": _run_config(self.args), "model": self.model.state_dict(),
               "optimizer": self.opt.state_dict(),
               "scheduler": self.sched.state_dict() if self.sched is not None else None,
-              "history": self.history}, path)
+              "rng": get_rng_state(), "history": self.history}, path)
 
 
 def run_mnist(args: argparse.Namespace) -> int:
@@ -230,8 +247,9 @@ def run_mnist(args: argparse.Namespace) -> int:
     out = Path(args.out)
     state = _resume_state(args, out)
     _fill_defaults(args)
-    if not state and (out / CHECKPOINT).exists() and not args.overwrite:
-        raise Abort(f"{out / CHECKPOINT} already exists: pass --resume to continue that run, "
+    ckpt = checkpoint_path(out)
+    if not state and ckpt.exists() and not args.overwrite:
+        raise Abort(f"{ckpt} already exists: pass --resume to continue that run, "
                     f"--overwrite to replace it with a new one, or --out DIR to start elsewhere")
     if state and state["epoch"] >= args.epochs:
         raise Abort(f"--resume: the checkpoint has already trained {_n(state['epoch'], 'epoch')}; "
@@ -243,7 +261,7 @@ def run_mnist(args: argparse.Namespace) -> int:
         raise Abort(f"--out: cannot create directory {out}: {e.strerror or e}") from None
 
     run = _Trainer(args, len(X), state)
-    ckpt, curve = out / CHECKPOINT, None
+    curve = None
     saved = run.epoch if state else None  # the epoch the checkpoint on disk holds
     verb = f"Resuming {ckpt} at epoch {run.epoch + 1}" if state else "Training"
     print(f"{verb}: two-layer network 784-{args.hidden}-10 on {len(X)} MNIST images, "

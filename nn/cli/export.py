@@ -1,0 +1,97 @@
+"""``autograd-lite export``: a checkpoint's two-layer network as an ONNX model."""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+import autograd_lite as al
+
+from ..export import UnsupportedModuleError, export_onnx
+from ..models import TwoLayerNet
+from ..serialization import CheckpointError, load
+from .errors import Abort
+from .train import FORMAT, checkpoint_path
+
+__all__ = ["run_export", "DEFAULT_RUN"]
+
+DEFAULT_RUN = "runs/mnist"
+_CHECK_BATCH = 64  # random images on which onnxruntime is compared with nn
+
+
+def _network(path: Path) -> tuple[TwoLayerNet, str]:
+    """The two-layer network saved at ``path`` (an ``autograd-lite mnist`` checkpoint, or
+    a TwoLayerNet's ``state_dict``), and a description of where it came from."""
+    try:
+        state = load(path)
+    except FileNotFoundError:
+        raise Abort(f"export: no checkpoint at {path} (train one with 'autograd-lite mnist', or "
+                    f"pass --checkpoint PATH)") from None
+    except CheckpointError as e:
+        raise Abort(f"export: {e}") from None
+    if isinstance(state, dict) and state.get("format") == FORMAT:
+        weights = state["model"]
+        hist = state.get("history", {}).get("test_acc") or [None]
+        about = (f"epoch {state.get('epoch')}"
+                 + (f", test accuracy {100 * hist[-1]:.2f}%" if hist[-1] is not None else ""))
+    else:
+        weights, about = state, "a state_dict"
+    w = weights.get("fc1.weight") if isinstance(weights, dict) else None
+    if not isinstance(w, np.ndarray) or w.ndim != 2:
+        raise Abort(f"export: {path} holds neither an 'autograd-lite mnist' checkpoint nor a "
+                    f"TwoLayerNet state_dict (no 2-d 'fc1.weight')")
+    model = TwoLayerNet(w.shape[0], in_features=w.shape[1],
+                        num_classes=np.shape(weights.get("fc2.bias", np.zeros(10)))[0],
+                        batch_norm="bn1.weight" in weights, dtype=w.dtype)
+    try:
+        model.load_state_dict(weights)
+    except RuntimeError as e:
+        raise Abort(f"export: {path}: {e}") from None
+    return model, about
+
+
+def run_export(args: argparse.Namespace) -> int:
+    """``autograd-lite export``: see ``autograd-lite export --help``."""
+    path = Path(args.checkpoint) if args.checkpoint else checkpoint_path(Path(DEFAULT_RUN))
+    model, about = _network(path)
+    example = np.zeros((1, model.fc1.in_features), model.fc1.weight.dtype)
+    out = Path(args.output)
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        export_onnx(model, example, out, opset_version=args.opset)
+    except ImportError as e:
+        raise Abort(f"export: {e}") from None
+    except (UnsupportedModuleError, ValueError) as e:
+        raise Abort(f"export: {e}") from None
+    except OSError as e:
+        raise Abort(f"export: cannot write {out}: {e.strerror or e}") from None
+    print(f"Wrote {out}: TwoLayerNet {model.fc1.in_features}-{model.hidden}-"
+          f"{model.fc2.out_features} from {path} ({about}), ONNX opset {args.opset}; input "
+          f"'input' (batch, {model.fc1.in_features}) {example.dtype}, output 'output' (batch, "
+          f"{model.fc2.out_features}) logits.")
+    print(_check(model, out, example.dtype))
+    return 0
+
+
+def _check(model: TwoLayerNet, path: Path, dtype: Any) -> str:
+    """onnxruntime's logits against nn's on random images, as a sentence."""
+    if importlib.util.find_spec("onnxruntime") is None:
+        return "(pip install onnxruntime to check it against nn)"
+    import onnxruntime
+
+    from ..models import predict
+
+    x = np.random.default_rng(0).random((_CHECK_BATCH, model.fc1.in_features)).astype(dtype)
+    session = onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    ours = session.run(None, {"input": x})[0]
+    model.eval()
+    with al.no_grad():
+        theirs = model(x).data
+    same = int(np.count_nonzero(ours.argmax(1) == predict(model, x)))
+    return (f"onnxruntime {onnxruntime.__version__} gives nn's logits to "
+            f"{float(np.max(np.abs(ours - theirs))):.1e} (largest difference) on "
+            f"{_CHECK_BATCH} random images, and the same class for {same} of them.")
