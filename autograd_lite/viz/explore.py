@@ -204,8 +204,8 @@ def _build_pane(roots: tuple[Tensor, ...], params: Any, grads: GradRecord | None
         nodes = toposort([r.node for r in roots if r.node is not None])
         for k in range(max((len(n.scope) for n in nodes), default=0) - 1, -1, -1):
             builder, graph = build(k)
+            collapse = k  # the deepest that fits, else one box per outermost module
             if len(graph.nodes) <= max_nodes:
-                collapse = k
                 break
     data = PageData(builder, grads).pane(graph, label, collapse, total)
     # Tooltips would wrap nodes in links, and a min/max line is one more text element per

@@ -695,8 +695,10 @@
   byId("al-zoom-in").addEventListener("click", () => zoom(state.scale * 1.25));
   byId("al-zoom-out").addEventListener("click", () => zoom(state.scale / 1.25));
   byId("al-zoom-fit").addEventListener("click", () => zoom(fitScale(true)));
-  byId("al-modules-box").addEventListener("toggle", fillModules);
-  byId("al-flags-box").addEventListener("toggle", fillFlags);
+  // Filled when first opened (a big graph has thousands of modules), by the click itself:
+  // the "toggle" event would come a moment after the list is on screen.
+  byId("al-modules-box").querySelector("summary").addEventListener("click", fillModules);
+  byId("al-flags-box").querySelector("summary").addEventListener("click", fillFlags);
   document.addEventListener("keydown", (ev) => {
     if (ev.target.closest("input, select, textarea")) return;
     const keys = { ArrowRight: () => setStep(state.step + 1), ArrowLeft: () => setStep(state.step - 1),

@@ -35,7 +35,8 @@ def _array(a: Any) -> np.ndarray:
 
 @dataclass(frozen=True)
 class Summary:
-    """What the explorer shows of one array: its shape and dtype, the norm, min, max and
+    """What the explorer shows of one array: its shape and dtype, its 2-norm (NaN if an
+    entry is NaN, else Inf if one is infinite, as :class:`GradStats`), the min, max and
     mean of its finite entries, how many are NaN or infinite, a histogram of the finite
     entries over ``[min, max]`` in :data:`HIST_BINS` bins, and the values themselves
     when there are at most :data:`SMALL` of them."""
@@ -63,12 +64,24 @@ class Summary:
             f = f[finite]
         values = tuple(float(v) for v in a.ravel()) if a.size <= SMALL else None
         if not f.size:
-            return cls(a.shape, str(a.dtype), float("nan"), float("nan"), float("nan"),
-                       float("nan"), nan, inf, (), values)
-        norm = float(np.sqrt(np.sum(np.square(f, dtype=np.float64))))  # float64: no overflow
+            norm = float("nan") if nan else float("inf") if inf else 0.0
+            return cls(a.shape, str(a.dtype), norm, float("nan"), float("nan"), float("nan"),
+                       nan, inf, (), values)
+        norm = float("nan") if nan else float("inf") if inf else _norm(f)
         lo, hi = float(f.min()), float(f.max())
         return cls(a.shape, str(a.dtype), norm, lo, hi, float(f.mean(dtype=np.float64)), nan, inf,
                    _histogram(f, lo, hi) if f.size > 1 else (), values)
+
+
+def _norm(f: np.ndarray) -> float:
+    """The 2-norm of finite ``f``, squared in float64 (a float32 gradient of 1e20 has a
+    finite norm) and scaled by its largest entry if even float64 overflows."""
+    with np.errstate(over="ignore"):
+        sq = np.sum(np.square(f, dtype=np.float64))
+    if np.isfinite(sq):
+        return float(np.sqrt(sq))
+    top = float(np.abs(f).max())
+    return top * float(np.sqrt(np.sum(np.square(f / top, dtype=np.float64))))
 
 
 def _histogram(f: np.ndarray, lo: float, hi: float) -> tuple[int, ...]:
@@ -136,7 +149,7 @@ class Trace(GradRecord):
                     before = _array(p.grad)
                 running[id(p)] = after = dx if before is None else before + dx
                 leaf = Summary.of(after)
-            sent.append(Sent(i, float(np.sqrt(np.sum(np.square(dx, dtype=np.float64)))), leaf))
+            sent.append(Sent(i, Summary.of(dx).norm, leaf))
         value = Summary.of(node.out) if node.out is not None else None
         self._visits[node] = Visit(next(self._count), Summary.of(g), value, tuple(sent))
 
