@@ -70,10 +70,11 @@
       this.scroll = this.root.querySelector(".al-scroll");
       this.lines = byId("al-svg-" + i).textContent.split("\n");
       const g = d.svg;
-      [this.w, this.h, this.tx, this.ty] = [g.w, g.h, g.tf[0], g.tf[1]];
-      this.svg = svgEl("svg", { class: "al-graph", viewBox: "0 0 " + g.w + " " + g.h });
+      const M = 10;  // points of margin, for the marks around nodes at the edge
+      [this.w, this.h, this.tx, this.ty] = [g.w + 2 * M, g.h + 2 * M, g.tf[0] + M, g.tf[1] + M];
+      this.svg = svgEl("svg", { class: "al-graph", viewBox: "0 0 " + this.w + " " + this.h });
       const top = svgEl("g", { transform: "translate(" + this.tx + " " + this.ty + ")" });
-      top.append(svgEl("rect", { x: -this.tx, y: -this.ty, width: g.w, height: g.h, fill: "white" }));
+      top.append(svgEl("rect", { x: -this.tx, y: -this.ty, width: this.w, height: this.h, fill: "white" }));
       this.layer = {};  // later ones are drawn on top
       for (const name of ["clusters", "nodes", "edges", "covers", "ring"]) {
         top.append(this.layer[name] = svgEl("g", { class: "al-layer-" + name }));
@@ -84,8 +85,8 @@
       // tiles[r * cols + c]: the elements whose boxes touch tile (c, r) of the drawing;
       // numbered from its corner (Graphviz's y runs up from -ty to 0). Numbers, not "c,r"
       // strings: 20 times faster to fill for 10,000 nodes.
-      this.cols = Math.ceil(g.w / TILE) + 1;
-      this.rows = Math.ceil(g.h / TILE) + 1;
+      this.cols = Math.ceil(this.w / TILE) + 1;
+      this.rows = Math.ceil(this.h / TILE) + 1;
       this.tiles = new Array(this.cols * this.rows);
       g.box.forEach((b, k) => {
         const [c0, r0, c1, r1] = this.tileRange(b[0], b[1], b[2], b[3]);
