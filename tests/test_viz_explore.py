@@ -178,6 +178,14 @@ def test_page_data_matches_the_engine(tmp_path):
     assert "dweight" in " ".join(pane["ops"]["linear"]["vjp"])
     assert pane["ops"]["relu"]["vjp"] == ["dx = g * [x > 0]"]
     assert [c[1] for c in pane["clusters"]] == ["TwoLayerNet", "fc1: Linear", "fc2: Linear"]
+    # The SVG's geometry: every element's box inside the drawing (Graphviz's y runs up to 0).
+    g = pane["svg"]
+    assert 300 < g["w"] < 2000 and 300 < g["h"] < 2000 and len(g["ids"]) == len(g["box"])
+    assert sorted(g["ids"]) == sorted([n["id"] for n in nodes] + [c[0] for c in pane["clusters"]]
+                                      + [f"e{k}" for k in range(len(pane["edges"]))])
+    (tx, ty), slack = g["tf"], 20  # labels' boxes are estimated
+    for x0, y0, x1, y1 in g["box"]:
+        assert -tx - slack <= x0 <= x1 <= g["w"] - tx + slack and -ty - slack <= y0 <= y1 <= slack
 
 
 def test_page_loads_nothing_from_outside(tmp_path):
