@@ -36,6 +36,7 @@ if eg.chromium_missing():
 from selenium.webdriver.common.action_chains import ActionChains  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.common.keys import Keys  # noqa: E402
+from selenium.webdriver.support.ui import Select  # noqa: E402
 
 SHOTS = Path(os.environ.get("AUTOGRAD_LITE_SCREENSHOTS", ROOT / "tests" / "_screenshots"))
 
@@ -151,6 +152,11 @@ def test_click_a_node_and_read_its_panel(browser, net):
     assert browser.find_elements(By.CSS_SELECTOR, "#al-panel svg.al-hist rect")  # the histogram
     ring = browser.find_element(By.CSS_SELECTOR, "rect.al-ring")
     assert ring.is_displayed()
+    width = float(browser.find_element(By.CSS_SELECTOR, "svg.al-graph").get_attribute("width"))
+    browser.find_element(By.ID, "al-zoom-in").click()
+    assert float(browser.find_element(By.CSS_SELECTOR, "svg.al-graph").get_attribute("width")) == \
+        pytest.approx(1.25 * width)
+    browser.find_element(By.ID, "al-zoom-out").click()
     shot(browser, "02-clicked-relu")
 
     ActionChains(browser).move_to_element(browser.find_element(By.ID, f"p0_{weight}")).perform()
@@ -190,6 +196,15 @@ def test_stepping_follows_the_engines_order(browser, net):
     assert float(grad_now("fc1.weight")) == pytest.approx(float(np.linalg.norm(net.model.fc1.weight.grad)), rel=1e-5)
     browser.find_element(By.ID, "al-first").click()
     assert ids(browser, "g.node.al-visited, g.edge.al-flowed, g.edge.al-flow") == set()
+    # Play at 20 steps a second runs to the end and stops.
+    Select(browser.find_element(By.ID, "al-speed")).select_by_value("20")
+    browser.find_element(By.ID, "al-play").click()
+    for _ in range(100):
+        if text(browser, "#al-play") == "\u25B6":
+            break
+        time.sleep(0.05)
+    assert text(browser, "#al-step-text").startswith("step 4 / 4")
+    assert ids(browser, "g.node.al-visited") == {f"p0_{i}" for i in expected}
     assert_clean(browser, net.path)
 
 
