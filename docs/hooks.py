@@ -4,7 +4,10 @@ Nothing this file makes is committed. ``on_pre_build`` runs the project's own
 drawing code (``examples/draw_graph.py``, and the examples of each page that
 draws: they write their pictures as they run) in a scratch directory, and ``on_files`` hands those files to MkDocs as if they were
 in ``docs/img/``. So a picture in the docs is always what the current code draws,
-and a page that shows a picture nobody made fails the strict build.
+and a page that shows a picture nobody made fails the strict build. One exception: the
+explorer's screenshots need headless Chromium; without it the build logs why, and the
+page shows a note where each screenshot would be (the explorer pages themselves are
+still made).
 
 ``<!-- ops-table -->`` in a page becomes a table of every op in
 ``autograd_lite.Op.registry``: its name, its class (linked to the class's
@@ -40,6 +43,7 @@ ROOT = Path(__file__).resolve().parent.parent
 log = logging.getLogger("mkdocs.hooks.autograd_lite")
 _out_dir: Path | None = None
 _made: list[str] = []
+_skipped: dict[str, str] = {}  # picture -> why it could not be made
 
 
 # --- pictures ---------------------------------------------------------------------------
@@ -57,6 +61,16 @@ def _example(name: str) -> Any:
 def draw_mlp(out: Path) -> None:
     """mlp-forward.svg, mlp-backward.svg, mlp-collapsed.svg (used by graphs.md)."""
     _example("draw_graph").main([str(out)])
+
+
+def draw_explorer(out: Path) -> None:
+    """explorer-mnist.html, explorer-compare.html and their screenshots (explorer.md)."""
+    mod = _example("explore_graph")
+    missing = mod.chromium_missing()
+    mod.main([str(out)] + (["--no-screenshots"] if missing else []))
+    if missing:
+        _skipped.update(dict.fromkeys(mod.SCREENSHOTS, missing))
+        log.info("explorer screenshots skipped: %s; explorer.md shows a note instead", missing)
 
 
 def run_page(name: str) -> Callable[[Path], None]:
@@ -87,6 +101,7 @@ def run_page(name: str) -> Callable[[Path], None]:
 #: Every picture the docs show, by the function that draws it into a directory.
 PICTURES: list[Callable[[Path], None]] = [
     draw_mlp,                       # graphs.md
+    draw_explorer,                  # explorer.md
     run_page("quickstart.md"),
     run_page("debugging.md"),
     run_page("optimizers.md"),
@@ -104,6 +119,7 @@ def on_config(config: Any) -> Any:
 def on_pre_build(config: Any) -> None:
     global _out_dir
     _out_dir = Path(tempfile.mkdtemp(prefix="autograd-lite-docs-img-"))
+    _skipped.clear()
     img = _out_dir / "img"
     img.mkdir()
     os.environ.setdefault("MPLBACKEND", "Agg")
@@ -248,6 +264,10 @@ def on_page_markdown(markdown: str, page: Any, config: Any, files: Any) -> str:
         markdown = markdown.replace("<!-- ops-table -->", ops_table())
     if "<!-- numpy-table -->" in markdown:
         markdown = markdown.replace("<!-- numpy-table -->", numpy_table())
+    for name, why in _skipped.items():  # a picture this build could not make: say so
+        markdown = re.sub(rf"!\[([^\]]*)\]\(img/{re.escape(name)}\)",
+                          lambda m: f"*[Screenshot not made by this build ({why}): {m.group(1)}]*",
+                          markdown)
     return markdown
 
 

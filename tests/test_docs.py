@@ -162,8 +162,14 @@ def test_mkdocs_build_strict() -> None:
     assert returncode == 0, log
     assert "WARNING" not in log, log
     # The pictures were drawn at build time, and the ops table lists every op.
-    for img in ("mlp-forward.svg", "mlp-backward.svg", "quickstart-backward.svg"):
+    for img in ("mlp-forward.svg", "mlp-backward.svg", "quickstart-backward.svg",
+                "explorer-mnist.html", "explorer-compare.html"):
         assert (site / "img" / img).stat().st_size > 0
+    # The explorer's screenshots need headless Chromium: made, or a note says why not.
+    explorer = (site / "explorer" / "index.html").read_text(encoding="utf-8")
+    for shot in ("explorer-node.png", "explorer-step3.png", "explorer-collapsed.png",
+                 "explorer-compare.png"):
+        assert (site / "img" / shot).is_file() or f"Screenshot not made by this build" in explorer
     import autograd_lite as al
     ops_html = (site / "reference" / "ops" / "index.html").read_text(encoding="utf-8")
     for name, op in al.Op.registry.items():

@@ -18,7 +18,8 @@ from autograd_lite import hooks
 
 PUBLIC = ["GradStats", "GradRecord", "record", "Graph", "DrawnNode", "DrawnEdge", "Cluster",
           "draw", "to_dot", "render", "render_script", "mlp_example", "render_example",
-          "GraphvizNotFoundError", "STATUS_COLORS", "FORMATS"]
+          "GraphvizNotFoundError", "STATUS_COLORS", "FORMATS",
+          "trace", "Trace", "Summary", "explore", "explore_script", "Explorer"]
 
 
 def test_public_names():

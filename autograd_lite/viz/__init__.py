@@ -49,6 +49,9 @@ or PDF needs Graphviz's ``dot`` program; :func:`to_dot` does not.
 #   build     draw: tensors -> Graph
 #   rendering to_dot, render, render_script: tensors or a script -> DOT or a file
 #   example   the two-layer example network: mlp_example, render_example
+#   trace     what the explorer shows of a backward pass: Summary, Trace, trace
+#   pagedata  what the explorer page knows of one snapshot, as JSON
+#   explore   the interactive HTML page: explore, explore_script, Explorer
 
 from __future__ import annotations
 
@@ -57,10 +60,13 @@ import shutil  # noqa: F401  tests/nn/test_cli.py patches viz.shutil.which (shut
 from .build import draw
 from .dot import FORMATS, STATUS_COLORS, GraphvizNotFoundError
 from .example import mlp_example, render_example
+from .explore import Explorer, explore, explore_script
 from .graph import Cluster, DrawnEdge, DrawnNode, Graph
 from .rendering import render, render_script, to_dot
 from .stats import GradRecord, GradStats, record
+from .trace import Summary, Trace, trace
 
 __all__ = ["GradStats", "GradRecord", "record", "Graph", "DrawnNode", "DrawnEdge", "Cluster",
            "draw", "to_dot", "render", "render_script", "mlp_example", "render_example",
-           "GraphvizNotFoundError", "STATUS_COLORS", "FORMATS"]
+           "GraphvizNotFoundError", "STATUS_COLORS", "FORMATS",
+           "trace", "Trace", "Summary", "explore", "explore_script", "Explorer"]

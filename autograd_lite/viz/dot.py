@@ -47,8 +47,10 @@ def _label(lines: Iterable[str]) -> str:
     return _q("\n".join(lines))
 
 
-def _node_line(n: DrawnNode) -> str:
+def _node_line(n: DrawnNode, ids: str | None = None) -> str:
     attrs = [f"label={_label(n.label)}"]
+    if ids is not None:
+        attrs.append(f'id="{ids}{n.id}"')
     if n.kind == "op":
         attrs.append('style="rounded,filled"')
     elif n.kind == "param":
@@ -66,21 +68,24 @@ def _node_line(n: DrawnNode) -> str:
     return f"\t{n.id} [{' '.join(attrs)}]\n"
 
 
-def _edge_line(e: DrawnEdge) -> str:
+def _edge_line(e: DrawnEdge, id: str | None = None) -> str:
     attrs = ""
     if e.summed:
         axes = ", ".join(map(str, e.summed))
         word = "axis" if len(e.summed) == 1 else "axes"
-        attrs = (f' [label="Σ {word} {axes}" color="{_SUMMED_COLOR}" '
-                 f'fontcolor="{_SUMMED_COLOR}" penwidth=2.5]')
+        attrs = (f'label="Σ {word} {axes}" color="{_SUMMED_COLOR}" '
+                 f'fontcolor="{_SUMMED_COLOR}" penwidth=2.5')
     elif not e.grad:
-        attrs = ' [style=dashed color="#aaaaaa"]'
-    return f"\t{e.src} -> {e.dst}{attrs}\n"
+        attrs = 'style=dashed color="#aaaaaa"'
+    if id is not None:
+        attrs = f'id="{id}" {attrs}'.rstrip()
+    return f"\t{e.src} -> {e.dst}{f' [{attrs}]' if attrs else ''}\n"
 
 
-def _cluster_line(c: Cluster) -> str:
+def _cluster_line(c: Cluster, ids: str | None = None) -> str:
     """The opening of a cluster's subgraph (closed by ``"\\t}\\n"``)."""
-    return (f"\tsubgraph {c.id} {{\n\t\tlabel={_q(c.label)} style=\"rounded,dashed\" "
+    id = "" if ids is None else f'id="{ids}{c.id}" '
+    return (f"\tsubgraph {c.id} {{\n\t\t{id}label={_q(c.label)} style=\"rounded,dashed\" "
             f"color=\"#7f7f7f\" fontname=Helvetica fontsize=11\n")
 
 
@@ -107,14 +112,18 @@ def _legend(vanishing: float, exploding: float) -> str:
             f'<tr><td width="{width}"><b>gradient</b></td></tr>{cells}</table>>]\n')
 
 
-def body(graph: Graph) -> list[str]:
+def body(graph: Graph, ids: str | None = None, legend: bool = True) -> list[str]:
     """The lines between ``digraph {`` and ``}``: each cluster with its nodes (nested
     clusters inside their parent), the nodes outside any cluster, the edges, and the
-    colour legend if any node has gradient statistics."""
+    colour legend if any node has gradient statistics and ``legend`` is true.
+
+    With ``ids`` (a prefix), every node, cluster and edge gets an ``id`` attribute
+    (``ids + node.id``, ``ids + cluster.id``, ``ids + 'e' + index``): the ids of the
+    SVG elements Graphviz draws them as."""
     lines: list[str] = []
     by_cluster: dict[str | None, list[str]] = {}
     for n in graph.nodes:
-        by_cluster.setdefault(n.cluster, []).append(_node_line(n))
+        by_cluster.setdefault(n.cluster, []).append(_node_line(n, ids))
     children: dict[str | None, list[Cluster]] = {}
     for c in graph.clusters:
         children.setdefault(c.parent, []).append(c)
@@ -125,13 +134,14 @@ def body(graph: Graph) -> list[str]:
         if close:
             lines.append("\t}\n")
             continue
-        lines.append(_cluster_line(c))
+        lines.append(_cluster_line(c, ids))
         lines.extend(by_cluster.get(c.id, ()))
         stack.append((c, True))
         stack.extend((k, False) for k in reversed(children.get(c.id, [])))
     lines.extend(by_cluster.get(None, ()))
-    lines.extend(_edge_line(e) for e in graph.edges)
-    if any(n.stats is not None for n in graph.nodes):
+    lines.extend(_edge_line(e, None if ids is None else f"{ids}e{k}")
+                 for k, e in enumerate(graph.edges))
+    if legend and any(n.stats is not None for n in graph.nodes):
         lines.append(_legend(graph.vanishing, graph.exploding))
     return lines
 
@@ -153,21 +163,22 @@ def _check_dot() -> None:
         raise GraphvizNotFoundError(f"render: {_INSTALL_DOT}")
 
 
-def digraph(graph: Graph, rankdir: str = "TB") -> graphviz.Digraph:
-    """``graph`` as a ``graphviz.Digraph`` (needs the Python package, not ``dot``)."""
+def digraph(graph: Graph, rankdir: str = "TB", **body_options: Any) -> graphviz.Digraph:
+    """``graph`` as a ``graphviz.Digraph`` (needs the Python package, not ``dot``);
+    ``body_options`` go to :func:`body`."""
     gv = _import_graphviz()
     return gv.Digraph(
         graph_attr={"rankdir": rankdir, "fontname": "Helvetica"},
         node_attr={"shape": "box", "fontname": "Helvetica", "fontsize": "10"},
         edge_attr={"fontname": "Helvetica", "fontsize": "9", "color": "#555555"},
-        body=body(graph))
+        body=body(graph, **body_options))
 
 
-def run_dot(graph: Graph, format: str) -> bytes:
+def run_dot(graph: Graph, format: str, **body_options: Any) -> bytes:
     """``graph`` rendered by Graphviz's ``dot`` as ``format`` (svg, png, pdf)."""
     _check_dot()
     gv = _import_graphviz()
     try:
-        return digraph(graph).pipe(format=format)
+        return digraph(graph, **body_options).pipe(format=format)
     except gv.ExecutableNotFound:  # on PATH a moment ago, or not runnable
         raise GraphvizNotFoundError(f"render: {_INSTALL_DOT}") from None

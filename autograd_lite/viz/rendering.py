@@ -86,10 +86,20 @@ def render_script(script_path: str | os.PathLike, tensor_name: str, out_path: st
     pathlib.Path
         The file written.
     """
+    with record() as rec:
+        target, found = run_script("render_script", script_path, tensor_name, argv)
+    return render(target, out_path, format, params=found, grads=rec, **draw_kwargs)
+
+
+def run_script(who: str, script_path: str | os.PathLike, tensor_name: str,
+               argv: Sequence[str]) -> tuple[Tensor, dict[str, Any]]:
+    """Run ``script_path`` as ``__main__`` (see :func:`render_script`) and return its global
+    Tensor ``tensor_name`` and its public global Tensors and Modules, by name. Errors
+    name ``who``, the function the user called."""
     script = Path(script_path)
     if not script.is_file():
-        raise FileNotFoundError(f"render_script: no script at {str(script)!r}")
-    with _as_command_line(script, argv), record() as rec:
+        raise FileNotFoundError(f"{who}: no script at {str(script)!r}")
+    with _as_command_line(script, argv):
         namespace = runpy.run_path(str(script), run_name="__main__")  # restores __main__ itself
     found = script_names(namespace)
     target = namespace.get(tensor_name)
@@ -98,9 +108,9 @@ def render_script(script_path: str | os.PathLike, tensor_name: str, out_path: st
         what = "defines no global" if tensor_name not in namespace else \
             f"has a {type(target).__name__}, not a Tensor, in the global"
         raise (NameError if tensor_name not in namespace else TypeError)(
-            f"render_script: {script} {what} {tensor_name!r}; its global tensors are: "
+            f"{who}: {script} {what} {tensor_name!r}; its global tensors are: "
             f"{', '.join(tensors) or 'none'}")
-    return render(target, out_path, format, params=found, grads=rec, **draw_kwargs)
+    return target, found
 
 
 @contextlib.contextmanager

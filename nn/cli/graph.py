@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 from pathlib import Path
 
 import numpy as np
@@ -20,9 +21,14 @@ def run_graph(args: argparse.Namespace) -> int:
     from autograd_lite.viz import GraphvizNotFoundError
 
     out = Path(args.output)
-    fmt = args.format or out.suffix.lstrip(".").lower() or "svg"
-    if not out.suffix:
+    html = args.html or out.suffix.lower() == ".html"
+    if html and args.format:
+        raise Abort("graph: --html writes an HTML page; --format is for pictures")
+    fmt = "html" if html else args.format or out.suffix.lstrip(".").lower() or "svg"
+    if not out.suffix or (html and out.suffix.lower() != ".html"):
         out = out.with_suffix(f".{fmt}")
+    # The explorer shows each node's source line: record it while the forward pass runs.
+    lines = al.detect_anomaly(check_nan=False) if html else contextlib.nullcontext()
     draw = {"collapse": args.collapse}
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
@@ -33,8 +39,13 @@ def run_graph(args: argparse.Namespace) -> int:
             if not args.tensor:
                 raise Abort("graph: --script needs --tensor NAME, the script's global Tensor to "
                             "draw (e.g. --tensor loss)")
-            path = al.viz.render_script(args.script, args.tensor, out, fmt,
-                                        argv=args.script_args, **draw)
+            if html:
+                with lines:
+                    path = al.viz.explore_script(args.script, args.tensor, out,
+                                                 argv=args.script_args, **draw)
+            else:
+                path = al.viz.render_script(args.script, args.tensor, out, fmt,
+                                            argv=args.script_args, **draw)
         else:
             if args.tensor:
                 raise Abort("graph: --tensor names a tensor of a --script; without --script the "
@@ -44,19 +55,24 @@ def run_graph(args: argparse.Namespace) -> int:
             # Random pixels and labels: the graph's structure is the same as on MNIST.
             x = al.Tensor(rng.random((args.batch_size, 784), dtype=np.float32))
             labels = al.Tensor(rng.integers(0, 10, args.batch_size), dtype=np.int64)
-            loss = al.cross_entropy(model(x), labels)
+            with lines:
+                loss = al.cross_entropy(model(x), labels)
             rec = None
             if args.backward:
-                with al.viz.record() as rec:
+                with (al.viz.trace() if html else al.viz.record()) as rec:
                     loss.backward()
             names = [("", model), ("images", x), ("labels", labels), ("loss", loss)]
-            path = al.viz.render(loss, out, fmt, params=names, grads=rec, **draw)
+            if html:
+                path = al.viz.explore(loss, params=names, grads=rec, **draw).save(out)
+            else:
+                path = al.viz.render(loss, out, fmt, params=names, grads=rec, **draw)
     except GraphvizNotFoundError as e:
         raise Abort(f"graph: {e}\n(--format dot writes the DOT source without Graphviz)") from None
     except (FileNotFoundError, NameError, TypeError, ValueError) as e:
         # viz's own errors start with the function's name; anything else was raised by
         # the user's script, and its traceback is what they need.
-        if not str(e).startswith(("render_script:", "render:", "draw:")):
+        if not str(e).startswith(("render_script:", "render:", "draw:", "explore_script:",
+                                  "explore:")):
             raise
         raise Abort(f"graph: {e}") from None
     print(f"Wrote {path}")

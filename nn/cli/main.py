@@ -135,12 +135,17 @@ def build_parser() -> argparse.ArgumentParser:
             "dot output does not."),
         epilog="examples:\n"
                "  autograd-lite graph -o mnist.svg --hidden 16\n"
+               "  autograd-lite graph --html -o mnist.html   # the interactive explorer\n"
                "  autograd-lite graph --script train.py --tensor loss -o loss.png\n"
                "  autograd-lite graph --script train.py --tensor loss -o loss.svg -- --epochs 1")
     g.add_argument("-o", "--output", default="mnist_graph.svg", metavar="FILE",
                    help="file to write [default: %(default)s]")
     g.add_argument("--format", choices=("svg", "png", "pdf", "dot"),
                    help="output format [default: from FILE's suffix, else svg]")
+    g.add_argument("--html", action="store_true",
+                   help="write the interactive explorer instead (one self-contained HTML page: "
+                        "click nodes, step through backward, search, collapse modules); also "
+                        "chosen by a FILE ending in .html")
     g.add_argument("--hidden", type=_positive_int, default=128, metavar="H",
                    help="hidden units of the drawn network [default: %(default)s]")
     g.add_argument("--batch-size", type=_positive_int, default=8, metavar="B",

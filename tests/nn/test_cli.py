@@ -311,6 +311,39 @@ def test_graph_of_a_tensor_in_a_script(tmp_path, capsys):
     assert "--script needs --tensor NAME" in capsys.readouterr().err
 
 
+def _explorer_data(path: Path) -> dict:
+    import json
+    import re
+
+    page = path.read_text(encoding="utf-8")
+    return json.loads(re.search(r'id="al-data">(.*?)</script>', page, re.S).group(1))
+
+
+def test_graph_html_writes_the_explorer(tmp_path, capsys):
+    assert cli.main(["graph", "--html", "-o", str(tmp_path / "net.svg"), "--hidden", "8"]) == 0
+    assert f"Wrote {tmp_path / 'net.html'}" in capsys.readouterr().out
+    (pane,) = _explorer_data(tmp_path / "net.html")["panes"]
+    assert [pane["nodes"][s[0]]["op"] for s in pane["steps"]] == [
+        "cross_entropy", "linear", "relu", "linear"]  # backward, traced
+    assert {"fc1.weight", "images", "labels", "loss"} <= {n.get("name") for n in pane["nodes"]}
+    assert any("nn/cli/graph.py" in w for w in pane["where"])  # forward under anomaly mode
+    # A FILE ending in .html is enough; --no-backward draws the forward pass only.
+    assert cli.main(["graph", "-o", str(tmp_path / "fwd.html"), "--no-backward"]) == 0
+    assert _explorer_data(tmp_path / "fwd.html")["panes"][0]["steps"] == []
+    assert cli.main(["graph", "--html", "--format", "svg", "-o", str(tmp_path / "x")]) == 2
+    assert "--html writes an HTML page; --format is for pictures" in capsys.readouterr().err
+    script = tmp_path / "train.py"
+    script.write_text("import autograd_lite as al\nw = al.tensor([1.0, 2.0], requires_grad=True)\n"
+                      "loss = (w * w).sum()\nloss.backward()\n")
+    assert cli.main(["graph", "--script", str(script), "--tensor", "loss", "--html", "-o",
+                     str(tmp_path / "script.html")]) == 0
+    (pane,) = _explorer_data(tmp_path / "script.html")["panes"]
+    assert len(pane["steps"]) == 2 and any("train.py:3" in w for w in pane["where"])
+    assert cli.main(["graph", "--script", str(script), "--tensor", "nope", "--html", "-o",
+                     str(tmp_path / "script.html")]) == 2
+    assert "explore_script: " in capsys.readouterr().err
+
+
 def test_graph_script_errors_keep_their_traceback(tmp_path):
     script = tmp_path / "bad.py"
     script.write_text("raise TypeError('a bug in the user script')\n")
