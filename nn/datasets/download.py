@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from .._atomic import atomic_write
+from .._atomic import atomic_write, make_dirs, remove_empty
 from .idx import DatasetError, _decompress, _parse_idx
 
 __all__ = ["Checksum"]
@@ -205,11 +205,25 @@ def _download(
 
     Returns the failures (``"url: reason"``) of files no mirror could provide.
     """
-    failures: list[str] = []
     try:
-        target.mkdir(parents=True, exist_ok=True)
+        made = make_dirs(target)
     except OSError as exc:
         return [f"{target}: cannot create directory: {exc.strerror or exc}"]
+    try:
+        return _download_into(target, missing, mirrors, checksums, timeout, progress)
+    finally:
+        remove_empty(made)  # a mistyped path= must not stay behind as an empty directory
+
+
+def _download_into(
+    target: Path,
+    missing: Sequence[str],
+    mirrors: Sequence[str],
+    checksums: Mapping[str, Checksum],
+    timeout: float,
+    progress: bool,
+) -> list[str]:
+    failures: list[str] = []
     # Offline, each attempt can take the whole timeout: a mirror that could not be
     # reached once is not tried again for the remaining files.
     unreachable: set[str] = set()
