@@ -9,6 +9,7 @@ import numpy as np
 
 import autograd_lite as al
 
+from .._atomic import make_dirs, remove_empty
 from ..models import TwoLayerNet
 from .errors import Abort
 
@@ -17,17 +18,24 @@ __all__ = ["run_graph"]
 
 def run_graph(args: argparse.Namespace) -> int:
     """``autograd-lite graph``: see ``autograd-lite graph --help``."""
-    from autograd_lite.viz import GraphvizNotFoundError
-
     out = Path(args.output)
     fmt = args.format or out.suffix.lstrip(".").lower() or "svg"
     if not out.suffix:
         out = out.with_suffix(f".{fmt}")
-    draw = {"collapse": args.collapse}
     try:
-        out.parent.mkdir(parents=True, exist_ok=True)
+        made = make_dirs(out.parent)
     except OSError as e:
         raise Abort(f"graph: cannot create directory {out.parent}: {e.strerror or e}") from None
+    try:
+        return _draw(args, out, fmt)
+    finally:
+        remove_empty(made)  # a failed drawing leaves no empty directory behind
+
+
+def _draw(args: argparse.Namespace, out: Path, fmt: str) -> int:
+    from autograd_lite.viz import GraphvizNotFoundError
+
+    draw = {"collapse": args.collapse}
     try:
         if args.script:
             if not args.tensor:
@@ -53,12 +61,14 @@ def run_graph(args: argparse.Namespace) -> int:
             path = al.viz.render(loss, out, fmt, params=names, grads=rec, **draw)
     except GraphvizNotFoundError as e:
         raise Abort(f"graph: {e}\n(--format dot writes the DOT source without Graphviz)") from None
-    except (FileNotFoundError, NameError, TypeError, ValueError) as e:
+    except (FileNotFoundError, NameError, TypeError, ValueError, TimeoutError, RuntimeError) as e:
         # viz's own errors start with the function's name; anything else was raised by
         # the user's script, and its traceback is what they need.
         if not str(e).startswith(("render_script:", "render:", "draw:")):
             raise
-        raise Abort(f"graph: {e}") from None
+        hint = ("\n(on the command line: --collapse K, or --format dot)"
+                if "collapse=" in str(e) else "")
+        raise Abort(f"graph: {e}{hint}") from None
     print(f"Wrote {path}")
     return 0
 
