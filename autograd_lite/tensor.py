@@ -51,20 +51,40 @@ def _to_array(data: Any, dtype: Any) -> np.ndarray:
     if isinstance(data, Tensor):
         data = data.data
     if dtype is not None:
-        return np.asarray(data, dtype=dtype)
+        return _to_dtype(data, dtype)
     if isinstance(data, np.ndarray):
         if data.dtype.kind == "f":
             return data
         if data.dtype.kind in "iub":
             return data.astype(_default_dtype)
         raise TypeError(f"Tensor: unsupported dtype {data.dtype}; expected a float, int or bool array")
-    arr = np.asarray(data)
+    try:
+        arr = np.asarray(data)
+    except ValueError as e:  # e.g. ragged nested lists
+        raise ValueError(f"Tensor: cannot make a tensor from this {type(data).__name__}: {e}") from None
     if arr.dtype.kind == "f" and isinstance(data, np.generic):
         return arr  # a NumPy float scalar keeps its precision, like an array
     if arr.dtype.kind not in "fiub":
         raise TypeError(f"Tensor: cannot make a tensor from {type(data).__name__} "
                         f"(dtype {arr.dtype}); expected numbers, lists of numbers or an ndarray")
     return arr.astype(_default_dtype)
+
+
+def _to_dtype(data: Any, dtype: Any) -> np.ndarray:
+    """``data`` as an array of the float, int or bool ``dtype``; a complex or object
+    dtype is refused, as the same data without ``dtype=`` is (backward would drop the
+    imaginary part, and objects have no derivatives)."""
+    try:
+        dt = np.dtype(dtype)
+    except TypeError:
+        raise TypeError(f"Tensor: dtype={dtype!r} is not a NumPy dtype") from None
+    if dt.kind not in "fiub":
+        raise TypeError(f"Tensor: unsupported dtype {dt}; expected a float, int or bool dtype")
+    try:
+        return np.asarray(data, dtype=dt)
+    except (TypeError, ValueError) as e:
+        raise type(e)(f"Tensor: cannot make a {dt} tensor from this {type(data).__name__}: "
+                      f"{e}") from None
 
 
 def as_tensor(value: Any, like: np.dtype | None = None) -> Tensor:
@@ -270,7 +290,7 @@ class Tensor:
                     f"e.g. t.backward(np.ones({self.shape}))")
             g: Any = _SEED[self.data.dtype] if self.data.ndim == 0 else np.ones(self.shape, self.dtype)
         else:
-            garr = gradient.data if isinstance(gradient, Tensor) else np.asarray(gradient)
+            garr = gradient.data if isinstance(gradient, Tensor) else _gradient_array(gradient)
             if garr.shape != self.shape:
                 raise ValueError(f"backward: the gradient has shape {garr.shape} but the tensor "
                                  f"has shape {self.shape}; they must be equal")
@@ -539,6 +559,19 @@ def _data(x: Any) -> Any:
     return x.data if isinstance(x, Tensor) else x
 
 
+def _gradient_array(gradient: Any, fn: str = "backward") -> np.ndarray:
+    """A cotangent passed to ``backward`` (or ``gradients``) as an array of numbers."""
+    try:
+        garr = np.asarray(gradient)
+    except ValueError as e:
+        raise ValueError(f"{fn}: the gradient must be an array of numbers; got a "
+                         f"{type(gradient).__name__} NumPy cannot convert: {e}") from None
+    if garr.dtype.kind not in "fiub":
+        raise TypeError(f"{fn}: the gradient must hold real numbers; got dtype {garr.dtype} "
+                        f"({np.array2string(garr, threshold=6)})")
+    return garr
+
+
 def _data_tree(x: Any) -> Any:
     if isinstance(x, Tensor):
         return x.data
@@ -574,8 +607,8 @@ def _op_error(op: type[Op], exc: Exception, tensors: Sequence[Tensor]) -> Except
     kind = type(exc) if isinstance(exc, (ValueError, TypeError, IndexError)) else ValueError
     try:
         return kind(msg)
-    except Exception:  # an exception type with a custom constructor
-        return ValueError(msg)
+    except Exception:  # a constructor of its own (NumPy's UFuncTypeError): its plain base
+        return next(k for k in (TypeError, IndexError, ValueError) if isinstance(exc, k))(msg)
 
 
 def _bind(op: type[Op], args: tuple, params: dict) -> tuple[tuple, dict]:
@@ -596,16 +629,24 @@ def _bind(op: type[Op], args: tuple, params: dict) -> tuple[tuple, dict]:
     return args[:op.arity], {**dict(zip(op._param_names, extra)), **params}
 
 
-def _convert(args: tuple) -> tuple:
+def _convert(args: tuple, op: type[Op]) -> tuple:
     """Every argument as a Tensor; Python scalars take the first float tensor's dtype."""
     out = []
-    for a in args:
+    for i, a in enumerate(args):
         if isinstance(a, Tensor):
             out.append(a)
         elif type(a) is np.ndarray:  # e.g. a loss's labels, every step: kept as they are
             out.append(Tensor._make(a, None))
+        elif isinstance(a, list) and op.domain[min(i, len(op.domain) - 1)] in ("labels", "bool"):
+            try:  # [0, 2, 1] stays integer, as an ndarray of labels would
+                out.append(Tensor._make(np.asarray(a), None))
+            except ValueError as e:
+                raise ValueError(f"{op.name}: input {i} is not an array: {e}") from None
         else:
-            out.append(as_tensor(a, _float_dtype(args)))
+            try:
+                out.append(as_tensor(a, _float_dtype(args)))
+            except (TypeError, ValueError) as e:  # e.g. t + "a"
+                raise type(e)(f"{op.name}: input {i}: {e}") from None
     return tuple(out)
 
 
@@ -626,7 +667,7 @@ def apply(op: type[Op], *args: Any, **params: Any) -> Tensor:
         args, params = _bind(op, args, params)
     for a in args:
         if type(a) is not Tensor and not isinstance(a, Tensor):
-            args = _convert(args)  # a Python scalar or an array among the inputs
+            args = _convert(args, op)  # a Python scalar or an array among the inputs
             break
     # One plain loop, not three comprehensions: in CPython 3.11 a comprehension
     # builds a function object and a frame, a real share of a small op's cost.

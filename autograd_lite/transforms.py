@@ -11,7 +11,7 @@ import numpy as np
 from .backward import run_backward
 from .graph import enable_grad
 from .ops.arith import Positive
-from .tensor import Tensor
+from .tensor import Tensor, _gradient_array
 
 
 def gradients(outputs: Tensor | Sequence[Tensor], inputs: Tensor | Sequence[Tensor],
@@ -37,7 +37,7 @@ def gradients(outputs: Tensor | Sequence[Tensor], inputs: Tensor | Sequence[Tens
             if o.size != 1:
                 raise RuntimeError(f"gradients: grad_outputs is needed for an output of shape {o.shape}")
             g = np.ones(o.shape, o.dtype)
-        garr = g.data if isinstance(g, Tensor) else np.asarray(g, dtype=o.dtype)
+        garr = g.data if isinstance(g, Tensor) else _gradient_array(g, "gradients")
         if garr.shape != o.shape:
             raise ValueError(f"gradients: grad_output has shape {garr.shape}, output has shape {o.shape}")
         if create_graph:
@@ -59,11 +59,16 @@ def value_and_grad(f: Callable[..., Any], argnums: int | Sequence[int] = 0) -> C
     in a graph, so ``al.grad(al.grad(f))`` gives second derivatives.
     """
     single = isinstance(argnums, int)
-    nums = (argnums,) if single else tuple(argnums)  # type: ignore[arg-type]
+    nums = (argnums,) if single else _argnums(argnums)
 
     @functools.wraps(f)
     def wrapped(*args: Any, **kwargs: Any) -> tuple[Any, Any]:
         args_l = list(args)
+        if not all(-len(args) <= i < len(args) for i in nums):
+            raise TypeError(f"grad: differentiating with respect to argnums={argnums!r} needs at "
+                            f"least {max(i if i >= 0 else -i - 1 for i in nums) + 1} positional "
+                            f"arguments, but {getattr(f, '__name__', 'f')} was called with "
+                            f"{len(args)}")
         marks = []
         with enable_grad():
             for i in nums:
@@ -87,6 +92,17 @@ def value_and_grad(f: Callable[..., Any], argnums: int | Sequence[int] = 0) -> C
         return out, (gs[0] if single else tuple(gs))
 
     return wrapped
+
+
+def _argnums(argnums: Any) -> tuple[int, ...]:
+    try:
+        nums = tuple(argnums)
+    except TypeError:
+        nums = (None,)
+    if not nums or not all(isinstance(i, int) and not isinstance(i, bool) for i in nums):
+        raise TypeError(f"grad: argnums must be an int or a non-empty sequence of ints, got "
+                        f"{argnums!r}")
+    return nums
 
 
 def grad(f: Callable[..., Any], argnums: int | Sequence[int] = 0) -> Callable[..., Any]:
