@@ -218,6 +218,8 @@ class detect_anomaly(contextlib.ContextDecorator):
     """
 
     def __init__(self, check_nan: bool = True) -> None:
+        if not isinstance(check_nan, (bool, np.bool_)):
+            raise TypeError(f"detect_anomaly: check_nan must be a bool, got {check_nan!r}")
         self.check_nan = bool(check_nan)
 
     def __enter__(self) -> detect_anomaly:

@@ -36,7 +36,10 @@ def set_default_dtype(dtype: Any) -> None:
     ``float32`` unless changed; ``float64`` is the usual choice for gradient checks.
     """
     global _default_dtype
-    dt = np.dtype(dtype)
+    try:
+        dt = np.dtype(dtype)
+    except TypeError:
+        raise TypeError(f"set_default_dtype: {dtype!r} is not a NumPy dtype") from None
     if dt.kind != "f":
         raise TypeError(f"set_default_dtype: expected a floating dtype, got {dt}")
     _default_dtype = dt
@@ -80,6 +83,9 @@ def _to_dtype(data: Any, dtype: Any) -> np.ndarray:
         raise TypeError(f"Tensor: dtype={dtype!r} is not a NumPy dtype") from None
     if dt.kind not in "fiub":
         raise TypeError(f"Tensor: unsupported dtype {dt}; expected a float, int or bool dtype")
+    src = getattr(data, "dtype", None)
+    if isinstance(src, np.dtype) and src.kind not in "fiub":  # complex would lose its imaginary part
+        raise TypeError(f"Tensor: cannot make a {dt} tensor from data of dtype {src}")
     try:
         return np.asarray(data, dtype=dt)
     except (TypeError, ValueError) as e:
@@ -100,7 +106,11 @@ def as_tensor(value: Any, like: np.dtype | None = None) -> Tensor:
     if isinstance(value, Tensor):
         return value
     if isinstance(value, (np.ndarray, np.generic)):
-        return Tensor._make(np.asarray(value), None)
+        arr = np.asarray(value)
+        if arr.dtype.kind not in "fiub":
+            raise TypeError(f"Tensor: unsupported dtype {arr.dtype}; expected a float, int or "
+                            f"bool array")
+        return Tensor._make(arr, None)
     return Tensor(value)
 
 
@@ -517,8 +527,12 @@ def split(x: Any, indices_or_sections: int | Sequence[int], axis: int = 0) -> li
             raise ValueError(f"split: axis {axis} of shape {x.shape} (length {n}) does not divide "
                              f"into {k} equal sections")
         bounds = [i * (n // k) for i in range(k + 1)]
-    else:
+    elif isinstance(indices_or_sections, (list, tuple, np.ndarray)) and all(
+            isinstance(i, (int, np.integer)) for i in indices_or_sections):
         bounds = [0, *[int(i) for i in indices_or_sections], n]
+    else:
+        raise TypeError(f"split: indices_or_sections must be an int or a sequence of ints, "
+                        f"got {indices_or_sections!r}")
     pre = (slice(None),) * ax
     return [apply(index_ops.GetItem, x, index=pre + (slice(a, b),)) for a, b in zip(bounds, bounds[1:])]
 
@@ -632,22 +646,26 @@ def _bind(op: type[Op], args: tuple, params: dict) -> tuple[tuple, dict]:
 def _convert(args: tuple, op: type[Op]) -> tuple:
     """Every argument as a Tensor; Python scalars take the first float tensor's dtype."""
     out = []
-    for i, a in enumerate(args):
+    for a in args:
         if isinstance(a, Tensor):
             out.append(a)
-        elif type(a) is np.ndarray:  # e.g. a loss's labels, every step: kept as they are
-            out.append(Tensor._make(a, None))
-        elif isinstance(a, list) and op.domain[min(i, len(op.domain) - 1)] in ("labels", "bool"):
-            try:  # [0, 2, 1] stays integer, as an ndarray of labels would
-                out.append(Tensor._make(np.asarray(a), None))
-            except ValueError as e:
-                raise ValueError(f"{op.name}: input {i} is not an array: {e}") from None
+        elif type(a) is np.ndarray and a.dtype.kind in "fiub":  # e.g. a loss's labels,
+            out.append(Tensor._make(a, None))  # every step: kept as they are
         else:
-            try:
-                out.append(as_tensor(a, _float_dtype(args)))
-            except (TypeError, ValueError) as e:  # e.g. t + "a"
-                raise type(e)(f"{op.name}: input {i}: {e}") from None
+            out.append(_operand_tensor(a, len(out), args, op))
     return tuple(out)
+
+
+def _operand_tensor(a: Any, i: int, args: tuple, op: type[Op]) -> Tensor:
+    """Input ``i`` of ``op``, not a Tensor nor a numeric ndarray, as a Tensor."""
+    try:
+        if isinstance(a, list) and op.domain[min(i, len(op.domain) - 1)] in ("labels", "bool"):
+            arr = np.asarray(a)  # [0, 2, 1] stays integer, as an ndarray of labels would
+            if arr.dtype.kind in "fiub":
+                return Tensor._make(arr, None)
+        return as_tensor(a, _float_dtype(args))
+    except (TypeError, ValueError) as e:  # e.g. t + "a"
+        raise type(e)(f"{op.name}: input {i}: {e}") from None
 
 
 def _float_dtype(args: tuple) -> np.dtype | None:

@@ -25,12 +25,18 @@ def gradients(outputs: Tensor | Sequence[Tensor], inputs: Tensor | Sequence[Tens
     """
     outs = [outputs] if isinstance(outputs, Tensor) else list(outputs)
     ins = [inputs] if isinstance(inputs, Tensor) else list(inputs)
+    for what, ts in (("outputs", outs), ("inputs", ins)):
+        bad = [type(t).__name__ for t in ts if not isinstance(t, Tensor)]
+        if bad:
+            raise TypeError(f"gradients: {what} must be Tensors, got {', '.join(bad)}")
     if grad_outputs is None:
         grad_outputs = [None] * len(outs)
     elif isinstance(grad_outputs, (Tensor, np.ndarray)) or np.isscalar(grad_outputs):
         grad_outputs = [grad_outputs]
+    if len(grad_outputs) != len(outs):
+        raise ValueError(f"gradients: {len(grad_outputs)} grad_outputs for {len(outs)} outputs")
     gs = []
-    for o, g in zip(outs, grad_outputs, strict=True):
+    for o, g in zip(outs, grad_outputs):
         if not o.requires_grad:
             raise RuntimeError("gradients: an output does not require grad; nothing to differentiate")
         if g is None:
@@ -58,14 +64,21 @@ def value_and_grad(f: Callable[..., Any], argnums: int | Sequence[int] = 0) -> C
     ``f`` must return a one-element Tensor. Gradients come back as Tensors recorded
     in a graph, so ``al.grad(al.grad(f))`` gives second derivatives.
     """
-    single = isinstance(argnums, int)
-    nums = (argnums,) if single else _argnums(argnums)
+    return _value_and_grad(f, argnums, "value_and_grad")
+
+
+def _value_and_grad(f: Callable[..., Any], argnums: int | Sequence[int],
+                    name: str) -> Callable[..., tuple[Any, Any]]:
+    if not callable(f):
+        raise TypeError(f"{name}: f must be callable, got {type(f).__name__}")
+    single = isinstance(argnums, int) and not isinstance(argnums, bool)
+    nums = (argnums,) if single else _argnums(argnums, name)
 
     @functools.wraps(f)
     def wrapped(*args: Any, **kwargs: Any) -> tuple[Any, Any]:
         args_l = list(args)
         if not all(-len(args) <= i < len(args) for i in nums):
-            raise TypeError(f"grad: differentiating with respect to argnums={argnums!r} needs at "
+            raise TypeError(f"{name}: differentiating with respect to argnums={argnums!r} needs at "
                             f"least {max(i if i >= 0 else -i - 1 for i in nums) + 1} positional "
                             f"arguments, but {getattr(f, '__name__', 'f')} was called with "
                             f"{len(args)}")
@@ -81,7 +94,7 @@ def value_and_grad(f: Callable[..., Any], argnums: int | Sequence[int] = 0) -> C
                 marks.append(args_l[i])
             out = f(*args_l, **kwargs)
         if not isinstance(out, Tensor) or out.size != 1:
-            raise TypeError(f"grad: the function must return a one-element Tensor, got "
+            raise TypeError(f"{name}: the function must return a one-element Tensor, got "
                             f"{type(out).__name__}{' of shape ' + str(out.shape) if isinstance(out, Tensor) else ''}; "
                             f"for other outputs use al.gradients(outputs, inputs, grad_outputs)")
         if not out.requires_grad:
@@ -94,13 +107,13 @@ def value_and_grad(f: Callable[..., Any], argnums: int | Sequence[int] = 0) -> C
     return wrapped
 
 
-def _argnums(argnums: Any) -> tuple[int, ...]:
+def _argnums(argnums: Any, name: str) -> tuple[int, ...]:
     try:
         nums = tuple(argnums)
     except TypeError:
         nums = (None,)
     if not nums or not all(isinstance(i, int) and not isinstance(i, bool) for i in nums):
-        raise TypeError(f"grad: argnums must be an int or a non-empty sequence of ints, got "
+        raise TypeError(f"{name}: argnums must be an int or a non-empty sequence of ints, got "
                         f"{argnums!r}")
     return nums
 
@@ -113,7 +126,7 @@ def grad(f: Callable[..., Any], argnums: int | Sequence[int] = 0) -> Callable[..
     >>> df(al.tensor([1.0, 2.0]))
     Tensor([ 3., 12.], dtype=float32, op=multiply)
     """
-    vg = value_and_grad(f, argnums)
+    vg = _value_and_grad(f, argnums, "grad")
 
     @functools.wraps(f)
     def wrapped(*args: Any, **kwargs: Any) -> Any:

@@ -30,6 +30,7 @@ FORMATS = ("svg", "png", "pdf", "dot")
 MAX_NODES = 5000
 #: Seconds ``dot`` may run before it is stopped (``timeout=``).
 TIMEOUT = 60.0
+RANKDIRS = ("TB", "LR", "BT", "RL")
 
 _INSTALL_DOT = (
     "the Graphviz 'dot' program was not found on PATH; it is needed to render SVG, PNG or PDF "
@@ -149,6 +150,8 @@ def _check_dot() -> None:
 
 def digraph(graph: Graph, rankdir: str = "TB") -> graphviz.Digraph:
     """``graph`` as a ``graphviz.Digraph`` (needs the Python package, not ``dot``)."""
+    if rankdir not in RANKDIRS:
+        raise ValueError(f"to_dot: rankdir must be one of {RANKDIRS}, got {rankdir!r}")
     gv = _import_graphviz()
     return gv.Digraph(
         graph_attr={"rankdir": rankdir, "fontname": "Helvetica"},

@@ -122,7 +122,10 @@ class Graph:
             raise ValueError(f"render: unsupported format {fmt!r}; expected one of {dot.FORMATS}")
         data = (self.source.encode("utf-8") if fmt == "dot" else
                 self.pipe(fmt, max_nodes=max_nodes, timeout=timeout))
-        path.write_bytes(data)
+        try:
+            path.write_bytes(data)
+        except OSError as e:
+            raise type(e)(e.errno, f"render: cannot write {path}: {e.strerror}") from None
         return path
 
     def _repr_svg_(self) -> str:

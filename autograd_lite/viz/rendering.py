@@ -96,6 +96,12 @@ def render_script(script_path: str | os.PathLike, tensor_name: str, out_path: st
     pathlib.Path
         The file written.
     """
+    if not isinstance(script_path, (str, os.PathLike)):
+        raise TypeError(f"render_script: script_path must be a path, got "
+                        f"{type(script_path).__name__}")
+    if not isinstance(tensor_name, str):
+        raise TypeError(f"render_script: tensor_name must be the name of a global variable "
+                        f"(a str), got {tensor_name!r}")
     script = Path(script_path)
     if not script.is_file():
         raise FileNotFoundError(f"render_script: no script at {str(script)!r}")
