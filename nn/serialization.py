@@ -71,6 +71,8 @@ def _encode(obj: Any, path: str, arrays: dict[str, np.ndarray]) -> Any:
 def save(obj: Any, path: str | os.PathLike) -> None:
     """Write ``obj`` (e.g. ``{'model': model.state_dict(), 'optim': opt.state_dict()}``)
     to ``path`` as an ``.npz`` file, atomically (see the module docstring)."""
+    if not isinstance(path, (str, os.PathLike)):
+        raise TypeError(f"save: path must be a str or path-like, got {type(path).__name__}")
     arrays: dict[str, np.ndarray] = {}
     tree = _encode(obj, "", arrays)
     meta = json.dumps({"format": FORMAT, "version": VERSION, "tree": tree})
@@ -115,6 +117,8 @@ def load(path: str | os.PathLike) -> Any:
     checkpoint: not a zip, truncated, a failed CRC check, missing or malformed
     metadata, arrays that disagree with it, or pickled objects.
     """
+    if not isinstance(path, (str, os.PathLike)):
+        raise TypeError(f"load: path must be a str or path-like, got {type(path).__name__}")
     path = os.fspath(path)
     if not os.path.exists(path):
         raise FileNotFoundError(f"load: no such file: {path!r}")

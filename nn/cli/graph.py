@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 from pathlib import Path
 
 import numpy as np
@@ -18,8 +19,16 @@ __all__ = ["run_graph"]
 
 def run_graph(args: argparse.Namespace) -> int:
     """``autograd-lite graph``: see ``autograd-lite graph --help``."""
+    if not args.output or args.output.endswith(("/", os.sep)):
+        raise Abort(f"graph: -o: expected a file name, got {args.output!r}")
+    if args.script_args and not args.script:
+        raise Abort(f"graph: unexpected arguments {' '.join(args.script_args)!r}: arguments after "
+                    f"the options go to a --script")
     out = Path(args.output)
     fmt = args.format or out.suffix.lstrip(".").lower() or "svg"
+    if fmt not in al.viz.FORMATS:
+        raise Abort(f"graph: -o {args.output}: unsupported format {fmt!r}; name a .svg, .png, "
+                    f".pdf or .dot file, or pass --format")
     if not out.suffix:
         out = out.with_suffix(f".{fmt}")
     try:

@@ -292,7 +292,14 @@ class _Trainer:
 
 def run_mnist(args: argparse.Namespace) -> int:
     """``autograd-lite mnist``: see ``autograd-lite mnist --help``."""
+    if not args.out:
+        raise Abort("--out: expected a directory, got an empty path")
     out = Path(args.out)
+    for d in (out, *out.parents):  # fail now, not after loading the data
+        if d.exists():
+            if not d.is_dir():
+                raise Abort(f"--out: {d} is a file, not a directory")
+            break
     state = _resume_state(args, out)
     _fill_defaults(args)
     if not state and (out / CHECKPOINT).exists() and not args.overwrite:

@@ -50,11 +50,17 @@ class Checksum:
     compressed: bool = False
 
     def __post_init__(self) -> None:
+        if not isinstance(self.digest, str):
+            raise TypeError(f"Checksum: digest must be a str of hex digits, got "
+                            f"{type(self.digest).__name__}")
         try:
             hashlib.new(self.algorithm)
-        except ValueError:
-            raise ValueError(f"unknown hash algorithm {self.algorithm!r}") from None
-        object.__setattr__(self, "digest", self.digest.strip().lower())
+        except (ValueError, TypeError):
+            raise ValueError(f"Checksum: unknown hash algorithm {self.algorithm!r}") from None
+        digest = self.digest.strip().lower()
+        if not digest or any(c not in "0123456789abcdef" for c in digest):
+            raise ValueError(f"Checksum: digest must be hexadecimal, got {self.digest!r}")
+        object.__setattr__(self, "digest", digest)
 
 
 # ------------------------------------------------------------------------- verification
