@@ -95,6 +95,8 @@ def _create(directory: Path, name: str, suffix: str) -> tuple[int, Path]:
             return os.open(tmp, flags, 0o666), tmp
         except FileExistsError:  # 64 random bits: practically never
             continue
+        except OSError as e:  # name the file the caller asked for, not our temporary one
+            raise type(e)(e.errno, f"cannot write {directory / name}: {e.strerror}") from None
 
 
 def _sweep(directory: Path, name: str, suffix: str) -> None:
