@@ -28,10 +28,12 @@ import numpy as np
 from . import hooks
 from .frames import Where
 from .frames import capture as _capture
+from .frames import register_library
 from .graph import Node
 from .tensor import Tensor
 
-__all__ = ["detect_anomaly", "AnomalyError", "Where"]
+__all__ = ["detect_anomaly", "AnomalyError", "Where", "register_library"]
+
 
 class AnomalyError(RuntimeError):
     """A NaN or Inf appeared in the forward or backward pass under :func:`detect_anomaly`.
@@ -73,7 +75,8 @@ def _shapes(items: Any) -> str:
 
 def _created(where: Where | None) -> str:
     if where is not None and not where.frames:
-        return "\n  created by library code only (no frame outside installed packages)"
+        return ("\n  created by library code only (no frame outside installed packages)"
+                + (f":\n{where.format()}" if where.library else ""))
     if where is None:
         return ("\n  the op was created outside detect_anomaly(), so its source line is unknown: run "
                 "the forward pass inside `with al.detect_anomaly():` as well")
@@ -135,6 +138,8 @@ class detect_anomaly(contextlib.ContextDecorator):
     """
 
     def __init__(self, check_nan: bool = True) -> None:
+        if not isinstance(check_nan, (bool, np.bool_)):
+            raise TypeError(f"detect_anomaly: check_nan must be a bool, got {check_nan!r}")
         self.check_nan = bool(check_nan)
 
     def __enter__(self) -> detect_anomaly:

@@ -16,7 +16,7 @@ def summed_axes(grad_shape: tuple[int, ...], shape: tuple[int, ...]) -> tuple[in
         lead + i for i, n in enumerate(shape) if n == 1 and grad_shape[lead + i] != 1)
 
 
-def unbroadcast(grad: Any, shape: tuple[int, ...], op: str = "?") -> Any:
+def unbroadcast(grad: Any, shape: tuple[int, ...], op: str | None = None) -> Any:
     """Sum ``grad`` down to ``shape``: the VJP of ``np.broadcast_to(x, grad.shape)``.
 
     Broadcasting copies an input along new leading axes and along its size-1 axes,
@@ -28,6 +28,11 @@ def unbroadcast(grad: Any, shape: tuple[int, ...], op: str = "?") -> Any:
         return grad
     axes = summed_axes(gshape, shape)
     if axes is None:
+        if not (isinstance(shape, tuple) and all(isinstance(n, int) for n in shape)):
+            raise TypeError(f"{op or 'unbroadcast'}: shape must be a tuple of ints, got {shape!r}")
+        if op is None:
+            raise ValueError(f"unbroadcast: a gradient of shape {gshape} cannot be summed down to "
+                             f"shape {shape}, which does not broadcast to it")
         raise ValueError(f"{op}: its VJP returned a gradient of shape {gshape}, which cannot be "
                          f"summed down to the input's shape {shape}")
     return grad.sum(axis=axes, keepdims=True).reshape(shape)

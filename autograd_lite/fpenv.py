@@ -19,6 +19,8 @@ import ctypes
 import ctypes.util
 import platform
 
+import numpy as np
+
 # glibc's fenv_t on x86-64 is 32 bytes: the x87 environment, then the 4-byte MXCSR.
 _FENV_BYTES, _MXCSR_AT = 32, 28
 _FTZ_DAZ = 0x8000 | 0x0040  # flush-to-zero (results) | denormals-are-zero (inputs)
@@ -40,6 +42,8 @@ def set_flush_denormal(mode: bool) -> bool:
     the default) in this thread, as ``torch.set_flush_denormal`` does. Returns
     whether the mode could be set: only on x86-64 Linux with glibc; elsewhere
     nothing changes and it returns False."""
+    if not isinstance(mode, (bool, np.bool_)):  # "off" would be taken for True
+        raise TypeError(f"set_flush_denormal: mode must be a bool, got {mode!r}")
     libm = _libm()
     if libm is None:
         return False

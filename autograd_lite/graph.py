@@ -139,6 +139,9 @@ def enter_scope(owner: Any) -> tuple:
 def exit_scope(token: tuple) -> None:
     """Leave the scope entered by the :func:`enter_scope` call that returned ``token``."""
     global _scope
+    if type(token) is not tuple:  # anything else would be taken for the scope itself
+        raise TypeError(f"exit_scope: expected the token enter_scope returned, got "
+                        f"{type(token).__name__}")
     _scope = token
 
 
@@ -209,6 +212,8 @@ def set_grad_enabled(mode: bool) -> _GradMode:
     """Turn recording on or off now: ``al.set_grad_enabled(False)`` on its own line
     switches it off until switched back. Used as ``with al.set_grad_enabled(m):``,
     the previous mode is restored at the end of the block."""
+    if not isinstance(mode, (bool, np.bool_)):  # "no" or None would be taken as a mode
+        raise TypeError(f"set_grad_enabled: mode must be a bool, got {mode!r}")
     return _SetGradMode(mode)
 
 
@@ -230,6 +235,9 @@ def toposort(roots: Sequence[Node]) -> list[Node]:
     stack: list[tuple[Node, bool]] = []
     push, pop = stack.append, stack.pop
     for root in roots:
+        if type(root) is not Node:
+            raise TypeError(f"toposort: expected Nodes (a tensor's .node), got "
+                            f"{type(root).__name__}")
         push((root, False))
         while stack:
             node, expanded = pop()

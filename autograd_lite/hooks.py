@@ -47,6 +47,7 @@ def register_forward_hook(fn: ForwardHook) -> RemovableHandle:
     ``op`` is the op class, ``inputs`` the input Tensors, ``out`` the output array, and
     ``node`` the recorded :class:`~autograd_lite.graph.Node` (None when nothing was
     recorded: under ``no_grad``, or when no input requires grad)."""
+    _check_callable(fn, "register_forward_hook")
     graph.forward_hooks.append(fn)
     return RemovableHandle(graph.forward_hooks, fn)
 
@@ -55,8 +56,15 @@ def register_backward_hook(fn: BackwardHook) -> RemovableHandle:
     """Call ``fn(node, g, dxs)`` for every node backward visits: ``g`` is the cotangent
     of the node's output, ``dxs`` its VJP's cotangents of the inputs before they are
     summed down to the inputs' shapes (``None`` where an input needs no gradient)."""
+    _check_callable(fn, "register_backward_hook")
     graph.backward_hooks.append(fn)
     return RemovableHandle(graph.backward_hooks, fn)
+
+
+def _check_callable(fn: Any, name: str) -> None:
+    # Caught here, not at the next op, which would fail far from the mistake.
+    if not callable(fn):
+        raise TypeError(f"{name}: expected a callable hook, got {type(fn).__name__}")
 
 
 def forward_hooks() -> tuple[ForwardHook, ...]:

@@ -85,6 +85,8 @@ _redefinition_hooks.append(_follow)
 
 def function(op: type[Op]) -> Callable[..., Tensor]:
     """The public function of an op class, e.g. ``cube = al.function(Cube)``."""
+    if not (isinstance(op, type) and issubclass(op, Op)):
+        raise TypeError(f"function: expected an Op subclass, got {op!r}")
     fn = OP_FUNCTIONS.get(op.name)
     if fn is None or fn.op is not op:  # type: ignore[attr-defined]
         fn = _function_for(op)
@@ -105,19 +107,31 @@ def tensor(data: Any, requires_grad: bool = False, dtype: Any = None) -> Tensor:
 
 def zeros(shape: int | Sequence[int], dtype: Any = None, requires_grad: bool = False) -> Tensor:
     """A tensor of zeros in the default float dtype."""
-    return Tensor(np.zeros(shape, dtype or get_default_dtype()), requires_grad=requires_grad)
+    return _filled(np.zeros, "zeros", shape, dtype, requires_grad)
 
 
 def ones(shape: int | Sequence[int], dtype: Any = None, requires_grad: bool = False) -> Tensor:
     """A tensor of ones in the default float dtype."""
-    return Tensor(np.ones(shape, dtype or get_default_dtype()), requires_grad=requires_grad)
+    return _filled(np.ones, "ones", shape, dtype, requires_grad)
 
 
 def zeros_like(x: Any, requires_grad: bool = False) -> Tensor:
     """Zeros with ``x``'s shape and dtype."""
-    return Tensor(np.zeros_like(np.asarray(x)), requires_grad=requires_grad)
+    return _filled(np.zeros_like, "zeros_like", x, None, requires_grad)
 
 
 def ones_like(x: Any, requires_grad: bool = False) -> Tensor:
     """Ones with ``x``'s shape and dtype."""
-    return Tensor(np.ones_like(np.asarray(x)), requires_grad=requires_grad)
+    return _filled(np.ones_like, "ones_like", x, None, requires_grad)
+
+
+def _filled(make: Callable[..., np.ndarray], name: str, shape_or_x: Any, dtype: Any,
+            requires_grad: bool) -> Tensor:
+    try:
+        if dtype is None and name.endswith("_like"):
+            arr = make(np.asarray(shape_or_x.data if isinstance(shape_or_x, Tensor) else shape_or_x))
+        else:
+            arr = make(shape_or_x, dtype or get_default_dtype())
+        return Tensor(arr, requires_grad=requires_grad)
+    except (TypeError, ValueError) as e:
+        raise type(e)(f"{name}: {e}") from None

@@ -37,7 +37,10 @@ def set_default_dtype(dtype: Any) -> None:
     ``float32`` unless changed; ``float64`` is the usual choice for gradient checks.
     """
     global _default_dtype
-    dt = np.dtype(dtype)
+    try:
+        dt = np.dtype(dtype)
+    except TypeError:
+        raise TypeError(f"set_default_dtype: {dtype!r} is not a NumPy dtype") from None
     if dt.kind != "f":
         raise TypeError(f"set_default_dtype: expected a floating dtype, got {dt}")
     _default_dtype = dt
@@ -52,20 +55,43 @@ def _to_array(data: Any, dtype: Any) -> np.ndarray:
     if isinstance(data, Tensor):
         data = data.data
     if dtype is not None:
-        return np.asarray(data, dtype=dtype)
+        return _to_dtype(data, dtype)
     if isinstance(data, np.ndarray):
         if data.dtype.kind == "f":
             return data
         if data.dtype.kind in "iub":
             return data.astype(_default_dtype)
         raise TypeError(f"Tensor: unsupported dtype {data.dtype}; expected a float, int or bool array")
-    arr = np.asarray(data)
+    try:
+        arr = np.asarray(data)
+    except ValueError as e:  # e.g. ragged nested lists
+        raise ValueError(f"Tensor: cannot make a tensor from this {type(data).__name__}: {e}") from None
     if arr.dtype.kind == "f" and isinstance(data, np.generic):
         return arr  # a NumPy float scalar keeps its precision, like an array
     if arr.dtype.kind not in "fiub":
         raise TypeError(f"Tensor: cannot make a tensor from {type(data).__name__} "
                         f"(dtype {arr.dtype}); expected numbers, lists of numbers or an ndarray")
     return arr.astype(_default_dtype)
+
+
+def _to_dtype(data: Any, dtype: Any) -> np.ndarray:
+    """``data`` as an array of the float, int or bool ``dtype``; a complex or object
+    dtype is refused, as the same data without ``dtype=`` is (backward would drop the
+    imaginary part, and objects have no derivatives)."""
+    try:
+        dt = np.dtype(dtype)
+    except TypeError:
+        raise TypeError(f"Tensor: dtype={dtype!r} is not a NumPy dtype") from None
+    if dt.kind not in "fiub":
+        raise TypeError(f"Tensor: unsupported dtype {dt}; expected a float, int or bool dtype")
+    src = getattr(data, "dtype", None)
+    if isinstance(src, np.dtype) and src.kind not in "fiub":  # complex would lose its imaginary part
+        raise TypeError(f"Tensor: cannot make a {dt} tensor from data of dtype {src}")
+    try:
+        return np.asarray(data, dtype=dt)
+    except (TypeError, ValueError) as e:
+        raise type(e)(f"Tensor: cannot make a {dt} tensor from this {type(data).__name__}: "
+                      f"{e}") from None
 
 
 def as_tensor(value: Any, like: np.dtype | None = None) -> Tensor:
@@ -81,7 +107,11 @@ def as_tensor(value: Any, like: np.dtype | None = None) -> Tensor:
     if isinstance(value, Tensor):
         return value
     if isinstance(value, (np.ndarray, np.generic)):
-        return Tensor._make(np.asarray(value), None)
+        arr = np.asarray(value)
+        if arr.dtype.kind not in "fiub":
+            raise TypeError(f"Tensor: unsupported dtype {arr.dtype}; expected a float, int or "
+                            f"bool array")
+        return Tensor._make(arr, None)
     if isinstance(value, (list, tuple)) and _holds_tensor(value):
         return _stack(value, like or _first_float_dtype(value))
     return Tensor(value)
@@ -306,7 +336,7 @@ class Tensor:
                     f"e.g. t.backward(np.ones({self.shape}))")
             g: Any = _SEED[self.data.dtype] if self.data.ndim == 0 else np.ones(self.shape, self.dtype)
         else:
-            garr = gradient.data if isinstance(gradient, Tensor) else np.asarray(gradient)
+            garr = gradient.data if isinstance(gradient, Tensor) else _gradient_array(gradient)
             if garr.shape != self.shape:
                 raise ValueError(f"backward: the gradient has shape {garr.shape} but the tensor "
                                  f"has shape {self.shape}; they must be equal")
@@ -587,8 +617,12 @@ def split(x: Any, indices_or_sections: int | Sequence[int], axis: int = 0) -> li
             raise ValueError(f"split: axis {axis} of shape {x.shape} (length {n}) does not divide "
                              f"into {k} equal sections")
         bounds = [i * (n // k) for i in range(k + 1)]
-    else:
+    elif isinstance(indices_or_sections, (list, tuple, np.ndarray)) and all(
+            isinstance(i, (int, np.integer)) for i in indices_or_sections):
         bounds = [0, *[int(i) for i in indices_or_sections], n]
+    else:
+        raise TypeError(f"split: indices_or_sections must be an int or a sequence of ints, "
+                        f"got {indices_or_sections!r}")
     pre = (slice(None),) * ax
     return [apply(index_ops.GetItem, x, index=pre + (slice(a, b),)) for a, b in zip(bounds, bounds[1:])]
 
@@ -667,6 +701,19 @@ def _data(x: Any) -> Any:
     return x.data if isinstance(x, Tensor) else x
 
 
+def _gradient_array(gradient: Any, fn: str = "backward") -> np.ndarray:
+    """A cotangent passed to ``backward`` (or ``gradients``) as an array of numbers."""
+    try:
+        garr = np.asarray(gradient)
+    except ValueError as e:
+        raise ValueError(f"{fn}: the gradient must be an array of numbers; got a "
+                         f"{type(gradient).__name__} NumPy cannot convert: {e}") from None
+    if garr.dtype.kind not in "fiub":
+        raise TypeError(f"{fn}: the gradient must hold real numbers; got dtype {garr.dtype} "
+                        f"({np.array2string(garr, threshold=6)})")
+    return garr
+
+
 def _data_tree(x: Any) -> Any:
     if isinstance(x, Tensor):
         return x.data
@@ -702,8 +749,8 @@ def _op_error(op: type[Op], exc: Exception, tensors: Sequence[Tensor]) -> Except
     kind = type(exc) if isinstance(exc, (ValueError, TypeError, IndexError)) else ValueError
     try:
         return kind(msg)
-    except Exception:  # an exception type with a custom constructor
-        return ValueError(msg)
+    except Exception:  # a constructor of its own (NumPy's UFuncTypeError): its plain base
+        return next(k for k in (TypeError, IndexError, ValueError) if isinstance(exc, k))(msg)
 
 
 def _bind(op: type[Op], args: tuple, params: dict) -> tuple[tuple, dict]:
@@ -724,17 +771,29 @@ def _bind(op: type[Op], args: tuple, params: dict) -> tuple[tuple, dict]:
     return args[:op.arity], {**dict(zip(op._param_names, extra)), **params}
 
 
-def _convert(args: tuple) -> tuple:
+def _convert(args: tuple, op: type[Op]) -> tuple:
     """Every argument as a Tensor; Python scalars take the first float tensor's dtype."""
     out = []
     for a in args:
         if isinstance(a, Tensor):
             out.append(a)
-        elif type(a) is np.ndarray:  # e.g. a loss's labels, every step: kept as they are
-            out.append(Tensor._make(a, None))
+        elif type(a) is np.ndarray and a.dtype.kind in "fiub":  # e.g. a loss's labels,
+            out.append(Tensor._make(a, None))  # every step: kept as they are
         else:
-            out.append(as_tensor(a, _float_dtype(args)))
+            out.append(_operand_tensor(a, len(out), args, op))
     return tuple(out)
+
+
+def _operand_tensor(a: Any, i: int, args: tuple, op: type[Op]) -> Tensor:
+    """Input ``i`` of ``op``, not a Tensor nor a numeric ndarray, as a Tensor."""
+    try:
+        if isinstance(a, list) and op.domain[min(i, len(op.domain) - 1)] in ("labels", "bool"):
+            arr = np.asarray(a)  # [0, 2, 1] stays integer, as an ndarray of labels would
+            if arr.dtype.kind in "fiub":
+                return Tensor._make(arr, None)
+        return as_tensor(a, _float_dtype(args))
+    except (TypeError, ValueError) as e:  # e.g. t + "a"
+        raise type(e)(f"{op.name}: input {i}: {e}") from None
 
 
 def _float_dtype(args: tuple) -> np.dtype | None:
@@ -754,7 +813,7 @@ def apply(op: type[Op], *args: Any, **params: Any) -> Tensor:
         args, params = _bind(op, args, params)
     for a in args:
         if type(a) is not Tensor and not isinstance(a, Tensor):
-            args = _convert(args)  # a Python scalar or an array among the inputs
+            args = _convert(args, op)  # a Python scalar or an array among the inputs
             break
     # One plain loop, not three comprehensions: in CPython 3.11 a comprehension
     # builds a function object and a frame, a real share of a small op's cost.

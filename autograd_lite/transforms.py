@@ -20,7 +20,7 @@ from .backward import run_backward
 from .forward import Trace, as_result, jvp, mark, split_aux, traced
 from .graph import enable_grad
 from .pytree import leaves_like, tree_flatten, tree_unflatten
-from .tensor import Tensor
+from .tensor import Tensor, _gradient_array
 
 
 def gradients(outputs: Tensor | Sequence[Tensor], inputs: Tensor | Sequence[Tensor],
@@ -34,19 +34,25 @@ def gradients(outputs: Tensor | Sequence[Tensor], inputs: Tensor | Sequence[Tens
     """
     outs = [outputs] if isinstance(outputs, Tensor) else list(outputs)
     ins = [inputs] if isinstance(inputs, Tensor) else list(inputs)
+    for what, ts in (("outputs", outs), ("inputs", ins)):
+        bad = [type(t).__name__ for t in ts if not isinstance(t, Tensor)]
+        if bad:
+            raise TypeError(f"gradients: {what} must be Tensors, got {', '.join(bad)}")
     if grad_outputs is None:
         grad_outputs = [None] * len(outs)
     elif isinstance(grad_outputs, (Tensor, np.ndarray)) or np.isscalar(grad_outputs):
         grad_outputs = [grad_outputs]
+    if len(grad_outputs) != len(outs):
+        raise ValueError(f"gradients: {len(grad_outputs)} grad_outputs for {len(outs)} outputs")
     gs = []
-    for o, g in zip(outs, grad_outputs, strict=True):
+    for o, g in zip(outs, grad_outputs):
         if not o.requires_grad:
             raise RuntimeError("gradients: an output does not require grad; nothing to differentiate")
         if g is None:
             if o.size != 1:
                 raise RuntimeError(f"gradients: grad_outputs is needed for an output of shape {o.shape}")
             g = np.ones(o.shape, o.dtype)
-        garr = g.data if isinstance(g, Tensor) else np.asarray(g, dtype=o.dtype)
+        garr = g.data if isinstance(g, Tensor) else _gradient_array(g, "gradients")
         if garr.shape != o.shape:
             raise ValueError(f"gradients: grad_output has shape {garr.shape}, output has shape {o.shape}")
         if create_graph:
@@ -61,16 +67,18 @@ def gradients(outputs: Tensor | Sequence[Tensor], inputs: Tensor | Sequence[Tens
     return res
 
 
-def _mark_args(args: Sequence[Any], nums: tuple[int, ...], caller: str
+def _mark_args(f: Any, args: Sequence[Any], nums: tuple[int, ...], caller: str
                ) -> tuple[list[Any], list[Tensor], list[tuple[Any, int, int]], list[Any]]:
     """``args`` with the leaves of the arguments ``nums`` replaced by marks (call under
     grad mode); the marks; per argument, (its structure, first mark, number); and the
     leaves the marks replaced."""
     args_l, marks, trees, originals = list(args), [], [], []
+    if not all(-len(args) <= i < len(args) for i in nums):  # JAX's error, and its type
+        raise TypeError(f"{caller}: differentiating with respect to argnums="
+                        f"{nums[0] if len(nums) == 1 else nums} needs at least "
+                        f"{max(i if i >= 0 else -i - 1 for i in nums) + 1} positional "
+                        f"arguments, but {getattr(f, '__name__', 'f')} was called with {len(args)}")
     for i in nums:
-        if not -len(args_l) <= i < len(args_l):
-            raise IndexError(f"{caller}: argnums names argument {i}, but the function was "
-                             f"called with {len(args_l)} positional arguments")
         leaves, treedef = tree_flatten(args_l[i])
         ms = [mark(x) for x in leaves]
         args_l[i] = tree_unflatten(treedef, ms)
@@ -86,10 +94,21 @@ def _per_arg(trees: list[tuple[Any, int, int]], values: Sequence[Any], single: b
     return out[0] if single else tuple(out)
 
 
-def _argnums(argnums: int | Sequence[int]) -> tuple[bool, tuple[int, ...]]:
-    if isinstance(argnums, (int, np.integer)):
+def _argnums(f: Any, argnums: Any, caller: str) -> tuple[bool, tuple[int, ...]]:
+    """Is ``argnums`` one argument, and which: checked, with ``f``, when the transform is made."""
+    if not callable(f):
+        raise TypeError(f"{caller}: f must be callable, got {type(f).__name__}")
+    if isinstance(argnums, (int, np.integer)) and not isinstance(argnums, (bool, np.bool_)):
         return True, (int(argnums),)
-    return False, tuple(int(i) for i in argnums)
+    try:
+        nums = tuple(argnums)
+    except TypeError:
+        nums = (None,)
+    if not nums or not all(isinstance(i, (int, np.integer)) and not isinstance(i, (bool, np.bool_))
+                           for i in nums):
+        raise TypeError(f"{caller}: argnums must be an int or a non-empty sequence of ints, got "
+                        f"{argnums!r}")
+    return False, tuple(int(i) for i in nums)
 
 
 def value_and_grad(f: Callable[..., Any], argnums: int | Sequence[int] = 0, *,
@@ -102,18 +121,23 @@ def value_and_grad(f: Callable[..., Any], argnums: int | Sequence[int] = 0, *,
     Gradients come back as Tensors recorded in a graph, so ``al.grad(al.grad(f))``
     gives second derivatives.
     """
-    single, nums = _argnums(argnums)
+    return _value_and_grad(f, argnums, has_aux, "value_and_grad")
+
+
+def _value_and_grad(f: Callable[..., Any], argnums: int | Sequence[int], has_aux: bool,
+                    caller: str) -> Callable[..., tuple[Any, Any]]:
+    single, nums = _argnums(f, argnums, caller)
 
     @functools.wraps(f)
     def wrapped(*args: Any, **kwargs: Any) -> tuple[Any, Any]:
         with enable_grad():
             # A fresh node per argument leaf: gradients stop there, even when the
             # argument comes from an outer al.grad's graph.
-            args_l, marks, trees, _ = _mark_args(args, nums, "grad")
+            args_l, marks, trees, _ = _mark_args(f, args, nums, caller)
             result = f(*args_l, **kwargs)
-        out, aux = split_aux(result, has_aux, "grad")
+        out, aux = split_aux(result, has_aux, caller)
         if not isinstance(out, Tensor) or out.size != 1:
-            raise TypeError(f"grad: the function must return a one-element Tensor, got "
+            raise TypeError(f"{caller}: the function must return a one-element Tensor, got "
                             f"{type(out).__name__}{' of shape ' + str(out.shape) if isinstance(out, Tensor) else ''}; "
                             f"for other outputs use al.gradients(outputs, inputs, grad_outputs)")
         if not out.requires_grad or not marks:
@@ -141,7 +165,7 @@ def grad(f: Callable[..., Any], argnums: int | Sequence[int] = 0, *,
     >>> al.grad(lambda p: (p["w"] * p["b"]).sum())({"w": al.tensor([2.0]), "b": al.tensor([3.0])})
     {'w': Tensor([3.], dtype=float32, op=multiply), 'b': Tensor([2.], dtype=float32, op=multiply)}
     """
-    vg = value_and_grad(f, argnums, has_aux=has_aux)
+    vg = _value_and_grad(f, argnums, has_aux, "grad")
 
     @functools.wraps(f)
     def wrapped(*args: Any, **kwargs: Any) -> Any:
@@ -242,12 +266,12 @@ def jacobian(f: Callable[..., Any], argnums: int | Sequence[int] = 0, *, mode: s
     """
     if mode not in ("auto", "forward", "reverse"):
         raise ValueError(f"jacobian: mode must be 'auto', 'forward' or 'reverse', got {mode!r}")
-    single, nums = _argnums(argnums)
+    single, nums = _argnums(f, argnums, "jacobian")
 
     @functools.wraps(f)
     def jac_fn(*args: Any, **kwargs: Any) -> Any:
         with enable_grad():
-            args_l, marks, trees, originals = _mark_args(args, nums, "jacobian")
+            args_l, marks, trees, originals = _mark_args(f, args, nums, "jacobian")
             result = f(*args_l, **kwargs)
         out, aux = split_aux(result, has_aux, "jacobian")
         out_leaves, out_def = tree_flatten(out)

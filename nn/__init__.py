@@ -53,3 +53,8 @@ __all__ = [
     # the lessons' two-layer network and its diagnostics
     "diagnostics", "twolayer", "TwoLayerNet", "two_layer_net", "predict", "evaluate", "Monitor",
 ]
+
+# Anomaly reports show the user's line, with nn's own frames below it collapsed.
+import autograd_lite as _al  # noqa: E402
+
+_al.anomaly.register_library(__path__[0])

@@ -58,9 +58,9 @@ class DataLoader:
         seed: int | None = None,
     ) -> None:
         if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)):
-            raise TypeError(f"batch_size must be an int, got {type(batch_size).__name__}")
+            raise TypeError(f"DataLoader: batch_size must be an int, got {type(batch_size).__name__}")
         if batch_size < 1:
-            raise ValueError(f"batch_size must be at least 1, got {batch_size}")
+            raise ValueError(f"DataLoader: batch_size must be at least 1, got {batch_size}")
         self.batch_size = int(batch_size)
         self.shuffle = bool(shuffle)
         self.drop_last = bool(drop_last)
@@ -73,14 +73,14 @@ class DataLoader:
             self._arrays = (self._check_array(data, 0),)
         elif isinstance(data, tuple):
             if not data:
-                raise ValueError("DataLoader needs at least one array, got an empty tuple")
+                raise ValueError("DataLoader: needs at least one array, got an empty tuple")
             self._single = False
             self._arrays = tuple(self._check_array(np.asarray(a), i) for i, a in enumerate(data))
             lengths = [len(a) for a in self._arrays]
             if len(set(lengths)) > 1:
                 shapes = ", ".join(f"#{i}: {a.shape}" for i, a in enumerate(self._arrays))
                 raise ValueError(
-                    "all arrays must have the same first dimension (number of samples), "
+                    "DataLoader: all arrays must have the same first dimension (number of samples), "
                     f"got shapes {shapes}"
                 )
         elif hasattr(data, "__len__") and hasattr(data, "__getitem__"):
@@ -88,7 +88,7 @@ class DataLoader:
             self._arrays = None
         else:
             raise TypeError(
-                "data must be an ndarray, a tuple of arrays or a map-style dataset "
+                "DataLoader: data must be an ndarray, a tuple of arrays or a map-style dataset "
                 f"(with __len__ and __getitem__), got {type(data).__name__}"
             )
         self.data = data
@@ -98,7 +98,8 @@ class DataLoader:
     def _check_array(array: NDArray[Any], position: int) -> NDArray[Any]:
         if array.ndim == 0:
             raise ValueError(
-                f"array #{position} is 0-dimensional: expected a leading sample dimension"
+                f"DataLoader: array #{position} is 0-dimensional: expected a leading sample "
+                f"dimension"
             )
         return array
 
@@ -175,21 +176,21 @@ def one_hot(
     """
     arr = np.asarray(labels)
     if arr.dtype.kind not in "iu":
-        raise TypeError(f"one_hot needs integer labels, got dtype {arr.dtype}")
+        raise TypeError(f"one_hot: needs integer labels, got dtype {arr.dtype}")
     if num_classes is None:
         if arr.size == 0:
-            raise ValueError("cannot infer num_classes from empty labels: pass num_classes")
+            raise ValueError("one_hot: cannot infer num_classes from empty labels: pass num_classes")
         num_classes = int(arr.max()) + 1
     elif isinstance(num_classes, bool) or not isinstance(num_classes, (int, np.integer)):
-        raise TypeError(f"num_classes must be an int, got {type(num_classes).__name__}")
+        raise TypeError(f"one_hot: num_classes must be an int, got {type(num_classes).__name__}")
     elif num_classes < 0:
-        raise ValueError(f"num_classes must be non-negative, got {num_classes}")
+        raise ValueError(f"one_hot: num_classes must be non-negative, got {num_classes}")
     bad = (arr < 0) | (arr >= num_classes)
     if bad.any():
         flat = int(np.flatnonzero(bad)[0])
         where = tuple(int(i) for i in np.unravel_index(flat, arr.shape)) if arr.ndim > 1 else flat
         raise ValueError(
-            f"label out of range: expected 0 <= label < {num_classes}, "
+            f"one_hot: label out of range: expected 0 <= label < {num_classes}, "
             f"found {arr.reshape(-1)[flat]} "
             f"at index {where} ({int(bad.sum())} labels out of range)"
         )

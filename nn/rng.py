@@ -13,6 +13,8 @@ def manual_seed(seed: int) -> np.random.Generator:
     global _generator
     if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool):
         raise TypeError(f"manual_seed: seed must be an int, got {type(seed).__name__}")
+    if seed < 0:
+        raise ValueError(f"manual_seed: seed must be >= 0, got {seed}")
     _generator = np.random.default_rng(int(seed))
     return _generator
 

@@ -22,6 +22,7 @@ header's metadata. ``load`` tells the two formats apart by their first bytes.
 from __future__ import annotations
 
 import json
+import math
 import os
 import zipfile
 from typing import Any
@@ -79,6 +80,8 @@ def save(obj: Any, path: str | os.PathLike) -> None:
     """Write ``obj`` (e.g. ``{'model': model.state_dict(), 'optim': opt.state_dict()}``)
     to ``path`` as an ``.npz`` file, or a ``.safetensors`` file if ``path`` ends so,
     atomically (see the module docstring)."""
+    if not isinstance(path, (str, os.PathLike)):
+        raise TypeError(f"save: path must be a str or path-like, got {type(path).__name__}")
     arrays: dict[str, np.ndarray] = {}
     tree = _encode(obj, "", arrays)
     if _safetensors.wants_safetensors(path):
@@ -104,10 +107,7 @@ def _decode(node: Any, arrays: Any, used: set[str]) -> Any:
         key = node["array"]
         if key not in arrays.files:
             raise ValueError(f"the metadata names an array {key!r} that the file does not contain")
-        try:
-            arr = arrays[key]  # reads the entry; zipfile checks its CRC-32
-        except ValueError as e:  # e.g. an object array, refused without pickle
-            raise ValueError(f"array {key!r}: {e}") from None
+        arr = _entry(arrays, key)
         if list(arr.shape) != node["shape"] or arr.dtype.str != node["dtype"]:
             raise ValueError(f"array {key!r} has shape {arr.shape} dtype {arr.dtype.str}, but the "
                              f"metadata says shape {tuple(node['shape'])} dtype {node['dtype']}")
@@ -133,6 +133,8 @@ def load(path: str | os.PathLike) -> Any:
     file is checked the same way; one that nn.save did not write (PyTorch's, say)
     loads as a flat dict of arrays, by tensor name.
     """
+    if not isinstance(path, (str, os.PathLike)):
+        raise TypeError(f"load: path must be a str or path-like, got {type(path).__name__}")
     path = os.fspath(path)
     if not os.path.exists(path):
         raise FileNotFoundError(f"load: no such file: {path!r}")
@@ -148,7 +150,11 @@ def load(path: str | os.PathLike) -> Any:
                                  f"it is not an .npz (zip) archive: it starts with {magic!r}")
             f.seek(0)
             return _read(f)
-    except (ValueError, OSError, EOFError, KeyError, TypeError, zipfile.BadZipFile) as e:
+    # zipfile reports some damage to its directory as an unsupported feature: a "version",
+    # "compression method" or "patched data" (NotImplementedError) or encryption
+    # (RuntimeError); flipping each byte of a checkpoint in turn produced all of these.
+    except (ValueError, OSError, EOFError, KeyError, TypeError, OverflowError,
+            NotImplementedError, RuntimeError, zipfile.BadZipFile) as e:
         raise CheckpointError(f"load: {path!r} is not a valid nn checkpoint: {e}") from e
 
 
@@ -158,7 +164,7 @@ def _read(f: Any) -> Any:
         if _META not in arrays.files:
             raise ValueError(f"it has no {_META!r} entry (not written by nn.save)")
         try:
-            meta = json.loads(arrays[_META].tobytes().decode("utf-8"))
+            meta = json.loads(_entry(arrays, _META).tobytes().decode("utf-8"))
         except (UnicodeDecodeError, json.JSONDecodeError) as e:
             raise ValueError(f"its metadata is not valid JSON: {e}") from None
         if not isinstance(meta, dict) or meta.get("format") != FORMAT:
@@ -198,3 +204,27 @@ def _load_safetensors(path: str) -> Any:
     if extra:
         raise ValueError(f"it contains arrays the metadata does not describe: {sorted(extra)}")
     return obj
+
+
+def _entry(arrays: Any, key: str) -> np.ndarray:
+    """The array ``key`` of the open .npz, once its .npy header is known to claim no more
+    bytes than the entry holds: NumPy allocates what the header says before reading, so a
+    damaged header could otherwise ask for terabytes."""
+    if isinstance(arrays, _Arrays):  # safetensors: its reader checked the sizes
+        return arrays[key]
+    info = arrays.zip.getinfo(f"{key}.npy")
+    with arrays.zip.open(info) as fp:
+        version = np.lib.format.read_magic(fp)
+        if version not in ((1, 0), (2, 0)):  # what np.savez writes for numeric arrays
+            raise ValueError(f"array {key!r}: its .npy header has version {version}")
+        read_header = (np.lib.format.read_array_header_1_0 if version == (1, 0)
+                       else np.lib.format.read_array_header_2_0)
+        shape, _, dtype = read_header(fp)
+        claimed = math.prod(shape) * dtype.itemsize
+        if not dtype.hasobject and claimed > info.file_size - fp.tell():  # (objects: refused below)
+            raise ValueError(f"array {key!r}: its header claims shape {shape} dtype {dtype.str} "
+                             f"({claimed} bytes) but the entry holds {info.file_size} bytes")
+    try:
+        return arrays[key]  # zipfile checks the entry's CRC-32 as it reads it
+    except ValueError as e:  # e.g. an object array, refused without pickle
+        raise ValueError(f"array {key!r}: {e}") from None

@@ -4,7 +4,7 @@ and :func:`grad_array`, the one place nn reads a gradient's values."""
 from __future__ import annotations
 
 import math
-from typing import Iterable
+from typing import Any, Iterable
 
 import numpy as np
 
@@ -37,6 +37,14 @@ def _with_grads(parameters: al.Tensor | Iterable[al.Tensor], fn: str) -> list[al
     return [p for p in params if p.grad is not None]
 
 
+def _number(value: Any, name: str, fn: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise TypeError(f"{fn}: {name} must be a number, got {value!r}")
+    if math.isnan(value):
+        raise ValueError(f"{fn}: {name} must not be NaN")
+    return float(value)
+
+
 def _scale_grad(p: al.Tensor, coef: float) -> None:
     g = grad_array(p)
     if g is p.grad:
@@ -56,9 +64,9 @@ def clip_grad_norm_(parameters: al.Tensor | Iterable[al.Tensor], max_norm: float
     as PyTorch does (``.item()`` gives the number). ``norm_type`` may be ``inf``.
     ``foreach`` is accepted for PyTorch's signature and changes nothing here.
     """
-    if max_norm < 0:
+    if _number(max_norm, "max_norm", "clip_grad_norm_") < 0:
         raise ValueError(f"clip_grad_norm_: max_norm must be >= 0, got {max_norm}")
-    if norm_type <= 0:
+    if _number(norm_type, "norm_type", "clip_grad_norm_") <= 0:
         raise ValueError(f"clip_grad_norm_: norm_type must be > 0 (or inf), got {norm_type}")
     params = _with_grads(parameters, "clip_grad_norm_")
     if not params:
@@ -86,7 +94,7 @@ def clip_grad_value_(parameters: al.Tensor | Iterable[al.Tensor], clip_value: fl
                      foreach: bool | None = None) -> None:
     """Clip every gradient element into ``[-clip_value, clip_value]``, in place.
     ``foreach`` is accepted for PyTorch's signature and changes nothing here."""
-    if clip_value < 0:
+    if _number(clip_value, "clip_value", "clip_grad_value_") < 0:
         raise ValueError(f"clip_grad_value_: clip_value must be >= 0, got {clip_value}")
     c = float(clip_value)
     for p in _with_grads(parameters, "clip_grad_value_"):

@@ -287,7 +287,7 @@ def test_transform_errors_name_the_problem():
         al.jvp(al.sin, x, x)
     with pytest.raises(ValueError, match="mode must be 'auto', 'forward' or 'reverse'"):
         al.jacobian(al.sin, mode="sideways")
-    with pytest.raises(IndexError, match="argnums names argument 2"):
+    with pytest.raises(TypeError, match="argnums=2 needs at least 3 positional arguments"):
         al.grad(lambda a: al.sum(a), argnums=2)(x)
     with pytest.raises(TypeError, match="must return a one-element Tensor"):
         al.grad(al.sin)(x)

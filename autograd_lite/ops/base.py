@@ -314,10 +314,17 @@ def normalize_axis(axis: int | tuple[int, ...] | list[int] | None, ndim: int, op
     """``axis`` as a sorted tuple of non-negative ints; a clear error when out of range."""
     if axis is None:
         return tuple(range(ndim))
-    axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
+    if isinstance(axis, (int, np.integer)):
+        axes: tuple = (axis,)
+    elif isinstance(axis, (str, bytes)) or not hasattr(axis, "__iter__"):
+        raise TypeError(f"{op}: axis must be None, an int or a tuple of ints, got {axis!r}")
+    else:
+        axes = tuple(axis)
     out = []
     for a in axes:
         if not isinstance(a, (int, np.integer)) or not -ndim <= a < ndim:
+            if not isinstance(a, (int, np.integer)):
+                raise TypeError(f"{op}: axis must be None, an int or a tuple of ints, got {axis!r}")
             raise np.exceptions.AxisError(
                 f"{op}: axis {plain(a)!r} is out of bounds for an input with {ndim} dimensions")
         out.append(int(a) % ndim)

@@ -336,7 +336,10 @@ class Astype(Op):
 
     @staticmethod
     def forward(x, dtype=None):
-        return x.astype(dtype)
+        dt = np.dtype(dtype)
+        if dt.kind not in "fiub":  # complex would lose its imaginary part in backward
+            raise TypeError(f"astype: unsupported dtype {dt}; expected a float, int or bool dtype")
+        return x.astype(dt)
 
     @staticmethod
     def vjp(g, out, x, dtype=None):

@@ -44,8 +44,11 @@ class Softmax(Op):
 
     @staticmethod
     def forward(x, axis=-1):
-        e = np.exp(x - np.max(x, axis=axis, keepdims=True)) if x.size else np.exp(x)
-        return e / np.sum(e, axis=axis, keepdims=True)
+        try:
+            e = np.exp(x - np.max(x, axis=axis, keepdims=True)) if x.size else np.exp(x)
+            return e / np.sum(e, axis=axis, keepdims=True)
+        except TypeError:  # x is a float array: the axis is what NumPy could not use
+            raise TypeError(f"softmax: axis must be an int, got {axis!r}") from None
 
     @staticmethod
     def vjp(g, out, x, axis=-1):

@@ -166,7 +166,11 @@ class Var(_Reduction):
 
     @staticmethod
     def forward(x, axis=None, ddof=0, keepdims=False):
-        return np.var(x, axis=normalize_axis(axis, x.ndim, "var"), ddof=ddof, keepdims=keepdims)
+        axes = normalize_axis(axis, x.ndim, "var")
+        try:
+            return np.var(x, axis=axes, ddof=ddof, keepdims=keepdims)
+        except TypeError:  # x is a float array and the axes are checked: it is ddof
+            raise TypeError(f"var: ddof must be an int, got {ddof!r}") from None
 
     @staticmethod
     def vjp(g, out, x, axis=None, ddof=0, keepdims=False):
@@ -209,7 +213,11 @@ class Std(_Reduction):
 
     @staticmethod
     def forward(x, axis=None, ddof=0, keepdims=False):
-        return np.std(x, axis=normalize_axis(axis, x.ndim, "std"), ddof=ddof, keepdims=keepdims)
+        axes = normalize_axis(axis, x.ndim, "std")
+        try:
+            return np.std(x, axis=axes, ddof=ddof, keepdims=keepdims)
+        except TypeError:  # x is a float array and the axes are checked: it is ddof
+            raise TypeError(f"std: ddof must be an int, got {ddof!r}") from None
 
     @staticmethod
     def vjp(g, out, x, axis=None, ddof=0, keepdims=False):

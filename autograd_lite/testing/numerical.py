@@ -23,6 +23,7 @@ that pytest reports a failure from the test's line, not from the checker's sourc
 
 from __future__ import annotations
 
+import math
 import warnings
 from dataclasses import dataclass
 from typing import Any, Callable, Sequence
@@ -294,6 +295,19 @@ def _zero_and_linear(outs: list[Tensor], leaves: list[Tensor], diff: list[int],
     return failures
 
 
+def _check_tolerances(caller: str, eps: Any, atol: Any, rtol: Any, fn: Any = None) -> None:
+    """A clear error for a step or tolerance that is not a finite number (eps > 0,
+    atol and rtol >= 0), or a ``fn`` that cannot be called."""
+    if fn is not None and not callable(fn):
+        raise TypeError(f"{caller}: fn must be callable, got {type(fn).__name__}")
+    for name, value, low in (("eps", eps, "a positive"), ("atol", atol, "a"), ("rtol", rtol, "a")):
+        if isinstance(value, bool) or not isinstance(value, (int, float, np.floating, np.integer)):
+            raise TypeError(f"{caller}: {name} must be {low} number, got {value!r}")
+        if not (value > 0 if name == "eps" else value >= 0) or not math.isfinite(value):
+            raise ValueError(f"{caller}: {name} must be {low} finite number"
+                             f"{'' if name == 'eps' else ' >= 0'}, got {value!r}")
+
+
 def gradcheck(fn: Fn, *inputs: Any, eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1e-3,
               fast: bool = False, seed: int = 0, raise_exception: bool = True) -> bool:
     """Check the gradients of ``fn`` at ``inputs`` against central differences, in float64.
@@ -345,6 +359,7 @@ def gradcheck(fn: Fn, *inputs: Any, eps: float = 1e-6, atol: float = 1e-5, rtol:
     True
     """
     __tracebackhide__ = True
+    _check_tolerances("gradcheck", eps, atol, rtol, fn)
     report = _check(fn, _Case.of(inputs, "gradcheck"), eps=eps, atol=atol, rtol=rtol, fast=fast,
                     seed=seed, record_numerical=False, caller="gradcheck")
     if report is not None and raise_exception:
@@ -371,6 +386,7 @@ def gradgradcheck(fn: Fn, *inputs: Any, eps: float = 1e-6, atol: float = 1e-5,
     True
     """
     __tracebackhide__ = True
+    _check_tolerances("gradgradcheck", eps, atol, rtol, fn)
     case = _Case.of(inputs, "gradgradcheck")
     _, outs = case.call(fn, case.values, record=False)
     w_rng = np.random.default_rng([seed, 1])  # not the stream gradcheck draws u from

@@ -19,7 +19,7 @@ import numpy as np
 from ..ops.base import Op
 from ..tensor import Tensor
 from ..transforms import gradients
-from .numerical import GradcheckError, _mismatch, gradcheck, gradgradcheck
+from .numerical import GradcheckError, _check_tolerances, _mismatch, gradcheck, gradgradcheck
 from .samples import missing_metadata
 
 #: A reference forward must agree with the op's to this precision.
@@ -103,6 +103,11 @@ def check_op(op: type[Op] | Callable[..., Any], reference: Callable[..., Any] | 
     op = getattr(op, "op", op)
     if not (isinstance(op, type) and issubclass(op, Op)):
         raise TypeError(f"check_op: expected an Op subclass or its function, got {op!r}")
+    if max_examples is not None and (isinstance(max_examples, bool) or
+                                     not isinstance(max_examples, int) or max_examples < 1):
+        raise ValueError(f"check_op: max_examples must be a positive int or None, got "
+                         f"{max_examples!r}")
+    _check_tolerances("check_op", eps, atol, rtol)
     problems = missing_metadata(op, domain=domain, params=params)
     if problems:
         raise ValueError(f"check_op: cannot check op {op.name!r}:\n- " + "\n- ".join(problems))

@@ -90,6 +90,8 @@ def missing_metadata(op: type[Op], *, domain: str | Sequence[str] | None = None,
     list of str
         One readable sentence per problem; empty when the op can be checked.
     """
+    if not (isinstance(op, type) and issubclass(op, Op)):
+        raise TypeError(f"missing_metadata: expected an Op subclass, got {op!r}")
     problems = []
     has_hook = op.sample_inputs is not None
     if not has_hook and op.kind not in KIND_DEFAULTS:

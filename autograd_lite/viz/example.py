@@ -43,6 +43,9 @@ def mlp_example(batch_size: int = 32, hidden: int = 64, *, seed: int = 0,
         The scalar loss (not yet backpropagated) and ``{name: tensor}`` for
         ``x, y, W1, b1, W2, b2, loss``, to pass as ``params=``.
     """
+    for name, value in (("batch_size", batch_size), ("hidden", hidden)):
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+            raise ValueError(f"mlp_example: {name} must be a positive int, got {value!r}")
     rng = np.random.default_rng(seed)
     if x is None:
         x = rng.random((batch_size, 784), dtype=np.float32)
@@ -50,6 +53,12 @@ def mlp_example(batch_size: int = 32, hidden: int = 64, *, seed: int = 0,
         y = rng.integers(0, 10, size=len(x))
     x = x if isinstance(x, al.Tensor) else al.Tensor(np.asarray(x, np.float32))
     y = y if isinstance(y, al.Tensor) else al.Tensor(y, dtype=np.int64)
+    if x.ndim != 2 or x.shape[1] != 784:
+        raise ValueError(f"mlp_example: x must have shape (N, 784), got {x.shape}")
+    if y.shape != (len(x),) or y.size and not 0 <= y.data.min() <= y.data.max() < 10:
+        raise ValueError(f"mlp_example: y must be {len(x)} labels in 0..9 (one per row of x), "
+                         f"got shape {y.shape}" + (f" and values in [{y.data.min()}, "
+                                                    f"{y.data.max()}]" if y.size else ""))
     W1 = _he_normal(rng, 784, hidden)
     b1 = al.zeros(hidden, dtype=np.float32, requires_grad=True)
     W2 = _he_normal(rng, hidden, 10)
@@ -78,6 +87,8 @@ def render_example(out_path: str | os.PathLike, format: str | None = None, *,
     pathlib.Path
         The file written.
     """
+    if not isinstance(out_path, (str, os.PathLike)):
+        raise TypeError(f"render_example: out_path must be a path, got {type(out_path).__name__}")
     loss, named = mlp_example(batch_size, hidden, seed=seed, x=x, y=y)
     rec = None
     if backward:

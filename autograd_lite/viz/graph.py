@@ -93,12 +93,21 @@ class Graph:
             self._source = self.to_dot().source
         return self._source
 
-    def pipe(self, format: str = "svg") -> bytes:
-        """Run ``dot`` and return the rendered bytes."""
-        return dot.run_dot(self, format)
+    def pipe(self, format: str = "svg", *, max_nodes: int | None = dot.MAX_NODES,
+             timeout: float | None = dot.TIMEOUT) -> bytes:
+        """Run ``dot`` and return the rendered bytes (limits as in :meth:`render`)."""
+        return dot.run_dot(self, format, max_nodes=max_nodes, timeout=timeout)
 
-    def render(self, path: str | os.PathLike, format: str | None = None) -> Path:
+    def render(self, path: str | os.PathLike, format: str | None = None, *,
+               max_nodes: int | None = dot.MAX_NODES,
+               timeout: float | None = dot.TIMEOUT) -> Path:
         """Write the graph to ``path`` as ``format`` (default: from the suffix, else svg).
+
+        ``svg``, ``png`` and ``pdf`` run Graphviz's ``dot``, which takes minutes on large
+        graphs: a graph of more than ``max_nodes`` nodes (default 5000) is refused with a
+        ValueError suggesting ``collapse=`` or ``format='dot'``, and ``dot`` is stopped
+        after ``timeout`` seconds (default 60) with a TimeoutError. None lifts a limit.
+        ``format='dot'`` writes the DOT source, whatever the size.
 
         Returns
         -------
@@ -111,8 +120,12 @@ class Graph:
             fmt = "dot"
         if fmt not in dot.FORMATS:
             raise ValueError(f"render: unsupported format {fmt!r}; expected one of {dot.FORMATS}")
-        data = self.source.encode("utf-8") if fmt == "dot" else self.pipe(fmt)
-        path.write_bytes(data)
+        data = (self.source.encode("utf-8") if fmt == "dot" else
+                self.pipe(fmt, max_nodes=max_nodes, timeout=timeout))
+        try:
+            path.write_bytes(data)
+        except OSError as e:
+            raise type(e)(e.errno, f"render: cannot write {path}: {e.strerror}") from None
         return path
 
     def _repr_svg_(self) -> str:

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any, Iterator, Sequence
 
 from ..tensor import Tensor
 from .build import draw
+from .dot import MAX_NODES, TIMEOUT
 from .graph import Graph
 from .naming import script_names
 from .stats import GradRecord, record
@@ -32,7 +33,8 @@ def to_dot(*roots: Tensor, params: Any = None, grads: GradRecord | None = None,
 
 
 def render(root: Tensor | Sequence[Tensor] | Graph, path: str | os.PathLike,
-           format: str | None = None, **draw_kwargs: Any) -> Path:
+           format: str | None = None, *, max_nodes: int | None = MAX_NODES,
+           timeout: float | None = TIMEOUT, **draw_kwargs: Any) -> Path:
     """Draw ``root`` (a Tensor, a list of Tensors or a :class:`Graph`) and write it to ``path``.
 
     Parameters
@@ -40,6 +42,9 @@ def render(root: Tensor | Sequence[Tensor] | Graph, path: str | os.PathLike,
     format
         ``'svg'``, ``'png'``, ``'pdf'`` (these run Graphviz's ``dot``) or ``'dot'``
         (the DOT source). Default: from ``path``'s suffix, else ``'svg'``.
+    max_nodes, timeout
+        Limits on ``dot`` (a graph of more nodes is refused; ``dot`` is stopped after
+        ``timeout`` seconds): see :meth:`Graph.render`. None lifts a limit.
     **draw_kwargs
         ``params``, ``grads``, ``collapse``, ``vanishing``, ``exploding``: see :func:`draw`.
 
@@ -47,6 +52,11 @@ def render(root: Tensor | Sequence[Tensor] | Graph, path: str | os.PathLike,
     ------
     GraphvizNotFoundError
         If ``dot`` is not installed; the message says how to install it.
+    ValueError
+        If the graph has more than ``max_nodes`` nodes (the message suggests ``collapse=``
+        and ``format='dot'``).
+    TimeoutError
+        If ``dot`` ran longer than ``timeout`` seconds.
     """
     if isinstance(root, Graph):
         if draw_kwargs:
@@ -55,7 +65,7 @@ def render(root: Tensor | Sequence[Tensor] | Graph, path: str | os.PathLike,
         graph = root
     else:
         graph = draw(*(root if isinstance(root, (list, tuple)) else (root,)), **draw_kwargs)
-    return graph.render(path, format)
+    return graph.render(path, format, max_nodes=max_nodes, timeout=timeout)
 
 
 def render_script(script_path: str | os.PathLike, tensor_name: str, out_path: str | os.PathLike,
@@ -96,6 +106,12 @@ def run_script(who: str, script_path: str | os.PathLike, tensor_name: str,
     """Run ``script_path`` as ``__main__`` (see :func:`render_script`) and return its global
     Tensor ``tensor_name`` and its public global Tensors and Modules, by name. Errors
     name ``who``, the function the user called."""
+    if not isinstance(script_path, (str, os.PathLike)):
+        raise TypeError(f"{who}: script_path must be a path, got "
+                        f"{type(script_path).__name__}")
+    if not isinstance(tensor_name, str):
+        raise TypeError(f"{who}: tensor_name must be the name of a global variable "
+                        f"(a str), got {tensor_name!r}")
     script = Path(script_path)
     if not script.is_file():
         raise FileNotFoundError(f"{who}: no script at {str(script)!r}")

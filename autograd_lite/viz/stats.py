@@ -46,6 +46,8 @@ class GradStats:
     def from_array(cls, a: Any) -> GradStats:
         """Statistics of ``a`` (an ndarray, a Tensor or a number)."""
         a = np.asarray(a.data if isinstance(a, Tensor) else a)
+        if a.dtype.kind not in "fiub":
+            raise TypeError(f"GradStats.from_array: expected real numbers, got dtype {a.dtype}")
         finite = np.isfinite(a)
         n_finite = int(finite.sum())
         nan = int(np.isnan(a).sum()) if n_finite < a.size else 0
@@ -122,13 +124,21 @@ class GradRecord:
 
     def stats(self, node: Node) -> GradStats | None:
         """Statistics of the gradient of ``node``'s output, if backward visited it."""
+        _check_node(node, "stats")
         entry = self._seen.get(node)
         return None if entry is None else entry[0]
 
     def summed_axes(self, node: Node, i: int) -> tuple[int, ...] | None:
         """Axes the gradient of ``node``'s input ``i`` was summed over (None: not summed)."""
+        _check_node(node, "summed_axes")
         entry = self._seen.get(node)
         return None if entry is None else entry[1].get(i)
+
+
+def _check_node(node: Any, method: str) -> None:
+    if not isinstance(node, Node):
+        raise TypeError(f"GradRecord.{method}: expected a Node (a tensor's .node), got "
+                        f"{type(node).__name__}")
 
 
 def record() -> GradRecord:

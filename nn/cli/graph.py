@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import os
 from pathlib import Path
 
 import numpy as np
 
 import autograd_lite as al
 
+from .._atomic import make_dirs, remove_empty
 from ..models import TwoLayerNet
 from .errors import Abort
 
@@ -18,22 +20,38 @@ __all__ = ["run_graph"]
 
 def run_graph(args: argparse.Namespace) -> int:
     """``autograd-lite graph``: see ``autograd-lite graph --help``."""
-    from autograd_lite.viz import GraphvizNotFoundError
-
+    if not args.output or args.output.endswith(("/", os.sep)):
+        raise Abort(f"graph: -o: expected a file name, got {args.output!r}")
+    if args.script_args and not args.script:
+        raise Abort(f"graph: unexpected arguments {' '.join(args.script_args)!r}: arguments after "
+                    f"the options go to a --script")
     out = Path(args.output)
     html = args.html or out.suffix.lower() == ".html"
     if html and args.format:
         raise Abort("graph: --html writes an HTML page; --format is for pictures")
     fmt = "html" if html else args.format or out.suffix.lstrip(".").lower() or "svg"
+    if not html and fmt not in al.viz.FORMATS:
+        raise Abort(f"graph: -o {args.output}: unsupported format {fmt!r}; name a .svg, .png, "
+                    f".pdf, .dot or .html file, or pass --format")
     if not out.suffix or (html and out.suffix.lower() != ".html"):
         out = out.with_suffix(f".{fmt}")
+    try:
+        made = make_dirs(out.parent)
+    except OSError as e:
+        raise Abort(f"graph: cannot create directory {out.parent}: {e.strerror or e}") from None
+    try:
+        return _draw(args, out, fmt)
+    finally:
+        remove_empty(made)  # a failed drawing leaves no empty directory behind
+
+
+def _draw(args: argparse.Namespace, out: Path, fmt: str) -> int:
+    from autograd_lite.viz import GraphvizNotFoundError
+
+    html = fmt == "html"
     # The explorer shows each node's source line: record it while the forward pass runs.
     lines = al.detect_anomaly(check_nan=False) if html else contextlib.nullcontext()
     draw = {"collapse": args.collapse}
-    try:
-        out.parent.mkdir(parents=True, exist_ok=True)
-    except OSError as e:
-        raise Abort(f"graph: cannot create directory {out.parent}: {e.strerror or e}") from None
     try:
         if args.script:
             if not args.tensor:
@@ -68,13 +86,15 @@ def run_graph(args: argparse.Namespace) -> int:
                 path = al.viz.render(loss, out, fmt, params=names, grads=rec, **draw)
     except GraphvizNotFoundError as e:
         raise Abort(f"graph: {e}\n(--format dot writes the DOT source without Graphviz)") from None
-    except (FileNotFoundError, NameError, TypeError, ValueError) as e:
+    except (FileNotFoundError, NameError, TypeError, ValueError, TimeoutError, RuntimeError) as e:
         # viz's own errors start with the function's name; anything else was raised by
         # the user's script, and its traceback is what they need.
         if not str(e).startswith(("render_script:", "render:", "draw:", "explore_script:",
                                   "explore:")):
             raise
-        raise Abort(f"graph: {e}") from None
+        hint = ("\n(on the command line: --collapse K, or --format dot)"
+                if "collapse=" in str(e) else "")
+        raise Abort(f"graph: {e}{hint}") from None
     print(f"Wrote {path}")
     return 0
 

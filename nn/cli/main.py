@@ -38,6 +38,7 @@ _nonneg_float = _checked(float, "a number", lambda v: v >= 0 and math.isfinite(v
                          "a finite number >= 0")
 _seed = _checked(int, "an integer seed", lambda v: v >= 0, "a seed >= 0")
 _opset = _checked(int, "an integer", lambda v: v >= 17, "an ONNX opset >= 17")
+_depth = _checked(int, "an integer", lambda v: v >= 0, "an integer >= 0")
 
 
 def _wrap(text: str) -> str:
@@ -155,7 +156,7 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--script", metavar="PATH",
                    help="run this Python script and draw one of its global tensors")
     g.add_argument("--tensor", metavar="NAME", help="the script's global Tensor to draw")
-    g.add_argument("--collapse", type=int, metavar="K",
+    g.add_argument("--collapse", type=_depth, metavar="K",
                    help="draw modules nested deeper than K levels as single boxes")
     g.add_argument("script_args", nargs="*", metavar="-- ARGS",
                    help="arguments for the script (after --)")
@@ -184,6 +185,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.command is None:
         parser.print_help()
+        print("autograd-lite: error: a command is required: mnist or graph", file=sys.stderr)
         return 2
     try:
         return args.func(args)

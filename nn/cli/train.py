@@ -14,11 +14,12 @@ import numpy as np
 
 import autograd_lite as al
 
+from .._atomic import make_dirs, remove_empty
 from ..data import DataLoader
 from ..datasets import DatasetError, load_mnist
 from ..diagnostics import Monitor
 from ..models import evaluate, two_layer_net
-from ..optim.registry import DEFAULT_LR, make_optimizer, make_scheduler
+from ..optim.registry import DEFAULT_LR, OPTIMIZERS, SCHEDULES, make_optimizer, make_scheduler
 from ..rng import get_rng_state, manual_seed, set_rng_state
 from ..serialization import CheckpointError, load, save
 from .errors import Abort
@@ -94,6 +95,58 @@ def _run_config(args: argparse.Namespace) -> dict[str, Any]:
     return {k: getattr(args, k) for k in RUN_DEFAULTS}
 
 
+def _one_line(e: BaseException) -> str:
+    """An exception's message on one line (some list their problems one per line)."""
+    return " ".join(str(e).split())
+
+
+def _fresh(out: Path) -> str:
+    """How to start afresh instead of resuming into ``out``."""
+    if (out / CHECKPOINT).exists():
+        return (f"To start a fresh run instead, drop --resume and pass --overwrite (the new run "
+                f"replaces {out / CHECKPOINT} after its first epoch) or --out DIR.")
+    return "To start a fresh run instead, drop --resume."
+
+
+_ENTRIES = {"epoch": "an int >= 0", "config": "a dict", "model": "a dict", "optimizer": "a dict",
+            "scheduler": "a dict or None", "history": "a dict"}
+
+
+def _state_problem(state: dict[str, Any]) -> str | None:
+    """What makes a checkpoint of the right format unusable for a resume, or None."""
+    for key, kind in _ENTRIES.items():
+        if key not in state:
+            return f"it has no {key!r} entry"
+        value = state[key]
+        ok = {"an int >= 0": _is_int(value, 0), "a dict": isinstance(value, dict),
+              "a dict or None": value is None or isinstance(value, dict)}[kind]
+        if not ok:
+            return f"its {key!r} entry is {value!r:.60}, expected {kind}"
+    config = state["config"]
+    missing = [k for k in RUN_DEFAULTS if k not in config]
+    if missing:
+        return f"its 'config' entry lacks {', '.join(map(repr, missing))}"
+    checks = {"hidden": lambda v: _is_int(v, 1), "batch_size": lambda v: _is_int(v, 1),
+              "limit": lambda v: v is None or _is_int(v, 1), "seed": lambda v: _is_int(v, 0),
+              "optimizer": lambda v: v in OPTIMIZERS, "schedule": lambda v: v in SCHEDULES,
+              "lr": _is_rate, "weight_decay": _is_rate}
+    for k, ok in checks.items():
+        if not ok(config[k]):
+            return (f"its config has {k} = {config[k]!r:.60}, which is not a valid "
+                    f"--{k.replace('_', '-')}")
+    if not all(isinstance(v, list) for v in state["history"].values()):
+        return "its 'history' entry is not a dict of lists"
+    return None
+
+
+def _is_int(v: Any, minimum: int) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool) and v >= minimum
+
+
+def _is_rate(v: Any) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool) and 0 <= v < math.inf
+
+
 def _resume_state(args: argparse.Namespace, out: Path) -> dict[str, Any] | None:
     """The checkpoint to resume from, with the run's options merged into ``args``."""
     if args.resume is None:
@@ -105,13 +158,16 @@ def _resume_state(args: argparse.Namespace, out: Path) -> dict[str, Any] | None:
         raise Abort(f"--resume: no checkpoint at {path} (train without --resume first, or "
                     f"pass the checkpoint's path: --resume PATH)") from None
     except CheckpointError as e:
-        raise Abort(f"--resume: {e}") from None
+        raise Abort(f"--resume: {_one_line(e)}. {_fresh(out)}") from None
     if not isinstance(state, dict) or state.get("format") != FORMAT:
         raise Abort(f"--resume: {path} is an nn checkpoint but not one written by "
-                    f"'autograd-lite mnist' (expected format {FORMAT!r})")
+                    f"'autograd-lite mnist' (expected format {FORMAT!r}). {_fresh(out)}")
     if state.get("version") != VERSION:
         raise Abort(f"--resume: {path} has version {state.get('version')!r}; this "
                     f"autograd-lite reads version {VERSION}")
+    problem = _state_problem(state)
+    if problem:
+        raise Abort(f"--resume: {path} cannot be resumed: {problem}. {_fresh(out)}")
     saved = state["config"]
     clashes = [f"--{k.replace('_', '-')} {getattr(args, k)} (the checkpoint has {saved[k]})"
                for k in RUN_DEFAULTS if getattr(args, k) not in (None, saved[k])]
@@ -121,6 +177,7 @@ def _resume_state(args: argparse.Namespace, out: Path) -> dict[str, Any] | None:
                     "start a new one with a different --out.")
     for k in RUN_DEFAULTS:
         setattr(args, k, saved[k])
+    args.resume_path = path
     return state
 
 
@@ -175,19 +232,27 @@ class _Trainer:
         self.history = _new_history()
         self.epoch = self.step = 0
         if state:
-            self.model.load_state_dict(state["model"])
-            self.opt.load_state_dict(state["optimizer"])
-            if self.sched is not None:
-                self.sched.load_state_dict(state["scheduler"])
-                # The schedule may be longer now (--epochs grew): take its current lr.
-                for group, lr in zip(self.opt.param_groups,
-                                     self.sched.lr_at(self.sched.last_epoch)):
-                    group["lr"] = lr
-            self.history = {k: list(v) for k, v in state["history"].items()}
-            self.epoch = int(state["epoch"])
-            if "rng" in state:  # not in checkpoints written before it was saved
-                set_rng_state(state["rng"])
+            try:
+                self._restore(state)
+            except (KeyError, IndexError, TypeError, ValueError, RuntimeError) as e:
+                # The entries are all there (see _state_problem) but do not fit this run:
+                # arrays of other shapes, an optimiser state of another kind...
+                raise Abort(f"--resume: {args.resume_path} cannot be resumed: {_one_line(e)}. "
+                            f"{_fresh(Path(args.out))}") from None
         self.monitor = Monitor(self.model) if args.diagnose else None
+
+    def _restore(self, state: dict[str, Any]) -> None:
+        self.model.load_state_dict(state["model"])
+        self.opt.load_state_dict(state["optimizer"])
+        if self.sched is not None:
+            self.sched.load_state_dict(state["scheduler"])
+            # The schedule may be longer now (--epochs grew): take its current lr.
+            for group, lr in zip(self.opt.param_groups, self.sched.lr_at(self.sched.last_epoch)):
+                group["lr"] = lr
+        self.history = {k: list(v) for k, v in state["history"].items()}
+        self.epoch = int(state["epoch"])
+        if "rng" in state:  # not in checkpoints written before it was saved
+            set_rng_state(state["rng"])
 
     def train_epoch(self, X: np.ndarray, y: np.ndarray) -> tuple[float, float, float]:
         """One pass over (X, y); returns mean loss, accuracy and seconds. Raises
@@ -244,7 +309,14 @@ class _Trainer:
 
 def run_mnist(args: argparse.Namespace) -> int:
     """``autograd-lite mnist``: see ``autograd-lite mnist --help``."""
+    if not args.out:
+        raise Abort("--out: expected a directory, got an empty path")
     out = Path(args.out)
+    for d in (out, *out.parents):  # fail now, not after loading the data
+        if d.exists():
+            if not d.is_dir():
+                raise Abort(f"--out: {d} is a file, not a directory")
+            break
     state = _resume_state(args, out)
     _fill_defaults(args)
     ckpt = checkpoint_path(out)
@@ -255,13 +327,21 @@ def run_mnist(args: argparse.Namespace) -> int:
         raise Abort(f"--resume: the checkpoint has already trained {_n(state['epoch'], 'epoch')}; "
                     f"pass --epochs N with N > {state['epoch']} to train further", status=0)
     X, y, X_test, y_test = _load_data(args)
+    run = _Trainer(args, len(X), state)
     try:
-        out.mkdir(parents=True, exist_ok=True)
+        made = make_dirs(out)
     except OSError as e:
         raise Abort(f"--out: cannot create directory {out}: {e.strerror or e}") from None
+    try:
+        return _train(args, run, out, state, (X, y, X_test, y_test))
+    finally:
+        remove_empty(made)  # only those still empty: a run that saved nothing leaves nothing
 
-    run = _Trainer(args, len(X), state)
-    curve = None
+
+def _train(args: argparse.Namespace, run: _Trainer, out: Path, state: dict | None,
+           data: tuple[np.ndarray, ...]) -> int:
+    X, y, X_test, y_test = data
+    ckpt, curve = checkpoint_path(out), None
     saved = run.epoch if state else None  # the epoch the checkpoint on disk holds
     verb = f"Resuming {ckpt} at epoch {run.epoch + 1}" if state else "Training"
     print(f"{verb}: two-layer network 784-{args.hidden}-10 on {len(X)} MNIST images, "

@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from .._atomic import atomic_write
+from .._atomic import atomic_write, make_dirs, remove_empty
 from .idx import DatasetError, _decompress, _parse_idx
 
 __all__ = ["Checksum"]
@@ -50,11 +50,17 @@ class Checksum:
     compressed: bool = False
 
     def __post_init__(self) -> None:
+        if not isinstance(self.digest, str):
+            raise TypeError(f"Checksum: digest must be a str of hex digits, got "
+                            f"{type(self.digest).__name__}")
         try:
             hashlib.new(self.algorithm)
-        except ValueError:
-            raise ValueError(f"unknown hash algorithm {self.algorithm!r}") from None
-        object.__setattr__(self, "digest", self.digest.strip().lower())
+        except (ValueError, TypeError):
+            raise ValueError(f"Checksum: unknown hash algorithm {self.algorithm!r}") from None
+        digest = self.digest.strip().lower()
+        if not digest or any(c not in "0123456789abcdef" for c in digest):
+            raise ValueError(f"Checksum: digest must be hexadecimal, got {self.digest!r}")
+        object.__setattr__(self, "digest", digest)
 
 
 # ------------------------------------------------------------------------- verification
@@ -205,11 +211,25 @@ def _download(
 
     Returns the failures (``"url: reason"``) of files no mirror could provide.
     """
-    failures: list[str] = []
     try:
-        target.mkdir(parents=True, exist_ok=True)
+        made = make_dirs(target)
     except OSError as exc:
         return [f"{target}: cannot create directory: {exc.strerror or exc}"]
+    try:
+        return _download_into(target, missing, mirrors, checksums, timeout, progress)
+    finally:
+        remove_empty(made)  # a mistyped path= must not stay behind as an empty directory
+
+
+def _download_into(
+    target: Path,
+    missing: Sequence[str],
+    mirrors: Sequence[str],
+    checksums: Mapping[str, Checksum],
+    timeout: float,
+    progress: bool,
+) -> list[str]:
+    failures: list[str] = []
     # Offline, each attempt can take the whole timeout: a mirror that could not be
     # reached once is not tried again for the remaining files.
     unreachable: set[str] = set()

@@ -145,6 +145,8 @@ def read_idx(file: str | os.PathLike[str]) -> NDArray[Any]:
         If the file cannot be read, the gzip stream is corrupt, the magic number is not a
         valid IDX one, or the payload size does not match the declared dimensions.
     """
+    if not isinstance(file, (str, os.PathLike)):
+        raise TypeError(f"read_idx: file must be a path, got {type(file).__name__}")
     path = Path(file)
     raw = _read_file(path)
     payload = _decompress(raw, str(path)) if path.suffix == ".gz" else raw

@@ -198,7 +198,12 @@ def to_float(images: NDArray[Any], *, flatten: bool = False) -> NDArray[np.float
     numpy.ndarray
         float32 array.
     """
-    out = np.asarray(images, dtype=np.float32) / np.float32(255.0)
+    arr = np.asarray(images)
+    if arr.dtype.kind not in "uif":
+        raise TypeError(f"to_float: expected pixel values (numbers), got dtype {arr.dtype}")
+    if flatten and arr.ndim < 2:
+        raise ValueError(f"to_float: flatten needs images of shape (N, H, W), got {arr.shape}")
+    out = arr.astype(np.float32) / np.float32(255.0)
     return out.reshape(out.shape[0], -1) if flatten else out
 
 
@@ -262,6 +267,8 @@ def load_mnist(
     """
     key = _canonical_name(name)
     info = _DATASETS[key]
+    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not timeout > 0:
+        raise ValueError(f"load_mnist: timeout must be a positive number of seconds, got {timeout!r}")
     if isinstance(checksums, str):
         if checksums != "published":
             raise ValueError(f"checksums must be a mapping, 'published' or None, not {checksums!r}")

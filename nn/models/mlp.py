@@ -36,6 +36,12 @@ class MLP(Sequential):
         sizes = list(sizes)
         if len(sizes) < 2:
             raise ValueError(f"MLP: sizes needs at least an input and an output size, got {sizes}")
+        if isinstance(activation, str) and activation not in ACTIVATIONS:
+            # Checked even without hidden layers, where it would go unused: a typo is a typo.
+            raise ValueError(f"MLP: unknown activation {activation!r}; expected one of "
+                             f"{sorted(ACTIVATIONS)}")
+        if isinstance(dropout, bool) or not isinstance(dropout, (int, float)) or not 0 <= dropout < 1:
+            raise ValueError(f"MLP: dropout must be a number in [0, 1), got {dropout!r}")
         layers: list[Module] = []
         for i, (n_in, n_out) in enumerate(zip(sizes, sizes[1:])):
             layers.append(Linear(n_in, n_out, bias=bias, dtype=dtype))

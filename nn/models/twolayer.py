@@ -126,8 +126,18 @@ def two_layer_net(hidden: int = 128, *, seed: int | None = None, **kwargs: Any) 
     **kwargs
         Passed to :class:`TwoLayerNet` (``init``, ``batch_norm``, ``dropout``, ``dtype``).
     """
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, np.integer))
+                             or seed < 0):
+        raise TypeError(f"two_layer_net: seed must be an int >= 0 or None, got {seed!r}")
     generator = np.random.default_rng(seed) if seed is not None else kwargs.pop("generator", None)
     return TwoLayerNet(hidden, generator=generator, **kwargs)
+
+
+def _check_model(model: Any, batch_size: Any, fn: str) -> None:
+    if not isinstance(model, Module):
+        raise TypeError(f"{fn}: expected an nn.Module, got {type(model).__name__}")
+    if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
+        raise ValueError(f"{fn}: batch_size must be a positive int, got {batch_size!r}")
 
 
 def predict(model: Module, images: np.ndarray, batch_size: int = 2048) -> np.ndarray:
@@ -135,6 +145,7 @@ def predict(model: Module, images: np.ndarray, batch_size: int = 2048) -> np.nda
 
     The model's training/evaluation mode is restored afterwards.
     """
+    _check_model(model, batch_size, "predict")
     was_training = model.training
     model.eval()
     out = []
@@ -151,6 +162,7 @@ def predict(model: Module, images: np.ndarray, batch_size: int = 2048) -> np.nda
 def evaluate(model: Module, images: np.ndarray, labels: np.ndarray,
              batch_size: int = 2048) -> float:
     """Accuracy (fraction in [0, 1]) of ``model`` on ``images`` against ``labels``."""
+    _check_model(model, batch_size, "evaluate")
     if len(images) != len(labels):
         raise ValueError(f"evaluate: {len(images)} images but {len(labels)} labels; "
                          f"expected equal counts")

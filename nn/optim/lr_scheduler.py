@@ -40,6 +40,51 @@ def _check_optimizer(optimizer: Any, name: str) -> None:
         raise TypeError(f"{name}: expected an nn.optim Optimizer, got {type(optimizer).__name__}")
 
 
+def _number(value: Any, name: str, owner: str, minimum: float | None = 0.0,
+            above: bool = False) -> float:
+    """``value`` as a finite float (at least, or with ``above`` more than, ``minimum``),
+    else a TypeError (not a number) or ValueError naming ``owner`` and ``name``."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{owner}: {name} must be a number, got {value!r}")
+    v = float(value)
+    low = minimum is not None and (v <= minimum if above else v < minimum)
+    if not math.isfinite(v) or low:
+        bound = "" if minimum is None else f" {'>' if above else '>='} {minimum:g}"
+        raise ValueError(f"{owner}: {name} must be a finite number{bound}, got {value!r}")
+    return v
+
+
+def _same_kind(saved: Any, current: Any) -> bool:
+    """Whether a value from a state dict can stand for the scheduler's current one."""
+    if isinstance(current, bool) or isinstance(saved, bool):
+        return isinstance(current, bool) and isinstance(saved, bool)
+    if isinstance(current, (int, float)):
+        return isinstance(saved, (int, float))
+    if isinstance(current, (list, tuple)):
+        return isinstance(saved, (list, tuple)) and (not current or all(
+            _same_kind(x, current[min(i, len(current) - 1)]) for i, x in enumerate(saved)))
+    return current is None and saved is None or type(saved) is type(current)
+
+
+def _check_state(owner: Any, state_dict: Any, current: dict[str, Any]) -> None:
+    """Refuse a state that is not one of ``owner``'s, before anything is changed: one
+    that loaded would otherwise fail (or set nonsense) at the next ``step()``."""
+    name = f"{type(owner).__name__}.load_state_dict"
+    if not isinstance(state_dict, dict):
+        raise TypeError(f"{name}: expected a dict from state_dict(), got "
+                        f"{type(state_dict).__name__}")
+    unknown = sorted(map(str, set(state_dict) - set(current)))
+    if unknown:
+        raise ValueError(f"{name}: unexpected keys {unknown}")
+    groups = len(owner.optimizer.param_groups)
+    for k, v in state_dict.items():
+        if not _same_kind(v, current[k]):
+            raise ValueError(f"{name}: {k!r} is {v!r:.60}, but this scheduler's is "
+                             f"{current[k]!r:.60}")
+        if k in ("base_lrs", "_last_lr", "min_lrs") and len(v) != groups:
+            raise ValueError(f"{name}: {k!r} has {len(v)} values for {groups} parameter groups")
+
+
 class LRScheduler:
     """Base class. A subclass gives its rule in one or both of two forms:
 
@@ -93,14 +138,19 @@ class LRScheduler:
         """Advance one epoch and set every group's lr. ``step(epoch)`` jumps to
         ``epoch`` and sets the closed-form lr there (as PyTorch's deprecated form)."""
         prev = self.last_epoch
+        name = type(self).__name__
         if epoch is None:
             self.last_epoch += 1
-        elif epoch < 0:
-            raise ValueError(f"{type(self).__name__}.step: epoch must be >= 0, got {epoch}")
         else:
+            _number(epoch, "epoch", f"{name}.step")
             self.last_epoch = epoch
         try:
             lrs = self.get_lr() if epoch is None or not self._has_closed_form() else self.lr_at(epoch)
+            bad = [lr for lr in lrs if not 0 <= lr < math.inf]
+            if bad:
+                # As SGD(lr=-1) is refused: a negative or infinite lr is never meant.
+                raise ValueError(f"{name}.step: the schedule gives lr {bad[0]!r} at epoch "
+                                 f"{self.last_epoch}; an lr must be finite and >= 0")
         except BaseException:
             self.last_epoch = prev  # a refused step leaves the schedule where it was
             raise
@@ -123,9 +173,7 @@ class LRScheduler:
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         """Restore :meth:`state_dict`'s data. States saved before a key was added
         (e.g. ``_step_count``) still load; unknown keys raise ``ValueError``."""
-        unknown = sorted(set(state_dict) - set(self.state_dict()))
-        if unknown:
-            raise ValueError(f"{type(self).__name__}.load_state_dict: unexpected keys {unknown}")
+        _check_state(self, state_dict, self.state_dict())
         self.__dict__.update(state_dict)
 
 
@@ -146,7 +194,11 @@ class LambdaLR(LRScheduler):
         super().__init__(optimizer)
 
     def lr_at(self, epoch: float) -> list[float]:
-        return [b * float(f(epoch)) for b, f in zip(self.base_lrs, self._lambdas)]
+        lrs = []
+        for b, f in zip(self.base_lrs, self._lambdas):
+            factor = f(epoch)
+            lrs.append(b * _number(factor, f"lr_lambda({epoch})", "LambdaLR", minimum=None))
+        return lrs
 
 
 class StepLR(LRScheduler):
@@ -155,7 +207,7 @@ class StepLR(LRScheduler):
 
     def __init__(self, optimizer: Optimizer, step_size: int, gamma: float = 0.1) -> None:
         self.step_size = check_int(step_size, "step_size", "StepLR")
-        self.gamma = float(gamma)
+        self.gamma = _number(gamma, "gamma", "StepLR")
         super().__init__(optimizer)
 
     def get_lr(self) -> list[float]:
@@ -172,8 +224,12 @@ class MultiStepLR(LRScheduler):
     chainable); alone, ``lr = initial_lr * gamma ** (number of milestones <= epoch)``."""
 
     def __init__(self, optimizer: Optimizer, milestones: Sequence[int], gamma: float = 0.1) -> None:
-        self.milestones = sorted(int(m) for m in milestones)
-        self.gamma = float(gamma)
+        if not isinstance(milestones, (list, tuple, range)):
+            raise TypeError(f"MultiStepLR: milestones must be a list of ints, got "
+                            f"{type(milestones).__name__}")
+        self.milestones = sorted(check_int(m, "each milestone", "MultiStepLR", minimum=0)
+                                 for m in milestones)
+        self.gamma = _number(gamma, "gamma", "MultiStepLR")
         super().__init__(optimizer)
 
     def get_lr(self) -> list[float]:
@@ -190,7 +246,7 @@ class ExponentialLR(LRScheduler):
     ``lr = initial_lr * gamma ** epoch``."""
 
     def __init__(self, optimizer: Optimizer, gamma: float) -> None:
-        self.gamma = float(gamma)
+        self.gamma = _number(gamma, "gamma", "ExponentialLR")  # < 0 would flip the lr's sign
         super().__init__(optimizer)
 
     def get_lr(self) -> list[float]:
@@ -215,6 +271,8 @@ class LinearLR(LRScheduler):
 
     def __init__(self, optimizer: Optimizer, start_factor: float = 1.0 / 3, end_factor: float = 1.0,
                  total_iters: int = 5) -> None:
+        _number(start_factor, "start_factor", "LinearLR")
+        _number(end_factor, "end_factor", "LinearLR")
         if not 0 <= start_factor <= 1 or not 0 <= end_factor <= 1:
             raise ValueError(f"LinearLR: need 0 <= start_factor <= 1 and 0 <= end_factor <= 1, got "
                              f"{start_factor}, {end_factor}")
@@ -253,9 +311,8 @@ class CosineAnnealingLR(LRScheduler):
     ratio of consecutive ``1 + cos`` terms (PyTorch's recursion)."""
 
     def __init__(self, optimizer: Optimizer, T_max: int, eta_min: float = 0.0) -> None:
-        if not T_max > 0:
-            raise ValueError(f"CosineAnnealingLR: T_max must be > 0, got {T_max!r}")
-        self.T_max, self.eta_min = T_max, float(eta_min)
+        self.T_max = check_int(T_max, "T_max", "CosineAnnealingLR")
+        self.eta_min = _number(eta_min, "eta_min", "CosineAnnealingLR")
         super().__init__(optimizer)
 
     def get_lr(self) -> list[float]:
@@ -283,7 +340,7 @@ class CosineAnnealingWarmRestarts(LRScheduler):
     def __init__(self, optimizer: Optimizer, T_0: int, T_mult: int = 1, eta_min: float = 0.0) -> None:
         self.T_0 = check_int(T_0, "T_0", "CosineAnnealingWarmRestarts")
         self.T_mult = check_int(T_mult, "T_mult", "CosineAnnealingWarmRestarts")
-        self.eta_min = float(eta_min)
+        self.eta_min = _number(eta_min, "eta_min", "CosineAnnealingWarmRestarts")
         super().__init__(optimizer)
 
     def _period(self, epoch: float) -> tuple[float, float]:
@@ -324,10 +381,15 @@ class OneCycleLR(LRScheduler):
         if total_steps is None:
             if epochs is None or steps_per_epoch is None:
                 raise ValueError("OneCycleLR: give total_steps, or both epochs and steps_per_epoch")
-            total_steps = epochs * steps_per_epoch
+            total_steps = (check_int(epochs, "epochs", "OneCycleLR")
+                           * check_int(steps_per_epoch, "steps_per_epoch", "OneCycleLR"))
         total_steps = check_int(total_steps, "total_steps", "OneCycleLR", minimum=2)
-        if not 0 < pct_start < 1:
+        if not 0 < _number(pct_start, "pct_start", "OneCycleLR") < 1:
             raise ValueError(f"OneCycleLR: pct_start must be in (0, 1), got {pct_start}")
+        for value, what in ((div_factor, "div_factor"), (final_div_factor, "final_div_factor")):
+            _number(value, what, "OneCycleLR", above=True)
+        for value, what in ((base_momentum, "base_momentum"), (max_momentum, "max_momentum")):
+            _number(value, what, "OneCycleLR")
         if anneal_strategy not in ("cos", "linear"):
             raise ValueError(f"OneCycleLR: anneal_strategy must be 'cos' or 'linear', got "
                              f"{anneal_strategy!r}")
@@ -335,6 +397,8 @@ class OneCycleLR(LRScheduler):
         max_lrs = list(max_lr) if isinstance(max_lr, (list, tuple)) else [max_lr] * len(groups)
         if len(max_lrs) != len(groups):
             raise ValueError(f"OneCycleLR: {len(max_lrs)} max_lr values for {len(groups)} groups")
+        for m in max_lrs:
+            _number(m, "max_lr", "OneCycleLR")
         self.total_steps, self.anneal_strategy = total_steps, anneal_strategy
         self.cycle_momentum = cycle_momentum
         self._momentum_key = None
@@ -443,6 +507,9 @@ class _Composite(LRScheduler):
         return state
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        if not isinstance(state_dict, dict):
+            raise TypeError(f"{type(self).__name__}.load_state_dict: expected a dict from "
+                            f"state_dict(), got {type(state_dict).__name__}")
         state = {self._old_keys.get(k, k): v for k, v in state_dict.items()}
         subs = state.pop("_schedulers", None)
         if not isinstance(subs, (list, tuple)) or len(subs) != len(self._schedulers):
@@ -472,7 +539,9 @@ class SequentialLR(_Composite):
                 # It could not restart at a milestone: it has no epoch 0 of its own.
                 raise ValueError(f"SequentialLR: scheduler {i} is a {type(s).__name__}; "
                                  f"nesting them is not supported")
-        if list(milestones) != sorted(milestones) or any(m < 1 for m in milestones):
+        for m in milestones:
+            check_int(m, "each milestone", "SequentialLR")
+        if list(milestones) != sorted(milestones):
             raise ValueError(f"SequentialLR: milestones must be increasing positive ints, got "
                              f"{list(milestones)}")
         self.optimizer = optimizer
@@ -532,7 +601,7 @@ class ReduceLROnPlateau:
                  patience: int = 10, threshold: float = 1e-4, threshold_mode: str = "rel",
                  cooldown: int = 0, min_lr: float | Sequence[float] = 0.0, eps: float = 1e-8) -> None:
         _check_optimizer(optimizer, "ReduceLROnPlateau")
-        if not 0.0 < factor < 1.0:
+        if not 0.0 < _number(factor, "factor", "ReduceLROnPlateau") < 1.0:
             raise ValueError(f"ReduceLROnPlateau: factor must be in (0, 1), got {factor}")
         if mode not in ("min", "max"):
             raise ValueError(f"ReduceLROnPlateau: mode must be 'min' or 'max', got {mode!r}")
@@ -544,9 +613,14 @@ class ReduceLROnPlateau:
         if len(mins) != n:
             raise ValueError(f"ReduceLROnPlateau: {len(mins)} min_lr values for {n} groups")
         self.optimizer = optimizer
-        self.mode, self.factor, self.patience = mode, float(factor), int(patience)
-        self.threshold, self.threshold_mode = float(threshold), threshold_mode
-        self.cooldown, self.min_lrs, self.eps = int(cooldown), [float(m) for m in mins], float(eps)
+        name = "ReduceLROnPlateau"
+        self.mode, self.factor = mode, float(factor)
+        self.patience = check_int(patience, "patience", name, minimum=0)
+        self.threshold = _number(threshold, "threshold", name)
+        self.threshold_mode = threshold_mode
+        self.cooldown = check_int(cooldown, "cooldown", name, minimum=0)
+        self.min_lrs = [_number(m, "min_lr", name) for m in mins]
+        self.eps = _number(eps, "eps", name)
         self.best = math.inf if mode == "min" else -math.inf
         self.num_bad_epochs = 0
         self.cooldown_counter = 0
@@ -563,7 +637,12 @@ class ReduceLROnPlateau:
         return metric > bar
 
     def step(self, metrics: float) -> None:
-        metric = float(metrics)
+        """Record this epoch's ``metrics`` (a number, e.g. the validation loss)."""
+        try:
+            metric = float(metrics)
+        except (TypeError, ValueError):
+            raise TypeError(f"ReduceLROnPlateau.step: metrics must be a number (e.g. the "
+                            f"validation loss), got {metrics!r:.60}") from None
         self.last_epoch += 1
         if self._improves(metric):
             self.best, self.num_bad_epochs = metric, 0
@@ -589,9 +668,7 @@ class ReduceLROnPlateau:
         return {k: v for k, v in self.__dict__.items() if k != "optimizer"}
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
-        unknown = sorted(set(state_dict) - set(self.state_dict()))
-        if unknown:
-            raise ValueError(f"ReduceLROnPlateau.load_state_dict: unexpected keys {unknown}")
+        _check_state(self, state_dict, self.state_dict())
         self.__dict__.update(state_dict)
 
 

@@ -13,6 +13,7 @@ floats (weak scalars under NumPy 2) or as 0-d arrays of the parameter's dtype
 
 from __future__ import annotations
 
+import math
 from typing import Any, Callable, Iterable
 
 import numpy as np
@@ -47,6 +48,9 @@ class Optimizer:
         if isinstance(params, al.Tensor):
             raise TypeError(f"{self._name}: params must be an iterable of Tensors or dicts, got a "
                             f"single Tensor; wrap it in a list")
+        if callable(getattr(params, "parameters", None)):
+            raise TypeError(f"{self._name}: params must be the parameters, not the "
+                            f"{type(params).__name__} module itself: pass model.parameters()")
         groups = self._ordered(params)
         if not groups:
             raise ValueError(f"{self._name}: got an empty parameter list")
@@ -70,6 +74,9 @@ class Optimizer:
         if isinstance(params, (set, frozenset)):
             raise TypeError(f"{self._name}: parameters must be an ordered sequence (a set has no "
                             f"stable order, so state could not be matched on reload)")
+        if isinstance(params, (str, bytes, dict)) or not hasattr(params, "__iter__"):
+            raise TypeError(f"{self._name}: params must be an iterable of Tensors or of dicts "
+                            f"(parameter groups), got {type(params).__name__}")
         return list(params)
 
     def add_param_group(self, param_group: dict[str, Any]) -> None:
@@ -94,6 +101,9 @@ class Optimizer:
                                  f"once across the parameter groups")
             seen.add(id(p))
         group = {**self.defaults, **{k: v for k, v in param_group.items() if k != "params"}}
+        for k, v in group.items():  # every optimiser's hyper-parameters, the new ones too
+            if isinstance(v, float) and not math.isfinite(v):
+                raise ValueError(f"{self._name}: invalid {k} {v!r}; expected a finite number")
         self._validate(group)
         group["params"] = params
         self.param_groups.append(group)
@@ -104,11 +114,9 @@ class Optimizer:
 
     def _check(self, group: dict[str, Any], key: str, ok: Callable[[Any], bool], expect: str) -> None:
         v = group[key]
-        try:
-            good = bool(ok(v))
-        except TypeError:
-            good = False
-        if not good:
+        if isinstance(v, bool) or not isinstance(v, (int, float, np.integer, np.floating)):
+            raise TypeError(f"{self._name}: invalid {key} {v!r}; expected a number ({expect})")
+        if not ok(v):
             raise ValueError(f"{self._name}: invalid {key} {v!r}; expected {expect}")
 
     def _check_betas(self, group: dict[str, Any]) -> None:

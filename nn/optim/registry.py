@@ -40,7 +40,7 @@ def make_optimizer(name: str, params: Any, lr: float | None = None,
     decoupled from the gradient).
     """
     if name not in OPTIMIZERS:
-        raise ValueError(f"unknown optimizer {name!r}; expected one of {', '.join(OPTIMIZERS)}")
+        raise ValueError(f"make_optimizer: unknown optimizer {name!r}; expected one of {', '.join(OPTIMIZERS)}")
     lr = DEFAULT_LR[name] if lr is None else lr
     wd = (0.01 if name == "adamw" else 0.0) if weight_decay is None else weight_decay
     if name == "sgd":
@@ -62,10 +62,12 @@ def make_scheduler(name: str, optimizer: Optimizer, total_steps: int) -> LambdaL
     more steps simply follows the longer schedule from where it is.
     """
     if name not in SCHEDULES:
-        raise ValueError(f"unknown schedule {name!r}; expected one of {', '.join(SCHEDULES)}")
+        raise ValueError(f"make_scheduler: unknown schedule {name!r}; expected one of {', '.join(SCHEDULES)}")
+    if isinstance(total_steps, bool) or not isinstance(total_steps, int) or total_steps < 1:
+        raise ValueError(f"make_scheduler: total_steps must be a positive int, got {total_steps!r}")
     if name == "none":
         return None
-    total = max(int(total_steps), 1)
+    total = total_steps
     if name == "cosine":
         def factor(step: int) -> float:
             return 0.5 * (1.0 + math.cos(math.pi * min(step, total) / total))

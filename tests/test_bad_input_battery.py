@@ -1,0 +1,1007 @@
+"""Bad input over the whole public surface: every public function and class of
+autograd_lite (ops, transforms, viz, testing, hooks) and nn (layers, functional,
+init, optim, schedulers, data, datasets, models, diagnostics, checkpoints), and every
+flag of the ``autograd-lite`` command, gets at least three bad inputs. Each must
+raise a specific, natural exception type (a KeyError only for a missing key; never
+an AttributeError, a ZeroDivisionError or a bare NumPy error) whose message names the
+function, class or argument involved; a bad flag must end the command with status 2
+and a message, no traceback. ``test_every_public_name_and_flag_has_three_cases``
+keeps the battery complete as the surface grows. Cases marked xfail are bad input
+not yet handled in files another branch is reorganising; they fail the suite as
+soon as they pass, so the mark cannot outlive the fix."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import inspect
+import io
+import re
+from collections import Counter
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+import pytest
+
+import autograd_lite as al
+import nn
+import nn.cli as cli
+import nn.functional as F
+from nn import init
+from nn.optim import lr_scheduler as sched
+
+CASES: list[Any] = []
+
+
+def case(owner: str, exc: type[BaseException] | tuple[type[BaseException], ...], pattern: str,
+         call: Callable[[], Any], xfail: str | None = None) -> None:
+    """A bad call of ``owner``: it must raise ``exc`` with a message matching ``pattern``."""
+    n = sum(1 for c in CASES if c.values[0] == owner)
+    marks = [pytest.mark.xfail(strict=True, reason=xfail)] if xfail else []
+    CASES.append(pytest.param(owner, call, exc, pattern, id=f"{owner}#{n}", marks=marks))
+
+
+def A(*shape: int, dtype: Any = np.float64) -> np.ndarray:
+    return np.arange(np.prod(shape, dtype=int), dtype=dtype).reshape(shape) + 1.0
+
+
+def T(*shape: int, grad: bool = True) -> al.Tensor:
+    return al.Tensor(A(*shape), requires_grad=grad)
+
+
+RAGGED = [[1.0], [2.0, 3.0]]
+UNWRITABLE = __file__ + "/sub"  # a "directory" inside a file: nothing can be created there
+COMPLEX = np.array([1j, 2.0])
+OBJECTS = np.array([None, 1.0], dtype=object)
+
+# ==================================================================== autograd_lite ops
+
+UNARY = ["abs", "cos", "erf", "exp", "log", "negative", "positive", "relu", "sigmoid", "sin",
+         "softplus", "sqrt", "tanh", "absolute"]
+for name in UNARY:
+    f = getattr(al, name)
+    op = "abs" if name == "absolute" else name
+    case(f"al.{name}", TypeError, rf"^{op}: .*from str", lambda f=f: f("a"))
+    case(f"al.{name}", TypeError, rf"^{op}: .*complex", lambda f=f: f(COMPLEX))
+    case(f"al.{name}", TypeError, rf"^{op}: .*object", lambda f=f: f(OBJECTS))
+    case(f"al.{name}", ValueError, rf"^{op}: .*inhomogeneous", lambda f=f: f(RAGGED))
+
+BINARY = ["add", "subtract", "multiply", "divide", "maximum", "minimum", "power", "matmul"]
+for name in BINARY:
+    f = getattr(al, name)
+    other = T(2, 3) if name == "matmul" else T(4)
+    case(f"al.{name}", ValueError, rf"^{name}: .*\(2, 3\)", lambda f=f, o=other: f(T(2, 3), o))
+    case(f"al.{name}", TypeError, rf"^{name}: input 1: .*str", lambda f=f: f(T(2, 3), "a"))
+    case(f"al.{name}", TypeError, rf"^{name}: .*complex", lambda f=f: f(T(3), COMPLEX[:1]))
+
+REDUCTIONS = ["sum", "mean", "max", "min", "var", "std", "logsumexp", "amax", "amin"]
+for name in REDUCTIONS:
+    f = getattr(al, name)
+    op = {"amax": "max", "amin": "min"}.get(name, name)
+    case(f"al.{name}", ValueError, rf"^{op}: .*axis 5", lambda f=f: f(T(2, 3), axis=5))
+    case(f"al.{name}", TypeError, rf"^{op}: .*axis", lambda f=f: f(T(2, 3), axis="a"))
+    case(f"al.{name}", TypeError, rf"^{op}: .*axis", lambda f=f: f(T(2, 3), axis=1.5))
+    case(f"al.{name}", TypeError, rf"^{op}: .*from str", lambda f=f: f("abc"))
+for name in ("var", "std"):
+    f = getattr(al, name)
+    case(f"al.{name}", TypeError, rf"^{name}: .*ddof", lambda f=f: f(T(3), ddof="a"))
+
+for name in ("softmax", "log_softmax"):
+    f = getattr(al, name)
+    case(f"al.{name}", ValueError, rf"^{name}: .*axis 5", lambda f=f: f(T(2, 3), axis=5))
+    case(f"al.{name}", TypeError, rf"^{name}: .*axis", lambda f=f: f(T(2, 3), axis="a"))
+    case(f"al.{name}", TypeError, rf"^{name}: .*from str", lambda f=f: f("a"))
+
+case("al.reshape", ValueError, r"^reshape: .*\(2, 3\) \(6 elements\) into shape \(4,\)", lambda: al.reshape(T(2, 3), (4,)))
+case("al.reshape", TypeError, r"^reshape: ", lambda: al.reshape(T(2, 3), "a"))
+case("al.reshape", ValueError, r"^reshape: ", lambda: al.reshape(T(2, 3), (-1, -1)))
+case("al.transpose", ValueError, r"^transpose: repeated axis", lambda: al.transpose(T(2, 3), (0, 0)))
+case("al.transpose", ValueError, r"^transpose: .*axes", lambda: al.transpose(T(2, 3), (0,)))
+case("al.transpose", TypeError, r"^transpose: ", lambda: al.transpose(T(2, 3), "a"))
+case("al.swapaxes", ValueError, r"^swapaxes: .*axis", lambda: al.swapaxes(T(2, 3), 0, 5))
+case("al.swapaxes", TypeError, r"^swapaxes: ", lambda: al.swapaxes(T(2, 3), "a", 1))
+case("al.swapaxes", TypeError, r"^swapaxes: ", lambda: al.swapaxes(T(2, 3), 0, 1.5))
+case("al.squeeze", ValueError, r"^squeeze: .*size", lambda: al.squeeze(T(2, 3), axis=0))
+case("al.squeeze", ValueError, r"^squeeze: .*axis", lambda: al.squeeze(T(1, 3), axis=5))
+case("al.squeeze", TypeError, r"^squeeze: ", lambda: al.squeeze(T(1, 3), axis="a"))
+case("al.expand_dims", ValueError, r"^expand_dims: .*axis", lambda: al.expand_dims(T(2, 3), 5))
+case("al.expand_dims", TypeError, r"^expand_dims: ", lambda: al.expand_dims(T(2, 3), "a"))
+case("al.expand_dims", TypeError, r"^expand_dims: ", lambda: al.expand_dims(T(2, 3), 1.5))
+case("al.broadcast_to", ValueError, r"^broadcast_to: .*\(2, 3\)", lambda: al.broadcast_to(T(2, 3), (3,)))
+case("al.broadcast_to", TypeError, r"^broadcast_to: ", lambda: al.broadcast_to(T(2, 3), "a"))
+case("al.broadcast_to", ValueError, r"^broadcast_to: ", lambda: al.broadcast_to(T(3), (-1,)))
+for name in ("concatenate", "stack"):
+    f = getattr(al, name)
+    case(f"al.{name}", TypeError, rf"^{name}: expected a sequence", lambda f=f: f(T(2, 3)))
+    case(f"al.{name}", ValueError, rf"^{name}: .*\(2, 3\)", lambda f=f: f([T(2, 3), T(3, 2)]))
+    case(f"al.{name}", ValueError, rf"^{name}: .*axis", lambda f=f: f([T(2, 3), T(2, 3)], axis=5))
+    case(f"al.{name}", ValueError, rf"^{name}: ", lambda f=f: f([]))
+case("al.pad", ValueError, r"^pad: ", lambda: al.pad(T(2, 3), -1))
+case("al.pad", ValueError, r"^pad: .*mode", lambda: al.pad(T(2, 3), 1, mode="weird"))
+case("al.pad", TypeError, r"^pad: ", lambda: al.pad(T(2, 3), "a"))
+case("al.getitem", IndexError, r"^getitem: .*out of bounds", lambda: al.getitem(T(2, 3), 5))
+case("al.getitem", IndexError, r"^getitem: ", lambda: al.getitem(T(2, 3), "a"))
+case("al.getitem", IndexError, r"^getitem: ", lambda: al.getitem(T(2, 3), 1.5))
+case("al.getitem", IndexError, r"^getitem: .*too many", lambda: T(2, 3)[0, 0, 0])
+case("al.scatter_add", (IndexError, ValueError), r"^scatter_add: ",
+     lambda: al.scatter_add(T(2), index=np.array([5, 6]), shape=(3,)))
+case("al.scatter_add", ValueError, r"^scatter_add: ",
+     lambda: al.scatter_add(T(2), index=np.array([0, 1, 2]), shape=(3,)))
+case("al.scatter_add", TypeError, r"^scatter_add: ",
+     lambda: al.scatter_add(T(2), index=np.array([0, 1]), shape="a"))
+case("al.where", ValueError, r"^where: .*\(2, 3\)", lambda: al.where(np.ones(4, bool), T(2, 3), 0.0))
+case("al.where", TypeError, r"^where: input 1: .*str", lambda: al.where([True], "a", 0.0))
+case("al.where", TypeError, r"^where: .*complex", lambda: al.where([True], COMPLEX[:1], 0.0))
+case("al.clip", TypeError, r"^clip: ", lambda: al.clip(T(3), a_min="a"))
+case("al.clip", TypeError, r"^clip: .*from str", lambda: al.clip("a", 0, 1))
+case("al.clip", TypeError, r"^clip: .*complex", lambda: al.clip(COMPLEX, 0, 1))
+case("al.astype", TypeError, r"^astype: ", lambda: al.astype(T(3), "floaty"))
+case("al.astype", TypeError, r"^astype: .*complex", lambda: al.astype(T(3), np.complex64))
+case("al.astype", TypeError, r"^astype: .*object", lambda: al.astype(T(3), object))
+for name, param in (("elu", "alpha"), ("leaky_relu", "negative_slope")):
+    f = getattr(al, name)
+    case(f"al.{name}", TypeError, rf"^{name}: ", lambda f=f, p=param: f(T(3), **{p: "a"}))
+    case(f"al.{name}", TypeError, rf"^{name}: .*from str", lambda f=f: f("a"))
+    case(f"al.{name}", TypeError, rf"^{name}: .*complex", lambda f=f: f(COMPLEX))
+case("al.gelu", ValueError, r"^gelu: .*approximate", lambda: al.gelu(T(3), approximate="fast"))
+case("al.gelu", TypeError, r"^gelu: .*from str", lambda: al.gelu("a"))
+case("al.gelu", TypeError, r"^gelu: .*complex", lambda: al.gelu(COMPLEX))
+case("al.linear", ValueError, r"^linear: .*got x \(2, 3\), weight \(4, 2\)", lambda: al.linear(T(2, 3), T(4, 2), T(4)))
+case("al.linear", ValueError, r"^linear: .*bias", lambda: al.linear(T(2, 3), T(4, 3), T(5)))
+case("al.linear", TypeError, r"^linear: input 1: .*str", lambda: al.linear(T(2, 3), "w", T(4)))
+case("al.cross_entropy", ValueError, r"^cross_entropy: labels must lie in \[0, 3\)",
+     lambda: al.cross_entropy(T(2, 3), [0, 3]))
+case("al.cross_entropy", ValueError, r"^cross_entropy: .*reduction",
+     lambda: al.cross_entropy(T(2, 3), [0, 1], reduction="avg"))
+case("al.cross_entropy", ValueError, r"^cross_entropy: logits must have shape \(N, C\)",
+     lambda: al.cross_entropy(T(3), [0, 1, 2]))
+case("al.cross_entropy", TypeError, r"^cross_entropy: input 1: .*dtype <U1",
+     lambda: al.cross_entropy(T(2, 3), ["a", "b"]))
+case("al.cross_entropy", ValueError, r"^cross_entropy: labels must be integers .*dtype float64",
+     lambda: al.cross_entropy(T(2, 3), [0.5, 1.0]))
+
+# ---- autograd_lite: tensors and the rest of the top level ---------------------------
+
+for name in ("Tensor", "tensor"):
+    f = getattr(al, name)
+    case(f"al.{name}", TypeError, r"^Tensor: unsupported dtype complex", lambda f=f: f(A(2), dtype=complex))
+    case(f"al.{name}", ValueError, r"^Tensor: .*inhomogeneous", lambda f=f: f(RAGGED))
+    case(f"al.{name}", TypeError, r"^Tensor: only floating-point tensors can require grad",
+         lambda f=f: f([1, 2], requires_grad=True, dtype=np.int64))
+    case(f"al.{name}", TypeError, r"^Tensor: cannot make a tensor from str", lambda f=f: f("abc"))
+for name in ("zeros", "ones"):
+    f = getattr(al, name)
+    case(f"al.{name}", ValueError, rf"^{name}: .*negative", lambda f=f: f(-1))
+    case(f"al.{name}", TypeError, rf"^{name}: ", lambda f=f: f("a"))
+    case(f"al.{name}", TypeError, rf"^{name}: .*complex", lambda f=f: f(3, dtype=complex))
+for name in ("zeros_like", "ones_like"):
+    f = getattr(al, name)
+    case(f"al.{name}", TypeError, rf"^{name}: .*dtype <U3", lambda f=f: f("abc"))
+    case(f"al.{name}", TypeError, rf"^{name}: .*complex", lambda f=f: f(COMPLEX))
+    case(f"al.{name}", ValueError, rf"^{name}: .*inhomogeneous", lambda f=f: f(RAGGED))
+for name in ("flatten", "ravel"):
+    f = getattr(al, name)
+    case(f"al.{name}", TypeError, r"^reshape: .*from str|^flatten: ", lambda f=f: f("abc"))
+    case(f"al.{name}", TypeError, r"complex", lambda f=f: f(COMPLEX))
+    case(f"al.{name}", ValueError, r"inhomogeneous", lambda f=f: f(RAGGED))
+case("al.split", ValueError, r"^split: .*does not divide into 4", lambda: al.split(T(6), 4))
+case("al.split", np.exceptions.AxisError, r"^split: axis 3", lambda: al.split(T(6), 2, axis=3))
+case("al.split", TypeError, r"^split: ", lambda: al.split(T(6), "a"))
+case("al.split", ValueError, r"^split: ", lambda: al.split(T(6), 0))
+for name in ("no_grad", "enable_grad"):
+    f = getattr(al, name)
+    case(f"al.{name}", TypeError, rf"{name}", lambda f=f: f(True))
+    case(f"al.{name}", TypeError, rf"{name}", lambda f=f: f(mode=False))
+    case(f"al.{name}", TypeError, rf"{name}", lambda f=f: f(1, 2))
+case("al.set_grad_enabled", TypeError, r"^set_grad_enabled: .*bool", lambda: al.set_grad_enabled("no"))
+case("al.set_grad_enabled", TypeError, r"^set_grad_enabled: .*bool", lambda: al.set_grad_enabled(None))
+case("al.set_grad_enabled", TypeError, r"^set_grad_enabled: .*bool", lambda: al.set_grad_enabled(np.ones(2)))
+case("al.is_grad_enabled", TypeError, r"is_grad_enabled", lambda: al.is_grad_enabled(True))
+case("al.is_grad_enabled", TypeError, r"is_grad_enabled", lambda: al.is_grad_enabled(1, 2))
+case("al.is_grad_enabled", TypeError, r"is_grad_enabled", lambda: al.is_grad_enabled(x=1))
+case("al.scope", TypeError, r"scope.*owner", lambda: al.scope())
+case("al.scope", TypeError, r"scope", lambda: al.scope(1, 2))
+case("al.scope", TypeError, r"scope.*ownr", lambda: al.scope(ownr=1))
+case("al.enter_scope", TypeError, r"enter_scope.*owner", lambda: al.enter_scope())
+case("al.enter_scope", TypeError, r"enter_scope", lambda: al.enter_scope(1, 2))
+case("al.enter_scope", TypeError, r"enter_scope.*ownr", lambda: al.enter_scope(ownr=1))
+case("al.exit_scope", TypeError, r"^exit_scope: ", lambda: al.exit_scope("token"))
+case("al.exit_scope", TypeError, r"^exit_scope: ", lambda: al.exit_scope(None))
+case("al.exit_scope", TypeError, r"^exit_scope: ", lambda: al.exit_scope(42))
+case("al.current_scope", TypeError, r"current_scope", lambda: al.current_scope(1))
+case("al.current_scope", TypeError, r"current_scope", lambda: al.current_scope(None))
+case("al.current_scope", TypeError, r"current_scope", lambda: al.current_scope(x=1))
+case("al.increment_version", TypeError, r"^increment_version: ", lambda: al.increment_version("a"))
+case("al.increment_version", TypeError, r"^increment_version: ", lambda: al.increment_version([T(2), 3]))
+case("al.increment_version", TypeError, r"^increment_version: ", lambda: al.increment_version(A(2)))
+case("al.toposort", TypeError, r"^toposort: ", lambda: al.toposort("a"))
+case("al.toposort", TypeError, r"^toposort: ", lambda: al.toposort([T(2), 1]))
+case("al.toposort", TypeError, r"^toposort: ", lambda: al.toposort(A(2)))
+case("al.grad", TypeError, r"^grad: argnums", lambda: al.grad(lambda x: x.sum(), argnums="0"))
+case("al.grad", TypeError, r"^grad: .*argnums=3", lambda: al.grad(lambda x: x.sum(), 3)(T(2)))
+case("al.grad", TypeError, r"^grad: the function must return a one-element Tensor",
+     lambda: al.grad(lambda x: x * 2)(T(2)))
+case("al.grad", TypeError, r"^grad: f must be callable", lambda: al.grad(42))
+case("al.value_and_grad", TypeError, r"^value_and_grad: argnums", lambda: al.value_and_grad(lambda x: x.sum(), (0, "1")))
+case("al.value_and_grad", TypeError, r"^value_and_grad: the function must return a one-element Tensor",
+     lambda: al.value_and_grad(lambda x: 3.0)(T(2)))
+case("al.value_and_grad", TypeError, r"^value_and_grad: f must be callable", lambda: al.value_and_grad("f"))
+case("al.gradients", TypeError, r"^gradients: the gradient must hold real numbers",
+     lambda: al.gradients(T(2) * 2, [], grad_outputs=np.array(["a", "b"])))
+case("al.gradients", TypeError, r"^gradients: outputs must be Tensors", lambda: al.gradients("y", T(2)))
+case("al.gradients", TypeError, r"^gradients: inputs must be Tensors",
+     lambda: (lambda x: al.gradients(x.sum(), [x, "b"]))(T(2)))
+case("al.gradients", ValueError, r"^gradients: .*grad_outputs",
+     lambda: al.gradients([T(2) * 2, T(2) * 3], T(2), grad_outputs=[np.ones(2)]))
+case("al.function", TypeError, r"^function: ", lambda: al.function(42))
+case("al.function", TypeError, r"^function: ", lambda: al.function("exp"))
+case("al.function", TypeError, r"^function: ", lambda: al.function(None))
+case("al.unbroadcast", ValueError, r"^unbroadcast: ", lambda: al.unbroadcast(A(2, 3), (4,)))
+case("al.unbroadcast", TypeError, r"^unbroadcast: ", lambda: al.unbroadcast(A(2, 3), "a"))
+case("al.unbroadcast", ValueError, r"^unbroadcast: ", lambda: al.unbroadcast(A(3), (2, 3)))
+case("al.set_default_dtype", TypeError, r"^set_default_dtype: expected a floating dtype, got int64",
+     lambda: al.set_default_dtype(np.int64))
+case("al.set_default_dtype", TypeError, r"^set_default_dtype: ", lambda: al.set_default_dtype("floaty"))
+case("al.set_default_dtype", TypeError, r"^set_default_dtype: .*complex", lambda: al.set_default_dtype(complex))
+case("al.get_default_dtype", TypeError, r"get_default_dtype", lambda: al.get_default_dtype(1))
+case("al.get_default_dtype", TypeError, r"get_default_dtype", lambda: al.get_default_dtype(np.float64))
+case("al.get_default_dtype", TypeError, r"get_default_dtype", lambda: al.get_default_dtype(x=1))
+case("al.set_flush_denormal", TypeError, r"^set_flush_denormal: .*bool", lambda: al.set_flush_denormal("on"))
+case("al.set_flush_denormal", TypeError, r"^set_flush_denormal: .*bool", lambda: al.set_flush_denormal(None))
+case("al.set_flush_denormal", TypeError, r"^set_flush_denormal: .*bool", lambda: al.set_flush_denormal(2.5))
+case("al.detect_anomaly", TypeError, r"^detect_anomaly: check_nan must be a bool",
+     lambda: al.detect_anomaly(check_nan="yes"))
+case("al.detect_anomaly", TypeError, r"^detect_anomaly: check_nan must be a bool",
+     lambda: al.detect_anomaly(None))
+case("al.detect_anomaly", TypeError, r"detect_anomaly", lambda: al.detect_anomaly(True, 1))
+case("al.Node", TypeError, r"Node", lambda: al.Node(1, 2, 3))
+case("al.Node", TypeError, r"Node", lambda: al.Node(op="x"))
+case("al.Node", TypeError, r"Node", lambda: al.Node(None, None))
+
+
+def _bad_op(**attrs: Any) -> Callable[[], Any]:
+    def make() -> Any:
+        return type("BadOp", (al.Op,), {"name": "bad_op_x", "arity": 1,
+                                         "forward": staticmethod(lambda x: x),
+                                         "vjp": staticmethod(lambda g, out, x: (g,)), **attrs})
+    return make
+
+
+case("al.Op", ValueError, r"op 'bad_op_x': unknown domain", _bad_op(domain=("imaginary",)))
+case("al.Op", ValueError, r"op 'bad_op_x': domain has 3 entries", _bad_op(domain=("real",) * 3))
+case("al.Op", TypeError, r"op 'bad_op_x' must define a static method vjp", _bad_op(vjp=None))
+case("al.Op", ValueError, r"an op named 'exp' is already registered",
+     lambda: type("Exp2", (al.Op,), {"name": "exp", "forward": staticmethod(lambda x: x),
+                                     "vjp": staticmethod(lambda g, out, x: (g,))}))
+case("al.Op", TypeError, r"^exp.apply: expected at least one Tensor", lambda: al.Op.registry["exp"].apply(A(2)))
+case("al.Op", TypeError, r"^exp: takes 1 inputs", lambda: al.Op.registry["exp"].apply(T(2), 1, 2))
+
+
+# ---- hooks -----------------------------------------------------------------------
+
+for name in ("register_forward_hook", "register_backward_hook"):
+    f = getattr(al.hooks, name)
+    case(f"al.hooks.{name}", TypeError, rf"^{name}: .*callable", lambda f=f: f(42))
+    case(f"al.hooks.{name}", TypeError, rf"^{name}: .*callable", lambda f=f: f("print"))
+    case(f"al.hooks.{name}", TypeError, rf"^{name}: .*callable", lambda f=f: f(None))
+for name in ("forward_hooks", "backward_hooks"):
+    f = getattr(al.hooks, name)
+    case(f"al.hooks.{name}", TypeError, rf"{name}", lambda f=f: f(1))
+    case(f"al.hooks.{name}", TypeError, rf"{name}", lambda f=f: f(None))
+    case(f"al.hooks.{name}", TypeError, rf"{name}", lambda f=f: f(x=1))
+case("al.hooks.RemovableHandle", TypeError, r"RemovableHandle", lambda: al.hooks.RemovableHandle())
+case("al.hooks.RemovableHandle", TypeError, r"RemovableHandle", lambda: al.hooks.RemovableHandle(1, 2, 3))
+case("al.hooks.RemovableHandle", TypeError, r"RemovableHandle", lambda: al.hooks.RemovableHandle(x=1))
+
+
+# ---- viz ---------------------------------------------------------------------------
+
+def _loss() -> al.Tensor:
+    w = T(3)
+    return (w * w).sum()
+
+
+for name in ("draw", "to_dot"):
+    f = getattr(al.viz, name)
+    case(f"al.viz.{name}", TypeError, r"^draw: expected at least one Tensor", lambda f=f: f())
+    case(f"al.viz.{name}", TypeError, r"^draw: expected Tensors, got ndarray", lambda f=f: f(A(2)))
+    case(f"al.viz.{name}", ValueError, r"^draw: collapse must be None or an int >= 0",
+         lambda f=f: f(_loss(), collapse=-1))
+    case(f"al.viz.{name}", ValueError, r"^draw: need 0 <= vanishing < exploding",
+         lambda f=f: f(_loss(), vanishing=1.0, exploding=0.5))
+    case(f"al.viz.{name}", TypeError, r"^draw: params must", lambda f=f: f(_loss(), params={"w": 3}))
+case("al.viz.to_dot", ValueError, r"^to_dot: rankdir must be one of", lambda: al.viz.to_dot(_loss(), rankdir="up"))
+case("al.viz.render", ValueError, r"^render: unsupported format 'jpeg'",
+     lambda: al.viz.render(_loss(), UNWRITABLE + "/g.jpeg"))
+case("al.viz.render", TypeError, r"^render: options \['collapse'\] apply when drawing",
+     lambda: al.viz.render(al.viz.draw(_loss()), "g.svg", collapse=1))
+case("al.viz.render", TypeError, r"^draw: expected Tensors, got str", lambda: al.viz.render("loss", "g.svg"))
+case("al.viz.render", NotADirectoryError, r"render: cannot write .*/sub/g.dot: Not a directory",
+     lambda: al.viz.render(_loss(), UNWRITABLE + "/g.dot"))
+case("al.viz.render", ValueError, r"^render: the graph has 3 nodes, more than max_nodes=2",
+     lambda: al.viz.render(_loss(), "g.svg", max_nodes=2))
+case("al.viz.render_script", FileNotFoundError, r"^render_script: no script at '/nonexistent.py'",
+     lambda: al.viz.render_script("/nonexistent.py", "loss", "g.svg"))
+case("al.viz.render_script", TypeError, r"^render_script: script_path must be a path",
+     lambda: al.viz.render_script(None, "loss", "g.svg"))
+case("al.viz.render_script", TypeError, r"^render_script: tensor_name must be",
+     lambda: al.viz.render_script(SCRIPT, 3, "g.svg"))
+case("al.viz.mlp_example", ValueError, r"^mlp_example: batch_size must be a positive int",
+     lambda: al.viz.mlp_example(batch_size=0))
+case("al.viz.mlp_example", ValueError, r"^mlp_example: hidden must be a positive int",
+     lambda: al.viz.mlp_example(hidden="64"))
+case("al.viz.mlp_example", ValueError, r"^mlp_example: x must have shape \(N, 784\)",
+     lambda: al.viz.mlp_example(x=A(2, 3)))
+case("al.viz.mlp_example", ValueError, r"^mlp_example: y must",
+     lambda: al.viz.mlp_example(batch_size=2, y=np.array([0, 11])))
+case("al.viz.render_example", ValueError, r"^render: unsupported format 'bmp'",
+     lambda: al.viz.render_example("g.bmp"))
+case("al.viz.render_example", ValueError, r"^mlp_example: batch_size must be a positive int",
+     lambda: al.viz.render_example("g.dot", batch_size=-2))
+case("al.viz.render_example", TypeError, r"^render_example: out_path must be a path",
+     lambda: al.viz.render_example(None))
+case("al.viz.record", TypeError, r"record", lambda: al.viz.record(1))
+case("al.viz.record", TypeError, r"record", lambda: al.viz.record(grads=True))
+case("al.viz.record", TypeError, r"^GradRecord.stats: expected a Node", lambda: al.viz.record().stats(T(2)))
+case("al.viz.GradStats", TypeError, r"GradStats", lambda: al.viz.GradStats(1.0))
+case("al.viz.GradStats", TypeError, r"^GradStats.from_array: ", lambda: al.viz.GradStats.from_array("a"))
+case("al.viz.GradStats", TypeError, r"^GradStats.from_array: .*complex",
+     lambda: al.viz.GradStats.from_array(COMPLEX))
+case("al.viz.GradRecord", TypeError, r"GradRecord", lambda: al.viz.GradRecord(1))
+case("al.viz.GradRecord", TypeError, r"^GradRecord.stats: expected a Node .*str", lambda: al.viz.GradRecord().stats("w"))
+case("al.viz.GradRecord", TypeError, r"^GradRecord.summed_axes: expected a Node",
+     lambda: al.viz.GradRecord().summed_axes(3, 0))
+case("al.viz.Graph", TypeError, r"Graph", lambda: al.viz.Graph([]))
+case("al.viz.Graph", KeyError, r"no node labelled 'x'", lambda: al.viz.draw(_loss()).node("x"))
+case("al.viz.Graph", ValueError, r"^render: unsupported format 'gif'",
+     lambda: al.viz.draw(_loss()).render("g.gif"))
+for name in ("DrawnNode", "DrawnEdge", "Cluster"):
+    cls = getattr(al.viz, name)
+    case(f"al.viz.{name}", TypeError, name, lambda cls=cls: cls())
+    case(f"al.viz.{name}", TypeError, name, lambda cls=cls: cls(*range(9)))
+    case(f"al.viz.{name}", TypeError, name, lambda cls=cls: cls(bogus=1))
+
+
+# ---- testing -------------------------------------------------------------------------
+
+case("al.testing.check_op", TypeError, r"^check_op: expected an Op subclass or its function",
+     lambda: al.testing.check_op(42))
+case("al.testing.check_op", TypeError, r"^check_op: expected an Op subclass", lambda: al.testing.check_op(np.exp))
+case("al.testing.check_op", ValueError, r"^check_op: cannot check op 'exp':\n- .*unknown domain 'complex'",
+     lambda: al.testing.check_op(al.exp, domain="complex"))
+case("al.testing.check_op", ValueError, r"^check_op: max_examples must be", lambda: al.testing.check_op(al.exp, max_examples=0))
+for name in ("gradcheck", "gradgradcheck"):
+    f = getattr(al.testing, name)
+    case(f"al.testing.{name}", ValueError, rf"^{name}: no input to differentiate", lambda f=f: f(al.exp, np.arange(2)))
+    case(f"al.testing.{name}", TypeError, rf"^{name}: fn must be callable", lambda f=f: f("exp", A(2)))
+    case(f"al.testing.{name}", ValueError, rf"^{name}: eps must be a positive", lambda f=f: f(al.exp, A(2), eps=0))
+    case(f"al.testing.{name}", TypeError, rf"^{name}: atol must be a number", lambda f=f: f(al.exp, A(2), atol="0"))
+    case(f"al.testing.{name}", TypeError, r"gradcheck: fn must return a Tensor", lambda f=f: f(lambda x: "y", A(2)))
+case("al.testing.missing_metadata", TypeError, r"^missing_metadata: expected an Op subclass",
+     lambda: al.testing.missing_metadata(al.exp))
+case("al.testing.missing_metadata", TypeError, r"^missing_metadata: expected an Op subclass",
+     lambda: al.testing.missing_metadata("exp"))
+case("al.testing.missing_metadata", TypeError, r"^missing_metadata: expected an Op subclass",
+     lambda: al.testing.missing_metadata(None))
+case("al.testing.temporary_registry", TypeError, r"temporary_registry", lambda: al.testing.temporary_registry(1))
+case("al.testing.temporary_registry", TypeError, r"temporary_registry", lambda: al.testing.temporary_registry(x=1))
+case("al.testing.temporary_registry", TypeError, r"temporary_registry",
+     lambda: al.testing.temporary_registry({}))
+
+
+# ============================================================================== nn
+
+X23 = A(2, 3, dtype=np.float32)
+# Bad input that nn/functional.py, layers.py, activation.py and module.py still take badly:
+# those files are being split into packages on another branch, so these cases wait for it.
+SPLIT = "not fixed yet: nn/{} is being split into packages on another branch"
+FUNCTIONAL, LAYERS, ACTIVATION, MODULE = (SPLIT.format(f) for f in (
+    "functional.py", "layers.py", "activation.py", "module.py"))
+
+
+def _lin() -> nn.Linear:
+    return nn.Linear(3, 2)
+
+
+# ---- module system -------------------------------------------------------------------
+
+case("nn.Module", NotImplementedError, r"Module.*forward", lambda: nn.Module()(X23))
+case("nn.Module", TypeError, r"register_buffer: 'b' is a Parameter",
+     lambda: nn.Module().register_buffer("b", nn.Parameter(A(2))))
+case("nn.Module", TypeError, r"register_parameter: 'w' must be a Parameter or None",
+     lambda: nn.Module().register_parameter("w", A(2)))
+case("nn.Module", RuntimeError, r"^Linear.load_state_dict: the state does not match.*\n.*missing keys: weight, bias",
+     lambda: _lin().load_state_dict({}))
+case("nn.Module", TypeError, r"^Linear.load_state_dict: expected a mapping", lambda: _lin().load_state_dict([1]))
+# A Parameter is a Tensor: the Tensor's errors name it.
+case("nn.Parameter", TypeError, r"^Tensor: cannot make a tensor from str", lambda: nn.Parameter("abc"))
+case("nn.Parameter", ValueError, r"^Tensor: .*inhomogeneous", lambda: nn.Parameter(RAGGED))
+case("nn.Parameter", TypeError, r"^Tensor: unsupported dtype complex", lambda: nn.Parameter(COMPLEX))
+case("nn.Sequential", TypeError, r"Sequential", lambda: nn.Sequential(3))
+case("nn.Sequential", TypeError, r"Sequential", lambda: nn.Sequential(nn.ReLU(), "relu"))
+case("nn.Sequential", IndexError, r"Sequential.*index 5", lambda: nn.Sequential(nn.ReLU())[5])
+case("nn.ModuleList", TypeError, r"ModuleList", lambda: nn.ModuleList([1, 2]))
+case("nn.ModuleList", TypeError, r"ModuleList", lambda: nn.ModuleList(3), xfail=MODULE)
+case("nn.ModuleList", IndexError, r"ModuleList.*index 3", lambda: nn.ModuleList([nn.ReLU()])[3])
+case("nn.ModuleDict", TypeError, r"ModuleDict", lambda: nn.ModuleDict({"a": 1}))
+case("nn.ModuleDict", TypeError, r"ModuleDict", lambda: nn.ModuleDict({1: nn.ReLU()}))
+case("nn.ModuleDict", KeyError, r"ModuleDict.*'b'", lambda: nn.ModuleDict({"a": nn.ReLU()})["b"])
+case("nn.IncompatibleKeys", TypeError, r"IncompatibleKeys", lambda: nn.IncompatibleKeys())
+case("nn.IncompatibleKeys", TypeError, r"IncompatibleKeys", lambda: nn.IncompatibleKeys([], [], []))
+case("nn.IncompatibleKeys", TypeError, r"IncompatibleKeys", lambda: nn.IncompatibleKeys(missing=[]))
+
+# ---- layers --------------------------------------------------------------------------
+
+case("nn.Linear", ValueError, r"^Linear: in_features must be a positive int, got 0", lambda: nn.Linear(0, 3))
+case("nn.Linear", ValueError, r"^Linear: out_features must be a positive int, got '3'", lambda: nn.Linear(3, "3"))
+case("nn.Linear", ValueError, r"^Linear\(in_features=3, out_features=2\): expected input whose last "
+     r"dimension is 3, got shape \(2, 4\)", lambda: _lin()(A(2, 4, dtype=np.float32)))
+case("nn.Linear", TypeError, r"^Linear: .*dtype", lambda: nn.Linear(3, 2, dtype=np.int64), xfail=LAYERS)
+case("nn.Dropout", ValueError, r"^Dropout: probability p must be in \[0, 1\], got 1.5", lambda: nn.Dropout(1.5))
+case("nn.Dropout", TypeError, r"^Dropout: p must be a number", lambda: nn.Dropout("0.5"), xfail=LAYERS)
+case("nn.Dropout", TypeError, r"Generator", lambda: nn.Dropout(0.5, generator=42), xfail=LAYERS)
+case("nn.BatchNorm1d", ValueError, r"^BatchNorm1d: num_features must be a positive int", lambda: nn.BatchNorm1d(0))
+case("nn.BatchNorm1d", ValueError, r"^BatchNorm1d\(4\): expected input of shape \(N, 4\) or \(N, 4, L\), "
+     r"got \(2, 3\)", lambda: nn.BatchNorm1d(4)(X23))
+case("nn.BatchNorm1d", ValueError, r"^BatchNorm1d: eps must be", lambda: nn.BatchNorm1d(3, eps=-1.0))
+case("nn.LayerNorm", ValueError, r"^LayerNorm: normalized_shape must be a positive int", lambda: nn.LayerNorm(0))
+case("nn.LayerNorm", ValueError, r"LayerNorm.*\(2, 3\)|layer_norm: .*\(2, 3\)", lambda: nn.LayerNorm(4)(X23))
+case("nn.LayerNorm", ValueError, r"^LayerNorm: eps must be", lambda: nn.LayerNorm(3, eps=-1.0))
+case("nn.Flatten", TypeError, r"^Flatten: start_dim must be an int", lambda: nn.Flatten(start_dim="1"), xfail=LAYERS)
+case("nn.Flatten", ValueError, r"^Flatten\(start_dim=5, end_dim=-1\): invalid for input of shape \(2, 3\)",
+     lambda: nn.Flatten(start_dim=5)(X23))
+case("nn.Flatten", ValueError, r"^Flatten\(start_dim=1, end_dim=0\): invalid", lambda: nn.Flatten(start_dim=1, end_dim=0)(X23))
+case("nn.Identity", TypeError, r"forward", lambda: nn.Identity()(X23, X23))
+case("nn.Identity", TypeError, r"forward", lambda: nn.Identity()())
+case("nn.Identity", TypeError, r"forward", lambda: nn.Identity()(x=X23))
+
+# ---- activations -----------------------------------------------------------------------
+
+for name in ("ReLU", "Sigmoid", "Tanh", "SiLU", "Swish", "Mish"):
+    cls = getattr(nn, name)
+    case(f"nn.{name}", TypeError, r": .*from str|: .*dtype <U", lambda cls=cls: cls()("abc"))
+    case(f"nn.{name}", TypeError, r"complex", lambda cls=cls: cls()(COMPLEX))
+    case(f"nn.{name}", TypeError, rf"{name}", lambda cls=cls: cls(1), xfail=ACTIVATION)
+case("nn.LeakyReLU", TypeError, r"^LeakyReLU: negative_slope must be a number", lambda: nn.LeakyReLU("0.1"), xfail=ACTIVATION)
+case("nn.LeakyReLU", TypeError, r"complex", lambda: nn.LeakyReLU()(COMPLEX))
+case("nn.LeakyReLU", TypeError, r"from str|dtype <U", lambda: nn.LeakyReLU()("x"))
+case("nn.ELU", TypeError, r"^ELU: alpha must be a number", lambda: nn.ELU("1"), xfail=ACTIVATION)
+case("nn.ELU", TypeError, r"complex", lambda: nn.ELU()(COMPLEX))
+case("nn.ELU", TypeError, r"from str|dtype <U", lambda: nn.ELU()("x"))
+case("nn.PReLU", ValueError, r"^PReLU: num_parameters must be a positive int", lambda: nn.PReLU(0))
+case("nn.PReLU", ValueError, r"prelu: .*\(2, 3\)", lambda: nn.PReLU(4)(X23))
+case("nn.PReLU", TypeError, r"^PReLU: init must be a number", lambda: nn.PReLU(init="0.25"), xfail=ACTIVATION)
+case("nn.Softplus", ValueError, r"^Softplus: beta must be", lambda: nn.Softplus(beta=0), xfail=ACTIVATION)
+case("nn.Softplus", TypeError, r"^Softplus: threshold must be a number", lambda: nn.Softplus(threshold="20"), xfail=ACTIVATION)
+case("nn.Softplus", TypeError, r"complex", lambda: nn.Softplus()(COMPLEX))
+case("nn.GELU", ValueError, r"^GELU: approximate must be 'none' or 'tanh'", lambda: nn.GELU("fast"))
+case("nn.GELU", TypeError, r"complex", lambda: nn.GELU()(COMPLEX))
+case("nn.GELU", TypeError, r"from str|dtype <U", lambda: nn.GELU()("x"))
+for name in ("Softmax", "LogSoftmax"):
+    cls = getattr(nn, name)
+    case(f"nn.{name}", TypeError, rf"^{name}: dim must be an int", lambda cls=cls: cls(dim="1"), xfail=ACTIVATION)
+    case(f"nn.{name}", ValueError, r"axis 5", lambda cls=cls: cls(dim=5)(X23))
+    case(f"nn.{name}", TypeError, r"complex", lambda cls=cls: cls()(COMPLEX))
+
+# ---- losses: classes and functions -------------------------------------------------------
+
+PAIR_LOSSES = {"MSELoss": "mse_loss", "L1Loss": "l1_loss", "HuberLoss": "huber_loss",
+               "SmoothL1Loss": "smooth_l1_loss", "LogCoshLoss": "log_cosh_loss",
+               "QuantileLoss": "quantile_loss", "BCELoss": "binary_cross_entropy",
+               "BCEWithLogitsLoss": "binary_cross_entropy_with_logits", "HingeLoss": "hinge_loss",
+               "SquaredHingeLoss": "squared_hinge_loss", "KLDivLoss": "kl_div",
+               "FocalLoss": "focal_loss", "DiceLoss": "dice_loss"}
+P = np.full((2, 3), 0.5, np.float32)
+for cls_name, fn_name in PAIR_LOSSES.items():
+    cls, fn = getattr(nn, cls_name), getattr(F, fn_name)
+    case(f"nn.{cls_name}", ValueError, rf"^{cls_name}: reduction must be one of|reduction",
+         lambda cls=cls: cls(reduction="avg"))
+    case(f"nn.{cls_name}", ValueError, rf"{fn_name}: .*\(2, 3\).*\(3, 2\)|\(3, 2\).*\(2, 3\)",
+         lambda cls=cls: cls()(al.Tensor(P, requires_grad=True), P.T.copy()))
+    case(f"nn.{cls_name}", TypeError, rf"{fn_name}: .*(str|<U)",
+         lambda cls=cls: cls()(al.Tensor(P, requires_grad=True), np.full((2, 3), "a")), xfail=FUNCTIONAL)
+    case(f"nn.functional.{fn_name}", ValueError, rf"^{fn_name}: .*reduction",
+         lambda fn=fn: fn(al.Tensor(P, requires_grad=True), P, reduction="avg"))
+    case(f"nn.functional.{fn_name}", ValueError, rf"{fn_name}: .*\(2, 3\).*\(3, 2\)|\(3, 2\).*\(2, 3\)",
+         lambda fn=fn: fn(al.Tensor(P, requires_grad=True), P.T.copy()))
+    case(f"nn.functional.{fn_name}", TypeError, rf"{fn_name}: .*complex",
+         lambda fn=fn: fn(al.Tensor(P, requires_grad=True), P.astype(np.complex64)), xfail=FUNCTIONAL)
+# As in PyTorch, a loss module's options are checked when it is called.
+case("nn.HuberLoss", ValueError, r"^huber_loss: delta must be > 0, got 0", lambda: nn.HuberLoss(delta=0)(P, P))
+case("nn.QuantileLoss", ValueError, r"^QuantileLoss: quantile must be in", lambda: nn.QuantileLoss(1.5))
+case("nn.FocalLoss", ValueError, r"^focal_loss: gamma must be >= 0, got -1", lambda: nn.FocalLoss(gamma=-1)(P, P))
+LOGITS = al.Tensor(A(2, 3, dtype=np.float32), requires_grad=True)
+for cls_name, fn_name in (("CrossEntropyLoss", "cross_entropy"), ("NLLLoss", "nll_loss")):
+    cls, fn = getattr(nn, cls_name), getattr(F, fn_name)
+    case(f"nn.{cls_name}", ValueError, rf"{fn_name}: .*\[0, 3\)|{fn_name}: .*out of range|{fn_name}: .*3",
+         lambda cls=cls: cls()(LOGITS, np.array([0, 3])))
+    case(f"nn.{cls_name}", ValueError, r"reduction", lambda cls=cls: cls(reduction="avg"))
+    case(f"nn.{cls_name}", ValueError, rf"{fn_name}: .*weight", lambda cls=cls: cls(weight=np.ones(5))(LOGITS, np.array([0, 1])))
+    case(f"nn.functional.{fn_name}", ValueError, rf"^{fn_name}: .*\[0, 3\)|^{fn_name}: .*out of range|^{fn_name}: .*3",
+         lambda fn=fn: fn(LOGITS, np.array([0, 3])))
+    case(f"nn.functional.{fn_name}", TypeError, rf"^{fn_name}: target must be", lambda fn=fn: fn(LOGITS, np.array(["a", "b"])))
+    case(f"nn.functional.{fn_name}", ValueError, rf"^{fn_name}: .*reduction", lambda fn=fn: fn(LOGITS, np.array([0, 1]), reduction="x"))
+case("nn.CrossEntropyLoss", ValueError, r"label_smoothing", lambda: nn.CrossEntropyLoss(label_smoothing=2.0))
+for name in ("ContrastiveLoss", "TripletMarginLoss"):
+    cls = getattr(nn, name)
+    case(f"nn.{name}", ValueError, r"reduction", lambda cls=cls: cls(reduction="avg"))
+    third = np.ones(2, np.float32) if name == "ContrastiveLoss" else P
+    case(f"nn.{name}", TypeError, r"margin", lambda cls=cls, t=third: cls(margin="1")(al.Tensor(P), P, t),
+         xfail=FUNCTIONAL)
+    case(f"nn.{name}", ValueError, r"\(2, 3\).*\(3, 2\)|\(3, 2\).*\(2, 3\)",
+         lambda cls=cls: cls()(al.Tensor(P), P.T.copy(), np.ones(2, np.float32)))
+case("nn.functional.contrastive_loss", ValueError, r"^contrastive_loss: .*\(2, 3\)",
+     lambda: F.contrastive_loss(al.Tensor(P), P.T.copy(), np.ones(2, np.float32)))
+case("nn.functional.contrastive_loss", ValueError, r"^contrastive_loss: .*reduction",
+     lambda: F.contrastive_loss(al.Tensor(P), P, np.ones(2, np.float32), reduction="x"))
+case("nn.functional.contrastive_loss", ValueError, r"^contrastive_loss: .*target",
+     lambda: F.contrastive_loss(al.Tensor(P), P, np.ones(5, np.float32)))
+case("nn.functional.triplet_margin_loss", ValueError, r"^triplet_margin_loss: .*\(2, 3\)",
+     lambda: F.triplet_margin_loss(al.Tensor(P), P, P.T.copy()))
+case("nn.functional.triplet_margin_loss", ValueError, r"^triplet_margin_loss: .*reduction",
+     lambda: F.triplet_margin_loss(al.Tensor(P), P, P, reduction="x"))
+case("nn.functional.triplet_margin_loss", ValueError, r"^pairwise_distance: p must be > 0, got 0",
+     lambda: F.triplet_margin_loss(al.Tensor(P), P, P, p=0))
+case("nn.functional.pairwise_distance", ValueError, r"^pairwise_distance: .*\(2, 3\)",
+     lambda: F.pairwise_distance(al.Tensor(P), P.T.copy()), xfail=FUNCTIONAL)
+case("nn.functional.pairwise_distance", ValueError, r"^pairwise_distance: p must be",
+     lambda: F.pairwise_distance(al.Tensor(P), P, p=-1))
+case("nn.functional.pairwise_distance", TypeError, r"^pairwise_distance: .*complex",
+     lambda: F.pairwise_distance(al.Tensor(P), P.astype(np.complex64)), xfail=FUNCTIONAL)
+
+# ---- functional: layers and activations ------------------------------------------------
+
+for name in ("relu", "sigmoid", "tanh", "silu", "swish", "mish", "softplus", "gelu", "leaky_relu", "elu"):
+    fn = getattr(F, name)
+    case(f"nn.functional.{name}", TypeError, r"from str|dtype <U", lambda fn=fn: fn("abc"))
+    case(f"nn.functional.{name}", TypeError, r"complex", lambda fn=fn: fn(COMPLEX))
+    case(f"nn.functional.{name}", ValueError, r"inhomogeneous", lambda fn=fn: fn(RAGGED))
+for name in ("softmax", "log_softmax"):
+    fn = getattr(F, name)
+    case(f"nn.functional.{name}", ValueError, r"axis 5", lambda fn=fn: fn(X23, dim=5))
+    case(f"nn.functional.{name}", TypeError, r"axis|dim", lambda fn=fn: fn(X23, dim="1"))
+    case(f"nn.functional.{name}", TypeError, r"complex", lambda fn=fn: fn(COMPLEX))
+case("nn.functional.linear", ValueError, r"^linear: .*\(2, 3\)", lambda: F.linear(X23, A(4, 2, dtype=np.float32)))
+case("nn.functional.linear", TypeError, r"^linear: .*str", lambda: F.linear(X23, "w"), xfail=FUNCTIONAL)
+case("nn.functional.linear", ValueError, r"^linear: .*bias", lambda: F.linear(X23, A(4, 3), A(5)))
+case("nn.functional.dropout", ValueError, r"^dropout: probability p must be in \[0, 1\]", lambda: F.dropout(X23, 1.5))
+case("nn.functional.dropout", TypeError, r"^dropout: p must be a number", lambda: F.dropout(X23, "0.5"), xfail=FUNCTIONAL)
+case("nn.functional.dropout", TypeError, r"Generator", lambda: F.dropout(X23, 0.5, generator=3))
+case("nn.functional.batch_norm", ValueError, r"^batch_norm: .*\(2, 3\)",
+     lambda: F.batch_norm(X23, np.zeros(4), np.ones(4)), xfail=FUNCTIONAL)
+case("nn.functional.batch_norm", ValueError, r"^batch_norm: .*eps",
+     lambda: F.batch_norm(X23, np.zeros(3), np.ones(3), eps=-1), xfail=FUNCTIONAL)
+case("nn.functional.batch_norm", TypeError, r"^batch_norm: .*complex",
+     lambda: F.batch_norm(COMPLEX[None], np.zeros(2), np.ones(2)), xfail=FUNCTIONAL)
+case("nn.functional.layer_norm", ValueError, r"^layer_norm: .*\(2, 3\)", lambda: F.layer_norm(X23, 4))
+case("nn.functional.layer_norm", ValueError, r"^layer_norm: .*normalized_shape", lambda: F.layer_norm(X23, 0))
+case("nn.functional.layer_norm", TypeError, r"^layer_norm: .*complex", lambda: F.layer_norm(COMPLEX, 2),
+     xfail=FUNCTIONAL)
+case("nn.functional.prelu", ValueError, r"^prelu: .*\(2, 3\)", lambda: F.prelu(X23, np.ones(4, np.float32)))
+case("nn.functional.prelu", TypeError, r"^prelu: .*complex", lambda: F.prelu(COMPLEX, np.ones(1)), xfail=FUNCTIONAL)
+case("nn.functional.prelu", TypeError, r"^prelu: .*str", lambda: F.prelu(X23, "w"), xfail=FUNCTIONAL)
+
+# ---- init -------------------------------------------------------------------------------
+
+W = lambda: nn.Parameter(A(4, 3, dtype=np.float32))  # noqa: E731
+case("nn.init.calculate_gain", ValueError, r"^calculate_gain: unsupported nonlinearity 'swishy'",
+     lambda: init.calculate_gain("swishy"))
+case("nn.init.calculate_gain", TypeError, r"^calculate_gain: param .*must be a number",
+     lambda: init.calculate_gain("leaky_relu", "0.1"))
+case("nn.init.calculate_gain", TypeError, r"^calculate_gain: nonlinearity must be", lambda: init.calculate_gain(3))
+case("nn.init.calculate_fan_in_and_fan_out", ValueError, r"^calculate_fan_in_and_fan_out: .*2",
+     lambda: init.calculate_fan_in_and_fan_out(A(3)))
+case("nn.init.calculate_fan_in_and_fan_out", TypeError, r"^calculate_fan_in_and_fan_out: expected a floating Tensor or ndarray, got str",
+     lambda: init.calculate_fan_in_and_fan_out("w"))
+case("nn.init.calculate_fan_in_and_fan_out", TypeError, r"^calculate_fan_in_and_fan_out: expected",
+     lambda: init.calculate_fan_in_and_fan_out(None))
+for name in ("zeros_", "ones_", "constant_", "uniform_", "normal_", "xavier_uniform_", "xavier_normal_",
+             "kaiming_uniform_", "kaiming_normal_", "orthogonal_", "glorot_uniform_", "glorot_normal_",
+             "he_uniform_", "he_normal_"):
+    fn = getattr(init, name)
+    extra = {"constant_": (0.5,)}.get(name, ())
+    own = fn.__name__  # glorot_* and he_* are xavier_* and kaiming_* under another name
+    case(f"nn.init.{name}", TypeError, rf"^{own}: expected a floating Tensor or ndarray, got ndarray of dtype int64",
+         lambda fn=fn, e=extra: fn(np.zeros((4, 3), np.int64), *e))
+    case(f"nn.init.{name}", TypeError, rf"^{own}: expected a floating Tensor or ndarray, got str",
+         lambda fn=fn, e=extra: fn("w", *e))
+    case(f"nn.init.{name}", TypeError, rf"^{own}: expected a floating Tensor or ndarray, got Tensor of dtype int64",
+         lambda fn=fn, e=extra: fn(al.Tensor(np.zeros((4, 3), np.int64), dtype=np.int64), *e))
+case("nn.init.constant_", TypeError, r"^constant_: val must be a number", lambda: init.constant_(W(), "1"))
+case("nn.init.uniform_", ValueError, r"^uniform_: need a <= b", lambda: init.uniform_(W(), 1.0, 0.0))
+case("nn.init.normal_", ValueError, r"^normal_: std must be >= 0", lambda: init.normal_(W(), 0.0, -1.0))
+for name in ("xavier_uniform_", "xavier_normal_", "glorot_uniform_", "glorot_normal_", "orthogonal_"):
+    fn = getattr(init, name)
+    own = fn.__name__
+    case(f"nn.init.{name}", ValueError, rf"^{own}: need a tensor with at least 2 dimensions",
+         lambda fn=fn: fn(nn.Parameter(A(3, dtype=np.float32))))
+    case(f"nn.init.{name}", TypeError, rf"^{own}: gain must be a number", lambda fn=fn: fn(W(), gain="1"))
+for name in ("kaiming_uniform_", "kaiming_normal_", "he_uniform_", "he_normal_"):
+    fn = getattr(init, name)
+    case(f"nn.init.{name}", ValueError, rf"^{fn.__name__}: mode must be 'fan_in' or 'fan_out'",
+         lambda fn=fn: fn(W(), mode="fan"))
+    case(f"nn.init.{name}", ValueError, r"^calculate_gain: unsupported nonlinearity 'swishy'",
+         lambda fn=fn: fn(W(), nonlinearity="swishy"))
+
+# ---- optimisers ----------------------------------------------------------------------------
+
+def _params() -> list[al.Tensor]:
+    return list(_lin().parameters())
+
+
+OPTIMIZERS = ["SGD", "Adagrad", "RMSprop", "Adam", "AdamW", "NAdam", "Lion", "AdaBelief"]
+for name in OPTIMIZERS:
+    cls = getattr(nn.optim, name)
+    case(f"nn.optim.{name}", TypeError, rf"^{name}: params must be the parameters, not the Linear",
+         lambda cls=cls: cls(_lin()))
+    case(f"nn.optim.{name}", ValueError, rf"^{name}: invalid lr -1", lambda cls=cls: cls(_params(), lr=-1))
+    case(f"nn.optim.{name}", ValueError, rf"^{name}: invalid lr inf", lambda cls=cls: cls(_params(), lr=float("inf")))
+    case(f"nn.optim.{name}", TypeError, rf"^{name}: params must be an iterable", lambda cls=cls: cls(None))
+    case(f"nn.optim.{name}", ValueError, rf"^{name}.load_state_dict: expected a dict",
+         lambda cls=cls: cls(_params()).load_state_dict([]))
+    case(f"nn.optim.{name}", ValueError, rf"^{name}.step: a parameter of shape \(2, 3\) has a gradient of shape \(3,\)",
+         lambda cls=cls: _step_with_bad_grad(cls))
+for name in ("Adam", "AdamW", "NAdam", "Lion", "AdaBelief"):
+    cls = getattr(nn.optim, name)
+    case(f"nn.optim.{name}", ValueError, rf"^{name}: invalid betas", lambda cls=cls: cls(_params(), betas=(0.9, 1.0)))
+case("nn.optim.SGD", ValueError, r"^SGD: Nesterov momentum needs", lambda: nn.optim.SGD(_params(), lr=0.1, nesterov=True))
+case("nn.optim.RMSprop", ValueError, r"^RMSprop: invalid alpha 2", lambda: nn.optim.RMSprop(_params(), alpha=2))
+case("nn.optim.Optimizer", TypeError, r"^Optimizer: params must be an iterable", lambda: nn.optim.Optimizer(3, {"lr": 0.1}))
+case("nn.optim.Optimizer", ValueError, r"^Optimizer: got an empty parameter list", lambda: nn.optim.Optimizer([], {"lr": 0.1}))
+case("nn.optim.Optimizer", TypeError, r"^Optimizer: can only optimise Tensors",
+     lambda: nn.optim.Optimizer([np.ones(2)], {"lr": 0.1}))
+case("nn.optim.Optimizer", ValueError, r"^Optimizer: can only optimise leaf Tensors",
+     lambda: nn.optim.Optimizer([T(2) * 2], {"lr": 0.1}))
+case("nn.optim.make_optimizer", ValueError, r"^make_optimizer: unknown optimizer 'adamax'",
+     lambda: nn.optim.make_optimizer("adamax", _params()))
+case("nn.optim.make_optimizer", ValueError, r"invalid lr -1", lambda: nn.optim.make_optimizer("sgd", _params(), lr=-1))
+case("nn.optim.make_optimizer", TypeError, r"params must be the parameters", lambda: nn.optim.make_optimizer("sgd", _lin()))
+case("nn.optim.make_scheduler", ValueError, r"^make_scheduler: unknown schedule 'linear'",
+     lambda: nn.optim.make_scheduler("linear", nn.optim.SGD(_params()), 10))
+case("nn.optim.make_scheduler", ValueError, r"^make_scheduler: total_steps must be a positive int",
+     lambda: nn.optim.make_scheduler("cosine", nn.optim.SGD(_params()), 0))
+case("nn.optim.make_scheduler", TypeError, r"expected an nn.optim Optimizer",
+     lambda: nn.optim.make_scheduler("cosine", "sgd", 10))
+
+
+def _step_with_bad_grad(cls: type) -> None:
+    lin = _lin()
+    opt = cls(lin.parameters())
+    lin.weight.grad = np.ones(3, np.float32)
+    opt.step()
+
+
+# ---- schedulers -------------------------------------------------------------------------------
+
+def _sgd() -> nn.optim.SGD:
+    return nn.optim.SGD(_params(), lr=0.1)
+
+
+SCHEDULERS = {
+    "LRScheduler": lambda o, **k: sched.LRScheduler(o, **k),
+    "LambdaLR": lambda o, **k: sched.LambdaLR(o, k.pop("lr_lambda", lambda e: 1.0), **k),
+    "StepLR": lambda o, **k: sched.StepLR(o, k.pop("step_size", 2), **k),
+    "MultiStepLR": lambda o, **k: sched.MultiStepLR(o, k.pop("milestones", [2]), **k),
+    "ExponentialLR": lambda o, **k: sched.ExponentialLR(o, k.pop("gamma", 0.9), **k),
+    "LinearLR": lambda o, **k: sched.LinearLR(o, **k),
+    "CosineAnnealingLR": lambda o, **k: sched.CosineAnnealingLR(o, k.pop("T_max", 10), **k),
+    "CosineAnnealingWarmRestarts": lambda o, **k: sched.CosineAnnealingWarmRestarts(o, k.pop("T_0", 5), **k),
+    "OneCycleLR": lambda o, **k: sched.OneCycleLR(o, k.pop("max_lr", 1.0), k.pop("total_steps", 10), **k),
+    "ReduceLROnPlateau": lambda o, **k: sched.ReduceLROnPlateau(o, **k),
+}
+for name, make in SCHEDULERS.items():
+    if name == "LRScheduler":
+        continue
+    case(f"nn.optim.lr_scheduler.{name}", TypeError, rf"^{name}: expected an nn.optim Optimizer",
+         lambda make=make: make("sgd"))
+    case(f"nn.optim.lr_scheduler.{name}", TypeError, rf"^{name}.load_state_dict: expected a dict",
+         lambda make=make: make(_sgd()).load_state_dict(None))
+    case(f"nn.optim.lr_scheduler.{name}", ValueError, rf"^{name}.load_state_dict: unexpected keys \['bogus'\]",
+         lambda make=make: make(_sgd()).load_state_dict({"bogus": 1}))
+case("nn.optim.lr_scheduler.LRScheduler", TypeError, r"^LRScheduler: expected an nn.optim Optimizer",
+     lambda: sched.LRScheduler(None))
+case("nn.optim.lr_scheduler.LRScheduler", NotImplementedError, r"LRScheduler must implement get_lr\(\) or lr_at\(\)",
+     lambda: sched.LRScheduler(_sgd()))
+case("nn.optim.lr_scheduler.LRScheduler", TypeError, r"LRScheduler", lambda: sched.LRScheduler())
+case("nn.optim.lr_scheduler.LambdaLR", ValueError, r"^LambdaLR: expected one function or 1 functions",
+     lambda: sched.LambdaLR(_sgd(), [len, len]))
+case("nn.optim.lr_scheduler.StepLR", ValueError, r"^StepLR: step_size must be a positive int", lambda: sched.StepLR(_sgd(), 0))
+case("nn.optim.lr_scheduler.LinearLR", ValueError, r"^LinearLR: need 0 <= start_factor <= 1",
+     lambda: sched.LinearLR(_sgd(), start_factor=1.5))
+case("nn.optim.lr_scheduler.LinearLR", TypeError, r"^LinearLR: end_factor must be a number",
+     lambda: sched.LinearLR(_sgd(), end_factor="1"))
+case("nn.optim.lr_scheduler.CosineAnnealingWarmRestarts", ValueError, r"^CosineAnnealingWarmRestarts: T_mult must be",
+     lambda: sched.CosineAnnealingWarmRestarts(_sgd(), 5, T_mult=0))
+case("nn.optim.lr_scheduler.OneCycleLR", ValueError, r"^OneCycleLR: anneal_strategy must be",
+     lambda: sched.OneCycleLR(_sgd(), 1.0, 10, anneal_strategy="exp"))
+case("nn.optim.lr_scheduler.OneCycleLR", ValueError, r"^OneCycleLR: step\(\) called 11 times, but total_steps is 10",
+     lambda: _step_n(sched.OneCycleLR(_sgd(), 1.0, 10), 11))
+case("nn.optim.lr_scheduler.ReduceLROnPlateau", ValueError, r"^ReduceLROnPlateau: mode must be 'min' or 'max'",
+     lambda: sched.ReduceLROnPlateau(_sgd(), mode="lowest"))
+case("nn.optim.lr_scheduler.ReduceLROnPlateau", TypeError, r"^ReduceLROnPlateau.step: metrics must be a number",
+     lambda: sched.ReduceLROnPlateau(_sgd()).step([1.0, 2.0]))
+for name in ("SequentialLR", "ChainedScheduler"):
+    make = (lambda ss, o=None: sched.SequentialLR(o or ss[0].optimizer, ss, [2] * (len(ss) - 1))) \
+        if name == "SequentialLR" else (lambda ss, o=None: sched.ChainedScheduler(ss, o))
+    case(f"nn.optim.lr_scheduler.{name}", ValueError, rf"^{name}: expected at least one scheduler|^{name}: expected len",
+         lambda make=make: make([], _sgd()))
+    case(f"nn.optim.lr_scheduler.{name}", TypeError, rf"^{name}: scheduler 0 is a str",
+         lambda make=make: make(["step"], _sgd()))
+    case(f"nn.optim.lr_scheduler.{name}", ValueError, rf"^{name}: scheduler 1 \(StepLR\) belongs to another optimiser",
+         lambda make=make: (lambda o: make([sched.StepLR(o, 2), sched.StepLR(_sgd(), 2)], o))(_sgd()))
+    case(f"nn.optim.lr_scheduler.{name}", TypeError, rf"^{name}.load_state_dict: expected a dict",
+         lambda make=make: (lambda o: make([sched.StepLR(o, 2), sched.StepLR(o, 3)], o))(_sgd()).load_state_dict(5))
+
+
+def _step_n(s: Any, n: int) -> None:
+    for _ in range(n):
+        s.step()
+
+
+# ---- data, datasets, models, diagnostics, utils, checkpoints ------------------------------------
+
+case("nn.DataLoader", ValueError, r"^DataLoader: batch_size must be at least 1", lambda: nn.DataLoader(A(4, 2), batch_size=0))
+case("nn.DataLoader", TypeError, r"^DataLoader: batch_size must be an int", lambda: nn.DataLoader(A(4, 2), batch_size=2.5))
+case("nn.DataLoader", ValueError, r"^DataLoader: all arrays must have the same first dimension .*\(4, 2\), #1: \(3,\)",
+     lambda: nn.DataLoader((A(4, 2), A(3))))
+case("nn.DataLoader", TypeError, r"^DataLoader: ", lambda: nn.DataLoader(42))
+case("nn.one_hot", ValueError, r"^one_hot: label out of range: expected 0 <= label < 3, found 3",
+     lambda: nn.one_hot(np.array([0, 3]), 3))
+case("nn.one_hot", TypeError, r"^one_hot: needs integer labels, got dtype float64", lambda: nn.one_hot(np.array([0.5, 1.0])))
+case("nn.one_hot", ValueError, r"^one_hot: label out of range: .*found -1", lambda: nn.one_hot(np.array([-1, 1])))
+case("nn.one_hot", ValueError, r"^one_hot: num_classes must be non-negative", lambda: nn.one_hot(np.array([0, 1]), -2))
+case("nn.load_mnist", ValueError, r"unknown dataset 'kmnist'",
+     lambda: nn.load_mnist(name="kmnist"))
+case("nn.load_mnist", ValueError, r"checksums must be a mapping, 'published' or None",
+     lambda: nn.load_mnist(UNWRITABLE, checksums="sha256"))
+case("nn.load_mnist", ValueError, r"checksums has unknown keys",
+     lambda: nn.load_mnist(UNWRITABLE, checksums={"train.gz": "00"}))
+case("nn.load_mnist", ValueError, r"^load_mnist: timeout must be a positive number",
+     lambda: nn.load_mnist(UNWRITABLE, timeout=-1))
+case("nn.load_mnist", nn.DatasetError, r"MNIST files not found", lambda: nn.load_mnist(UNWRITABLE, download=False))
+case("nn.read_idx", nn.DatasetError, r"cannot read file|No such file", lambda: nn.read_idx("/nonexistent/file"))
+case("nn.read_idx", nn.DatasetError, r"IDX|magic|too short", lambda: nn.read_idx(__file__))
+case("nn.read_idx", TypeError, r"^read_idx: ", lambda: nn.read_idx(None))
+case("nn.to_float", TypeError, r"^to_float: expected pixel values \(numbers\), got dtype <U3", lambda: nn.to_float("abc"))
+case("nn.to_float", ValueError, r"^to_float: flatten needs images of shape \(N, H, W\), got \(3,\)",
+     lambda: nn.to_float(np.zeros(3, np.uint8), flatten=True))
+case("nn.to_float", TypeError, r"^to_float: .*complex", lambda: nn.to_float(COMPLEX))
+case("nn.Checksum", ValueError, r"^Checksum: unknown hash algorithm 'sha7'", lambda: nn.Checksum("00", "sha7"))
+case("nn.Checksum", TypeError, r"^Checksum: digest must be a str", lambda: nn.Checksum(123))
+case("nn.Checksum", ValueError, r"^Checksum: digest must be hexadecimal", lambda: nn.Checksum("xyz"))
+for name, n in (("MNISTData", 2), ("Split", 2)):
+    cls = getattr(nn, name)
+    case(f"nn.{name}", TypeError, name, lambda cls=cls: cls())
+    case(f"nn.{name}", TypeError, name, lambda cls=cls, n=n: cls(*range(n + 1)))
+    case(f"nn.{name}", TypeError, name, lambda cls=cls: cls(bogus=1))
+case("nn.Perceptron", ValueError, r"^Perceptron: n_inputs must be a positive int", lambda: nn.Perceptron(0))
+case("nn.Perceptron", ValueError, r"^Perceptron: lr must be > 0", lambda: nn.Perceptron(2, lr=0))
+case("nn.Perceptron", ValueError, r"^Perceptron.predict: expected X of shape \(N, 2\)", lambda: nn.Perceptron(2).predict(X23))
+case("nn.Perceptron", ValueError, r"^Perceptron.fit: y must hold 2 labels in \{0, 1\}",
+     lambda: nn.Perceptron(3).fit(X23, np.array([0, 2])))
+case("nn.MLP", ValueError, r"^MLP: sizes needs at least an input and an output size", lambda: nn.MLP([3]))
+case("nn.MLP", ValueError, r"^MLP: unknown activation 'relux'", lambda: nn.MLP([3, 2], activation="relux"))
+case("nn.MLP", ValueError, r"^Linear: out_features must be a positive int, got 0", lambda: nn.MLP([3, 0, 2]))
+case("nn.MLP", ValueError, r"^MLP: dropout must be a number in \[0, 1\), got 2.0", lambda: nn.MLP([3, 2], dropout=2.0))
+for name in ("TwoLayerNet", "two_layer_net"):
+    f = getattr(nn, name)
+    case(f"nn.{name}", ValueError, r"^TwoLayerNet: hidden must be a positive int", lambda f=f: f(0))
+    case(f"nn.{name}", ValueError, r"^TwoLayerNet: init must be 'he' or 'xavier'", lambda f=f: f(8, init="glorot"))
+    case(f"nn.{name}", ValueError, r"^TwoLayerNet: dropout must be in \[0, 1\)", lambda f=f: f(8, dropout=1.0))
+case("nn.two_layer_net", TypeError, r"^two_layer_net: seed must be an int >= 0 or None, got '0'",
+     lambda: nn.two_layer_net(8, seed="0"))
+case("nn.predict", TypeError, r"^predict: expected an nn.Module", lambda: nn.predict("model", X23))
+case("nn.predict", ValueError, r"^Linear\(in_features=784, out_features=8\): expected input whose last dimension is 784",
+     lambda: nn.predict(nn.two_layer_net(8), X23))
+case("nn.predict", ValueError, r"^predict: batch_size must be a positive int", lambda: nn.predict(nn.two_layer_net(8), X23, 0))
+case("nn.evaluate", ValueError, r"^evaluate: 2 images but 3 labels",
+     lambda: nn.evaluate(nn.two_layer_net(8), A(2, 784, dtype=np.float32), np.array([0, 1, 2])))
+case("nn.evaluate", ValueError, r"^evaluate: no samples to evaluate",
+     lambda: nn.evaluate(nn.two_layer_net(8), np.zeros((0, 784), np.float32), np.zeros(0, int)))
+case("nn.evaluate", TypeError, r"^evaluate: expected an nn.Module", lambda: nn.evaluate(None, X23, np.zeros(2)))
+case("nn.Monitor", TypeError, r"^Monitor: expected an nn.Module, got str", lambda: nn.Monitor("model"))
+case("nn.Monitor", ValueError, r"^Monitor: history must be an int >= 2", lambda: nn.Monitor(_lin(), history=1))
+case("nn.Monitor", ValueError, r"^Monitor: history must be an int >= 2, got '20'", lambda: nn.Monitor(_lin(), history="20"))
+for name in ("LayerStats", "ReluStats", "Divergence"):
+    cls = getattr(nn.diagnostics, name)
+    case(f"nn.diagnostics.{name}", TypeError, name, lambda cls=cls: cls())
+    case(f"nn.diagnostics.{name}", TypeError, name, lambda cls=cls: cls(*range(9)))
+    case(f"nn.diagnostics.{name}", TypeError, name, lambda cls=cls: cls(bogus=1))
+case("nn.manual_seed", TypeError, r"^manual_seed: seed must be an int, got str", lambda: nn.manual_seed("0"))
+case("nn.manual_seed", TypeError, r"^manual_seed: seed must be an int", lambda: nn.manual_seed(1.5))
+case("nn.manual_seed", ValueError, r"^manual_seed: seed must be >= 0", lambda: nn.manual_seed(-1))
+for name in ("clip_grad_norm_", "clip_grad_value_"):
+    f = getattr(nn, name)
+    arg = "max_norm" if name == "clip_grad_norm_" else "clip_value"
+    case(f"nn.{name}", TypeError, rf"^{name}: expected Tensors, got a str", lambda f=f: f(["w"], 1.0))
+    case(f"nn.{name}", ValueError, rf"^{name}: {arg} must be >= 0", lambda f=f: f(_params(), -1.0))
+    case(f"nn.{name}", TypeError, rf"^{name}: {arg} must be a number", lambda f=f: f(_params(), "1"))
+case("nn.clip_grad_norm_", ValueError, r"^clip_grad_norm_: norm_type must be > 0", lambda: nn.clip_grad_norm_(_params(), 1.0, 0))
+case("nn.save", TypeError, r"^save: cannot save a set at a", lambda: nn.save({"a": {1}}, "x.npz"))
+case("nn.save", TypeError, r"^save: dict keys must be str or int", lambda: nn.save({(1, 2): 1}, "x.npz"))
+case("nn.save", NotADirectoryError, r"cannot write .*/sub/x.npz: Not a directory",
+     lambda: nn.save({"a": 1}, UNWRITABLE + "/x.npz"))
+case("nn.save", TypeError, r"^save: path must be", lambda: nn.save({"a": 1}, None))
+case("nn.load", FileNotFoundError, r"^load: no such file: '/nonexistent.npz'", lambda: nn.load("/nonexistent.npz"))
+case("nn.load", nn.CheckpointError, r"^load: '.*' is not a valid nn checkpoint: it is not an .npz", lambda: nn.load(__file__))
+case("nn.load", TypeError, r"^load: path must be", lambda: nn.load(None))
+
+
+# ================================================================= the command line
+
+class CliError(Exception):
+    """``autograd-lite`` ended with status 2 and this message, without a traceback."""
+
+
+def run_cli(*argv: str) -> None:
+    """Run ``autograd-lite argv``; a refusal (exit 2) becomes :class:`CliError`."""
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
+        try:
+            status = cli.main(list(argv))
+        except SystemExit as e:  # argparse's errors
+            status = e.code
+    text = err.getvalue()
+    if status == 2 and text and "Traceback" not in text:
+        raise CliError(text)
+    raise AssertionError(f"autograd-lite {' '.join(argv)}: status {status}, stderr {text!r}")
+
+
+NODATA = ("--no-download", "--data", "/nonexistent-dir")
+SCRIPT = str(Path(__file__).parent / "nn" / "conftest.py")  # a small script with a str global
+BAD_FLAGS: dict[str, list[tuple[tuple[str, ...], str]]] = {
+    "mnist --hidden": [(("--hidden", "0"), "argument --hidden: expected a positive integer, got 0"),
+                       (("--hidden", "-3"), "expected a positive integer, got -3"),
+                       (("--hidden", "wide"), "expected a positive integer, got 'wide'")],
+    "mnist --batch-size": [(("--batch-size", "0"), "argument --batch-size: expected a positive integer"),
+                           (("--batch-size", "1.5"), "got '1.5'"), (("--batch-size", "x"), "got 'x'")],
+    "mnist --optimizer": [(("--optimizer", "adamax"), "argument --optimizer: invalid choice: 'adamax'"),
+                          (("--optimizer", "SGD"), "invalid choice: 'SGD'"),
+                          (("--optimizer", ""), "invalid choice: ''")],
+    "mnist --lr": [(("--lr", "-1"), "argument --lr: expected a finite number >= 0, got -1"),
+                   (("--lr", "inf"), "expected a finite number >= 0, got inf"),
+                   (("--lr", "nan"), "got nan"), (("--lr", "fast"), "expected a number, got 'fast'")],
+    "mnist --schedule": [(("--schedule", "linear"), "argument --schedule: invalid choice: 'linear'"),
+                         (("--schedule", "Cosine"), "invalid choice"), (("--schedule", ""), "invalid choice")],
+    "mnist --weight-decay": [(("--weight-decay", "-0.1"), "argument --weight-decay: expected a finite number >= 0"),
+                             (("--weight-decay", "inf"), "got inf"), (("--weight-decay", "x"), "expected a number")],
+    "mnist --seed": [(("--seed", "-1"), "argument --seed: expected a seed >= 0, got -1"),
+                     (("--seed", "1.5"), "expected an integer seed, got '1.5'"), (("--seed", "x"), "integer seed")],
+    "mnist --limit": [(("--limit", "0"), "argument --limit: expected a positive integer"),
+                      (("--limit", "-5"), "got -5"), (("--limit", "all"), "got 'all'")],
+    "mnist --epochs": [(("--epochs", "0"), "argument --epochs: expected a positive integer, got 0"),
+                       (("--epochs", "-1"), "got -1"), (("--epochs", "many"), "got 'many'")],
+    "mnist --out": [(("--out", __file__, *NODATA), r"^--out: .* is a file, not a directory"),
+                    (("--out", __file__ + "/run", *NODATA), r"^--out: .* is a file, not a directory"),
+                    (("--out", "", *NODATA), r"^--out: expected a directory, got an empty path")],
+    "mnist --resume": [(("--resume", "/nonexistent.npz", *NODATA), r"^--resume: no checkpoint at /nonexistent.npz"),
+                       (("--resume", __file__, *NODATA), r"^--resume: load: .* is not a valid nn checkpoint"),
+                       (("--resume", "/", *NODATA), r"^--resume: load: '/' is not a valid nn checkpoint"),
+                       (("--resume", "--out", "/nonexistent-run", *NODATA),
+                        r"^--resume: no checkpoint at /nonexistent-run/checkpoint\.(safetensors|npz)")],
+    "mnist --overwrite": [(("--overwrite=yes",), "argument --overwrite: ignored explicit argument 'yes'"),
+                          (("--overwrite", "always"), "unrecognized arguments: always"),
+                          (("--overwrite=",), "ignored explicit argument ''")],
+    "mnist --diagnose": [(("--diagnose=1",), "argument --diagnose: ignored explicit argument '1'"),
+                         (("--diagnose", "all"), "unrecognized arguments: all"),
+                         (("--diagnose=no",), "ignored explicit argument 'no'")],
+    "mnist --no-progress": [(("--no-progress=1",), "argument --no-progress: ignored explicit argument"),
+                            (("--no-progress", "x"), "unrecognized arguments: x"),
+                            (("--no",), "ambiguous option: --no could match --no-progress, --no-download")],
+    "mnist --no-download": [(("--no-download=1",), "argument --no-download: ignored explicit argument"),
+                            (("--no-download", "x"), "unrecognized arguments: x"),
+                            (("--no-download=",), "ignored explicit argument ''")],
+    "mnist --data": [(("--data", "/nonexistent-dir", "--no-download", "--out", "/nonexistent-run"),
+                      r"^autograd-lite mnist: cannot load MNIST\.\nMNIST files not found"),
+                     (("--data", __file__, "--no-download", "--out", "/nonexistent-run"), r"cannot load MNIST"),
+                     (("--data",), "argument --data: expected one argument")],
+    "graph --output": [(("-o", ""), r"^graph: -o: expected a file name, got ''"),
+                       (("-o", "graph.jpeg"), r"^graph: -o graph.jpeg: unsupported format 'jpeg'"),
+                       (("-o", __file__ + "/g.svg"), r"^graph: cannot create directory"),
+                       (("-o",), "argument -o/--output: expected one argument")],
+    "graph --format": [(("--format", "bmp"), "argument --format: invalid choice: 'bmp'"),
+                       (("--format", "SVG"), "invalid choice: 'SVG'"), (("--format", ""), "invalid choice")],
+    "graph --hidden": [(("--hidden", "0"), "argument --hidden: expected a positive integer, got 0"),
+                       (("--hidden", "-1"), "got -1"), (("--hidden", "x"), "got 'x'")],
+    "graph --batch-size": [(("--batch-size", "0"), "argument --batch-size: expected a positive integer"),
+                           (("--batch-size", "2.5"), "got '2.5'"), (("--batch-size", "x"), "got 'x'")],
+    "graph --no-backward": [(("--no-backward=1",), "argument --no-backward: ignored explicit argument"),
+                            (("--no-backward=",), "ignored explicit argument ''"),
+                            (("--no-backward=yes",), "ignored explicit argument 'yes'")],
+    "graph --script": [(("--script", "/nonexistent.py", "--tensor", "loss", "-o", "g.dot"),
+                        r"^graph: render_script: no script at '/nonexistent.py'"),
+                       (("--script", "/", "--tensor", "loss", "-o", "g.dot"), r"^graph: render_script: no script at '/'"),
+                       (("--script", SCRIPT, "-o", "g.dot"), r"^graph: --script needs --tensor NAME")],
+    "graph --tensor": [(("--tensor", "loss", "-o", "g.dot"), r"^graph: --tensor names a tensor of a --script"),
+                       (("--script", SCRIPT, "--tensor", "nothing_here", "-o", "g.dot"),
+                        r"^graph: render_script: .* defines no global 'nothing_here'"),
+                       (("--script", SCRIPT, "--tensor", "_here", "-o", "g.dot"),
+                        r"^graph: render_script: .* has a str, not a Tensor, in the global '_here'")],
+    "graph --collapse": [(("--collapse", "-1"), "argument --collapse: expected an integer >= 0, got -1"),
+                         (("--collapse", "1.5"), "expected an integer, got '1.5'"),
+                         (("--collapse", "all"), "expected an integer, got 'all'")],
+    "graph script_args": [(("extra",), r"^graph: unexpected arguments 'extra': arguments after the options go to a --script"),
+                          (("--", "--epochs", "1"), r"^graph: unexpected arguments '--epochs 1'"),
+                          (("a", "b"), r"^graph: unexpected arguments 'a b'")],
+}
+for flag, bad in BAD_FLAGS.items():
+    command = flag.split()[0]
+    for argv, pattern in bad:
+        case(f"cli {flag}", CliError, pattern, lambda argv=(command, *argv): run_cli(*argv))
+case("cli", CliError, r"invalid choice: 'train'", lambda: run_cli("train"))
+case("cli", CliError, r"autograd-lite: error: unrecognized arguments: --version", lambda: run_cli("--version"))
+case("cli", CliError, r"^autograd-lite: error: a command is required: mnist or graph", lambda: run_cli())
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _in_a_temporary_directory(tmp_path_factory):
+    """Bad output paths are relative ones: should a case write anyway, not into the repo."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.chdir(tmp_path_factory.mktemp("battery"))
+        yield
+
+
+@pytest.mark.parametrize("owner, call, exc, pattern", CASES)
+def test_bad_input(owner, call, exc, pattern):
+    # A bad call that is wrongly accepted must not leak global state into later cases.
+    state = al.is_grad_enabled(), al.get_default_dtype(), al.current_scope()
+    hooks = al.hooks.forward_hooks(), al.hooks.backward_hooks()
+    try:
+        with pytest.raises(exc) as info:
+            call()
+    finally:
+        al.set_grad_enabled(state[0])
+        al.set_default_dtype(state[1])
+        al.exit_scope(state[2])
+        if (al.hooks.forward_hooks(), al.hooks.backward_hooks()) != hooks:
+            from autograd_lite import graph  # remove what the call registered
+            graph.forward_hooks[:], graph.backward_hooks[:] = hooks
+    message = str(info.value)
+    assert re.search(pattern, message), f"{owner}: {type(info.value).__name__}: {message}"
+
+
+# ------------------------------------------------------------------- completeness
+
+NAMESPACES = ["al", "al.viz", "al.testing", "al.hooks", "nn", "nn.functional", "nn.init", "nn.optim",
+              "nn.optim.lr_scheduler", "nn.diagnostics", "nn.models", "nn.datasets", "nn.data", "nn.utils"]
+
+
+def _public_names() -> dict[str, str]:
+    """Every public function and class (not modules, exceptions or constants), by its
+    first name in NAMESPACES: an object with several names needs cases under one."""
+    import nn.data, nn.datasets, nn.diagnostics, nn.models, nn.utils  # noqa: E401, F401
+    found: dict[int, str] = {}
+    for space in NAMESPACES:
+        module = eval(space, {"al": al, "nn": nn})
+        names = getattr(module, "__all__", None) or [
+            n for n, v in vars(module).items() if not n.startswith("_")
+            and getattr(v, "__module__", None) == module.__name__]
+        for n in names:
+            obj = getattr(module, n)
+            if inspect.ismodule(obj) or not callable(obj) or (
+                    isinstance(obj, type) and issubclass(obj, (BaseException, Warning))):
+                continue
+            found.setdefault(id(obj), f"{space}.{n}")
+    return {name: name for name in found.values()}
+
+
+def _flags() -> list[str]:
+    flags = []
+    sub = next(a for a in cli.build_parser()._actions if isinstance(a, argparse._SubParsersAction))
+    for command, parser in sub.choices.items():
+        for action in parser._actions:
+            if isinstance(action, argparse._HelpAction):
+                continue
+            name = max(action.option_strings, key=len) if action.option_strings else action.dest
+            flags.append(f"cli {command} {name}")
+    return flags
+
+
+def test_every_public_name_and_flag_has_three_cases():
+    counts = Counter(c.values[0] for c in CASES)
+    required = [*_public_names(), *_flags()]
+    assert len(required) > 250  # the surface really was found
+    missing = {name: counts[name] for name in required if counts[name] < 3}
+    assert missing == {}
+    assert len(CASES) >= 3 * len(required)
