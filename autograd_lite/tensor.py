@@ -551,9 +551,9 @@ UFUNC_OPS: dict[str, str] = {
     "rint": "round",
 }
 NONDIFF_UFUNCS = {
-    "greater", "greater_equal", "less", "less_equal", "equal", "not_equal", "sign",
+    "greater", "greater_equal", "less", "less_equal", "equal", "not_equal",
     "isnan", "isinf", "isfinite", "logical_and", "logical_or", "logical_not", "logical_xor",
-    "floor", "ceil", "rint", "signbit", "bitwise_and", "bitwise_or", "bitwise_xor", "invert",
+    "signbit", "bitwise_and", "bitwise_or", "bitwise_xor", "invert",
 }
 ARRAY_FUNCTION_OPS: dict[Any, str] = {
     np.sum: "sum", np.mean: "mean", np.max: "max", np.min: "min", np.amax: "max",

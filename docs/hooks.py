@@ -176,30 +176,6 @@ def ops_table() -> str:
     return "\n".join(rows)
 
 
-def numpy_name(fn: Any) -> str:
-    """``np.sum``, ``np.linalg.norm``: how a NumPy function is spelled in the docs."""
-    return f"{fn.__module__.replace('numpy', 'np', 1)}.{fn.__name__}"
-
-
-def numpy_table() -> str:
-    """Every NumPy function that works on Tensors, from the dispatch tables in
-    ``autograd_lite/tensor.py``: the op it records, or 'no gradient'."""
-    from autograd_lite.tensor import (ARRAY_FUNCTION_ADAPTERS, ARRAY_FUNCTION_OPS, NONDIFF_FUNCTIONS,
-                                      NONDIFF_UFUNCS, UFUNC_OPS)
-
-    rows = ["| NumPy | on a Tensor | gradient |", "|---|---|---|"]
-    entries = [(f"np.{u}", name) for u, name in UFUNC_OPS.items()]
-    entries += [(numpy_name(f), name) for f, name in ARRAY_FUNCTION_OPS.items()]
-    entries += [(numpy_name(f), a.op.name) for f, a in ARRAY_FUNCTION_ADAPTERS.items()]
-    for np_name, op in sorted(set(entries)):
-        rows.append(f"| `{np_name}` | the op `{op}` (`al.{op}`) | yes |")
-    nondiff = [f"np.{u}" for u in NONDIFF_UFUNCS] + [numpy_name(f) for f in NONDIFF_FUNCTIONS]
-    done = {e for e, _ in entries}
-    for np_name in sorted(set(nondiff) - done):
-        rows.append(f"| `{np_name}` | computed on the values, recording nothing | no |")
-    return "\n".join(rows)
-
-
 def _html(s: str) -> str:
     return (s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
             .replace("|", "&#124;").replace("*", "&#42;").replace("_", "&#95;")
@@ -239,6 +215,8 @@ def numpy_table() -> str:
 
     recorded = {f"np.{u}": _op_link(op) for u, op in t.UFUNC_OPS.items()}
     recorded.update({t.numpy_name(f): _op_link(op) for f, op in t.ARRAY_FUNCTION_OPS.items()})
+    recorded.update({t.numpy_name(f): _op_link(a.op.name)
+                     for f, a in t.ARRAY_FUNCTION_ADAPTERS.items()})
     recorded.update({f"np.{name}": f"`al.{name}`" for name in _special_functions()})
     # Two pairs of columns, read down each: half the height of one pair.
     cells = [f"`{n}` | {recorded[n]}" for n in sorted(recorded)]

@@ -148,7 +148,7 @@ def test_click_a_node_and_read_its_panel(browser, net):
         net.grads[relu_node], rel=1e-5)
     assert float(text(browser, "#al-panel [data-field=value-min]")) == 0.0
     assert text(browser, "#al-panel [data-field=vjp]") == "dx = g * [x > 0]"
-    assert re.search(r"twolayer\.py:\d+ in forward: a1 = z1\.relu\(\)", text(browser, "#al-panel [data-field=where]"))
+    assert re.search(r"twolayer\.py:\d+ forward", text(browser, "#al-panel [data-field=where]"))
     assert browser.find_elements(By.CSS_SELECTOR, "#al-panel svg.al-hist rect")  # the histogram
     ring = browser.find_element(By.CSS_SELECTOR, "rect.al-ring")
     assert ring.is_displayed()
@@ -342,7 +342,11 @@ def test_inline_in_a_notebook_frame(browser, net, tmp_path):
             if browser.execute_script("return document.documentElement.dataset.ready") == "1":
                 break
             time.sleep(0.05)
-        browser.find_element(By.ID, f"p0_{net.id_of('fc1.bias')}").click()
+        node = net.id_of('fc1.bias')
+        # On screen first: the frame is smaller than the window, and the node, at the
+        # drawing's edge, can lie under the frame's border (a click there hits the background).
+        browser.execute_script(f"alExplorer.reveal('{node}')")
+        browser.find_element(By.ID, f"p0_{node}").click()
         assert text(browser, "#al-panel [data-field=shape]") == "(16,) float32"
     finally:
         browser.switch_to.default_content()
