@@ -21,6 +21,8 @@ from .module import IncompatibleKeys, Module, ModuleDict, ModuleList, Parameter,
 from .rng import manual_seed
 from .serialization import CheckpointError, load, save
 from .utils import clip_grad_norm_, clip_grad_value_
+from .recurrent import GRU, LSTM, RNN, Embedding, GRUCell, LSTMCell, RNNCell
+from .attention import AdditiveAttention, DotProductAttention, MultiheadAttention
 
 from . import data, datasets, diagnostics, models, twolayer
 from .diagnostics import Monitor
@@ -48,4 +50,7 @@ __all__ = [
     "DatasetError", "Checksum", "MNISTData", "Split",
     # the lessons' two-layer network and its diagnostics
     "diagnostics", "twolayer", "TwoLayerNet", "two_layer_net", "predict", "evaluate", "Monitor",
+    # sequence models and attention
+    "Embedding", "RNNCell", "LSTMCell", "GRUCell", "RNN", "LSTM", "GRU", "DotProductAttention",
+    "AdditiveAttention", "MultiheadAttention",
 ]

@@ -665,3 +665,6 @@ def triplet_margin_loss(anchor: Any, positive: Any, negative: Any, margin: float
     if swap:
         d_neg = al.minimum(d_neg, pairwise_distance(pos, neg, p, eps))
     return _reduce(al.relu(d_pos - d_neg + margin), reduction)
+
+
+from .functional_attention import embedding, scaled_dot_product_attention  # noqa: E402,F401
