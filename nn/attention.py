@@ -166,9 +166,12 @@ class AdditiveAttention(Module):
         if kp.shape != (n, s, h):
             raise ValueError(f"{owner}: projected_key must have shape (N, S, hidden_size) = "
                              f"{(n, s, h)}, got {kp.shape}")
+        L = q.shape[1]
         qp = self.query_proj(q)                                   # (N, L, H)
-        e = al.tanh(qp.reshape(n, q.shape[1], 1, h) + kp.reshape(n, 1, s, h))
-        scores = e @ self.v                                       # (N, L, S)
+        e = al.tanh(qp.reshape(n, L, 1, h) + kp.reshape(n, 1, s, h))
+        # One matrix-vector product: a batched one's VJP for v makes one product per
+        # (N, L) pair and sums them (N=64, L=1, S=12, H=64: 1.36 -> 1.24 ms, forward+backward).
+        scores = (e.reshape(-1, h) @ self.v).reshape(n, L, s)     # (N, L, S)
         weights = _masked_softmax(scores, _padding_keep(key_padding_mask, n, s, owner))
         return _result(weights @ v, weights, step)
 
