@@ -98,7 +98,8 @@ def _report(title: str, results: dict[str, np.ndarray], baseline: str | None) ->
         print(f"  {name:<36}{med:>10.2f}{q1:>8.2f}-{q3:<7.2f}{v.min():>9.2f}{ratio}")
 
 
-def recurrent(kind: str, T: int, N: int, I: int, H: int, rounds: int, torch) -> dict[str, np.ndarray]:
+def recurrent(kind: str, T: int, N: int, I: int, H: int, rounds: int,
+              torch) -> dict[str, np.ndarray]:
     rng = np.random.default_rng(0)
     x = rng.standard_normal((T, N, I)).astype(np.float32)
     g = rng.standard_normal((T, N, H)).astype(np.float32)

@@ -43,14 +43,17 @@ def _padding_keep(key_padding_mask: Any, n: int, s: int, owner: str) -> np.ndarr
     (N, 1, S), or None."""
     if key_padding_mask is None:
         return None
-    m = key_padding_mask.data if isinstance(key_padding_mask, Tensor) else np.asarray(key_padding_mask)
+    m = np.asarray(key_padding_mask.data if isinstance(key_padding_mask, Tensor)
+                   else key_padding_mask)
     if m.dtype != np.bool_ or m.shape != (n, s):
         raise ValueError(f"{owner}: key_padding_mask must be a bool array of shape (N, S) = "
-                         f"{(n, s)} (True marks a padded key); got dtype {m.dtype}, shape {m.shape}")
+                         f"{(n, s)} (True marks a padded key); got dtype {m.dtype}, shape "
+                         f"{m.shape}")
     return ~m[:, None, :]
 
 
-def _query_keys(query: Any, key: Any, value: Any, owner: str) -> tuple[Tensor, Tensor, Tensor, bool]:
+def _query_keys(query: Any, key: Any, value: Any,
+                owner: str) -> tuple[Tensor, Tensor, Tensor, bool]:
     """query as (N, L, Dq) (and whether it was a single step (N, Dq)), key (N, S, Dk),
     value (N, S, Dv) (the key when None), with their shapes checked."""
     q, k = _t(query), _t(key)
@@ -136,7 +139,8 @@ class AdditiveAttention(Module):
         self.query_size = check_int(query_size, "query_size", "AdditiveAttention")
         self.key_size = check_int(key_size, "key_size", "AdditiveAttention")
         self.hidden_size = check_int(hidden_size, "hidden_size", "AdditiveAttention")
-        self.query_proj = Linear(query_size, hidden_size, bias=False, dtype=dtype, generator=generator)
+        self.query_proj = Linear(query_size, hidden_size, bias=False, dtype=dtype,
+                                 generator=generator)
         self.key_proj = Linear(key_size, hidden_size, dtype=dtype, generator=generator)
         self.v = Parameter(aligned_array(hidden_size, np.dtype(dtype or al.get_default_dtype())))
         bound = 1.0 / math.sqrt(hidden_size)
@@ -207,6 +211,8 @@ class MultiheadAttention(Module):
     batch_first
         Inputs and output (N, L, E) instead of (L, N, E).
 
+    Notes
+    -----
     ``forward(query, key, value, key_padding_mask=None, need_weights=True,
     attn_mask=None, average_attn_weights=True, is_causal=False)`` returns
     ``(attn_output, attn_weights)``: (L, N, E) (or (N, L, E), or (L, E) unbatched) and,
@@ -304,8 +310,9 @@ class MultiheadAttention(Module):
             wq, wk, wv = w[:E], w[E:2 * E], w[2 * E:]
         else:
             wq, wk, wv = self.q_proj_weight, self.k_proj_weight, self.v_proj_weight
-        return tuple(x @ w.T if bias is None else al.linear(x, w, bias)  # type: ignore[return-value]
-                     for x, w, bias in ((q, wq, bq), (k, wk, bk), (v, wv, bv)))
+        pq, pk, pv = (x @ w.T if bias is None else al.linear(x, w, bias)
+                      for x, w, bias in ((q, wq, bq), (k, wk, bk), (v, wv, bv)))
+        return pq, pk, pv
 
     def _masks(self, key_padding_mask: Any, attn_mask: Any, n: int, L: int, S: int,
                batched: bool) -> tuple[np.ndarray | None, np.ndarray | None]:

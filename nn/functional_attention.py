@@ -178,7 +178,7 @@ def scaled_dot_product_attention(query: Any, key: Any, value: Any, attn_mask: An
                                  dropout_p: float = 0.0, is_causal: bool = False,
                                  scale: float | None = None, *,
                                  generator: np.random.Generator | None = None) -> Tensor:
-    """``softmax(Q K^T / sqrt(E) + mask) V``, as ``torch.nn.functional.scaled_dot_product_attention``.
+    """``softmax(Q K^T / sqrt(E) + mask) V``, as PyTorch's ``scaled_dot_product_attention``.
 
     Each query row ``q_i`` scores every key ``k_j`` by ``s_ij = q_i . k_j / sqrt(E)``
     (``scale`` replaces ``1 / sqrt(E)``), turns the scores into weights

@@ -21,7 +21,6 @@ from . import init
 from ._checks import check_int
 from .functional_attention import _embedding, _padding_index
 from .module import Module, Parameter, aligned_array
-from .rng import get_generator
 
 Tensor = al.Tensor
 
@@ -315,11 +314,12 @@ class _RNNBase(Module):
         for layer in range(self.num_layers):
             n_in = self.input_size if layer == 0 else D * H
             for suffix in ("", "_reverse")[:D]:
-                setattr(self, f"weight_ih_l{layer}{suffix}", Parameter(aligned_array((g, n_in), dt)))
-                setattr(self, f"weight_hh_l{layer}{suffix}", Parameter(aligned_array((g, H), dt)))
+                name = f"l{layer}{suffix}"
+                setattr(self, f"weight_ih_{name}", Parameter(aligned_array((g, n_in), dt)))
+                setattr(self, f"weight_hh_{name}", Parameter(aligned_array((g, H), dt)))
                 if bias:
-                    setattr(self, f"bias_ih_l{layer}{suffix}", Parameter(aligned_array(g, dt)))
-                    setattr(self, f"bias_hh_l{layer}{suffix}", Parameter(aligned_array(g, dt)))
+                    setattr(self, f"bias_ih_{name}", Parameter(aligned_array(g, dt)))
+                    setattr(self, f"bias_hh_{name}", Parameter(aligned_array(g, dt)))
         _init_uniform(self, H, generator)
 
     def _weights(self, layer: int, reverse: bool) -> tuple[Any, ...]:
@@ -479,6 +479,8 @@ class RNN(_RNNBase):
     dtype, generator
         Parameter dtype, and the random source of the initial values and dropout.
 
+    Notes
+    -----
     ``forward(input, hx=None)`` returns ``(output, h_n)``: output (L, N, D * H_out) (the
     last layer's state at every step), ``h_n`` (D * num_layers, N, H_out) (every layer's
     last state). Unbatched input (L, H_in) gives (L, D * H_out) and (D * num_layers,

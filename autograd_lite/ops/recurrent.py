@@ -161,8 +161,8 @@ class LstmCell(Op):
     def forward_saving(x, hc, w_ih, w_hh, b_ih, b_hh):
         """The new state, and the activated gates [i, f, C~, o] and tanh(C') for the VJP."""
         if hc.ndim != 3 or hc.shape[0] != 2:
-            raise ValueError(f"lstm_cell: expected the state hc = stack([h, c]) of shape (2, N, H); "
-                             f"got shape {hc.shape} (x {x.shape}, w_hh {w_hh.shape})")
+            raise ValueError(f"lstm_cell: expected the state hc = stack([h, c]) of shape "
+                             f"(2, N, H); got shape {hc.shape} (x {x.shape}, w_hh {w_hh.shape})")
         _check("lstm_cell", 4, "hc (2, N, H)", x, hc[0], w_ih, w_hh, b_ih, b_hh)
         h, c = hc[0], hc[1]
         H = h.shape[1]
