@@ -37,7 +37,10 @@ class Embedding(Module):
 
     The weight (num_embeddings, embedding_dim) starts from N(0, 1), as in PyTorch.
     ``padding_idx`` names a row that starts at zero and gets no gradient (the token that
-    pads short sequences); ``max_norm`` rescales each row used to at most that norm.
+    pads short sequences); ``max_norm`` rescales each row used to at most that norm. That
+    rescaling changes the weight in place: a lookup recorded before it can no longer be
+    backpropagated (an ``InplaceModificationError`` says so), where PyTorch, whose lookup
+    keeps no copy of the weight for backward, goes on.
 
     Examples
     --------

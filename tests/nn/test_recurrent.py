@@ -279,6 +279,20 @@ def test_embedding_max_norm_matches_torch():
     assert np.linalg.norm(m.weight.data[[0, 3, 5]], axis=1).max() <= 1.0 + 1e-9
 
 
+def test_embedding_max_norm_rescaling_is_an_inplace_change():
+    m = nn.Embedding(4, 2, max_norm=1.0).double()
+    m.weight.data[:] = [[0.1, 0.0], [3.0, 4.0], [0.0, 0.2], [6.0, 8.0]]
+    first = m(np.array([0, 1]))          # row 1 rescaled to norm 1 before the lookup
+    second = m(np.array([3]))            # row 3 rescaled: the weight changed after `first`
+    np.testing.assert_allclose(np.linalg.norm(m.weight.data[[1, 3]], axis=1), 1.0, rtol=1e-6)
+    with pytest.raises(al.InplaceModificationError, match="getitem"):
+        (first.sum() + second.sum()).backward()
+    m.zero_grad()                        # (the failed backward may have reached the weight)
+    third = m(np.array([0, 1, 3]))       # nothing left to rescale: no change, no error
+    third.sum().backward()
+    np.testing.assert_array_equal(m.weight.grad, [[1, 1], [1, 1], [0, 0], [1, 1]])
+
+
 def test_embedding_from_pretrained_is_frozen_by_default():
     w = np.arange(6.0).reshape(3, 2)
     m = nn.Embedding.from_pretrained(w)
