@@ -99,6 +99,10 @@ def _float32_inputs(op: type[Op]):
         "where": ([np.array([True, False]), f(2), f(1)], {}),
         "astype": ([f(2)], {"dtype": np.dtype(np.float32)}),
         "clip": ([f(3)], {"a_min": 0.6, "a_max": 1.2}),
+        # recurrent cells: x (N, I), state, w_ih (G*H, I), w_hh (G*H, H), b_ih, b_hh
+        "rnn_tanh_cell": ([f(2, 3), f(2, 4), f(4, 3), f(4, 4), f(4), f(4)], {}),
+        "lstm_cell": ([f(2, 3), f(2, 2, 4), f(16, 3), f(16, 4), f(16), f(16)], {}),
+        "gru_cell": ([f(2, 3), f(2, 4), f(12, 3), f(12, 4), f(12), f(12)], {}),
     }
     if op.name in special:
         return special[op.name]
