@@ -29,7 +29,7 @@ from .ops.base import Op, OpRedefinedWarning
 from .tensor import Tensor, get_default_dtype, set_default_dtype
 from . import testing  # gradcheck, check_op, ...; imports hypothesis only when used
 from . import viz  # graph drawing; imports graphviz only when DOT is built
-from .anomaly import AnomalyError, detect_anomaly
+from .anomaly import AnomalyError, detect_anomaly, register_library
 
 # One NumPy-named function per registered op: al.exp, al.sum, al.matmul, ...
 globals().update(OP_FUNCTIONS)
@@ -53,5 +53,6 @@ __all__ = [
     "set_default_dtype", "get_default_dtype", "set_flush_denormal",
     "GraphFreedError", "InplaceModificationError",
     "flatten", "ravel", "split", "absolute", "amax", "amin", "viz", "detect_anomaly", "AnomalyError",
+    "register_library",
     "testing", "ops", "SlogdetResult", *sorted(OP_FUNCTIONS),
 ]

@@ -105,6 +105,7 @@ PICTURES: list[Callable[[Path], None]] = [
     run_page("quickstart.md"),
     run_page("debugging.md"),
     run_page("optimizers.md"),
+    run_page("sequence-models.md"),
 ]
 
 

@@ -10,9 +10,10 @@
 """
 
 from . import functional, init, optim, utils
-from .layers import (ELU, GELU, BatchNorm1d, Dropout, Flatten, Identity, LayerNorm,
-                     LeakyReLU, Linear, LogSoftmax, Mish, PReLU, ReLU, Sigmoid, SiLU, Softmax,
-                     Softplus, Swish, Tanh)
+from .layers import (ELU, GELU, GRU, LSTM, RNN, AdditiveAttention, BatchNorm1d,
+                     DotProductAttention, Dropout, Embedding, Flatten, GRUCell, Identity, LayerNorm,
+                     LeakyReLU, Linear, LogSoftmax, LSTMCell, Mish, MultiheadAttention, PReLU, ReLU,
+                     RNNCell, Sigmoid, SiLU, Softmax, Softplus, Swish, Tanh)
 from .loss import (BCELoss, BCEWithLogitsLoss, ContrastiveLoss, CrossEntropyLoss, DiceLoss,
                    FocalLoss, HingeLoss, HuberLoss, KLDivLoss, L1Loss, LogCoshLoss, MSELoss,
                    NLLLoss, QuantileLoss, SmoothL1Loss, SquaredHingeLoss, TripletMarginLoss)
@@ -52,9 +53,12 @@ __all__ = [
     "DatasetError", "Checksum", "MNISTData", "Split",
     # the lessons' two-layer network and its diagnostics
     "diagnostics", "twolayer", "TwoLayerNet", "two_layer_net", "predict", "evaluate", "Monitor",
+    # sequence models and attention
+    "Embedding", "RNNCell", "LSTMCell", "GRUCell", "RNN", "LSTM", "GRU", "DotProductAttention",
+    "AdditiveAttention", "MultiheadAttention",
 ]
 
 # Anomaly reports show the user's line, with nn's own frames below it collapsed.
 import autograd_lite as _al  # noqa: E402
 
-_al.anomaly.register_library(__path__[0])
+_al.register_library(__path__[0])

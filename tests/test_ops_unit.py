@@ -140,6 +140,10 @@ def _float32_inputs(op: type[Op]):
         "solve": ([f(3, 3) + np.eye(3, dtype=np.float32), f(3, 2)], {}),
         "cholesky": ([f(3, 3) + 3 * np.eye(3, dtype=np.float32)], {}),
         "checkpoint": ([f(2, 3)], {"fn": lambda x: al.tanh(x) * x, "nargs": 1}),
+        # recurrent cells: x (N, I), state, w_ih (G*H, I), w_hh (G*H, H), b_ih, b_hh
+        "rnn_tanh_cell": ([f(2, 3), f(2, 4), f(4, 3), f(4, 4), f(4), f(4)], {}),
+        "lstm_cell": ([f(2, 3), f(2, 2, 4), f(16, 3), f(16, 4), f(16), f(16)], {}),
+        "gru_cell": ([f(2, 3), f(2, 4), f(12, 3), f(12, 4), f(12), f(12)], {}),
     }
     if op.name in special:
         return special[op.name]

@@ -10,6 +10,7 @@ into float64. Every loss stays finite for logits of +-1e4.
 from ._common import Tensor
 from .activations import (elu, gelu, leaky_relu, log_softmax, mish, prelu, relu, sigmoid, silu,
                           softmax, softplus, swish, tanh)
+from .attention import embedding, scaled_dot_product_attention
 from .layers import batch_norm, dropout, layer_norm, linear
 from .losses import (binary_cross_entropy, binary_cross_entropy_with_logits, cross_entropy,
                      dice_loss, focal_loss, hinge_loss, huber_loss, kl_div, l1_loss,
@@ -28,4 +29,6 @@ __all__ = [
     "binary_cross_entropy", "binary_cross_entropy_with_logits", "cross_entropy", "nll_loss",
     "hinge_loss", "squared_hinge_loss", "kl_div", "focal_loss", "contrastive_loss",
     "triplet_margin_loss", "pairwise_distance", "dice_loss",
+    # embedding and attention
+    "embedding", "scaled_dot_product_attention",
 ]
