@@ -326,7 +326,8 @@ def test_graph_html_writes_the_explorer(tmp_path, capsys):
     assert [pane["nodes"][s[0]]["op"] for s in pane["steps"]] == [
         "cross_entropy", "linear", "relu", "linear"]  # backward, traced
     assert {"fc1.weight", "images", "labels", "loss"} <= {n.get("name") for n in pane["nodes"]}
-    assert any("nn/cli/graph.py" in w for w in pane["where"])  # forward under anomaly mode
+    # Forward under anomaly mode: nn's frames (the CLI's among them) below the caller's line.
+    assert any("library frames" in w and "graph.py:" in w for w in pane["where"])
     # A FILE ending in .html is enough; --no-backward draws the forward pass only.
     assert cli.main(["graph", "-o", str(tmp_path / "fwd.html"), "--no-backward"]) == 0
     assert _explorer_data(tmp_path / "fwd.html")["panes"][0]["steps"] == []
