@@ -58,7 +58,8 @@ OBJECTS = np.array([None, 1.0], dtype=object)
 # ==================================================================== autograd_lite ops
 
 UNARY = ["abs", "cos", "erf", "exp", "log", "negative", "positive", "relu", "sigmoid", "sin",
-         "softplus", "sqrt", "tanh", "absolute"]
+         "softplus", "sqrt", "tanh", "absolute", "arccos", "arcsin", "arctan", "ceil", "cosh",
+         "expm1", "floor", "log10", "log1p", "log2", "round", "sign", "sinh"]
 for name in UNARY:
     f = getattr(al, name)
     op = "abs" if name == "absolute" else name
@@ -67,7 +68,8 @@ for name in UNARY:
     case(f"al.{name}", TypeError, rf"^{op}: .*object", lambda f=f: f(OBJECTS))
     case(f"al.{name}", ValueError, rf"^{op}: .*inhomogeneous", lambda f=f: f(RAGGED))
 
-BINARY = ["add", "subtract", "multiply", "divide", "maximum", "minimum", "power", "matmul"]
+BINARY = ["add", "subtract", "multiply", "divide", "maximum", "minimum", "power", "matmul",
+          "arctan2", "hypot", "logaddexp", "dot", "inner"]
 for name in BINARY:
     f = getattr(al, name)
     other = T(2, 3) if name == "matmul" else T(4)
@@ -75,7 +77,8 @@ for name in BINARY:
     case(f"al.{name}", TypeError, rf"^{name}: input 1: .*str", lambda f=f: f(T(2, 3), "a"))
     case(f"al.{name}", TypeError, rf"^{name}: .*complex", lambda f=f: f(T(3), COMPLEX[:1]))
 
-REDUCTIONS = ["sum", "mean", "max", "min", "var", "std", "logsumexp", "amax", "amin"]
+REDUCTIONS = ["sum", "mean", "max", "min", "var", "std", "logsumexp", "amax", "amin", "prod",
+              "median", "norm", "cumsum", "cumprod", "flip", "sort"]
 for name in REDUCTIONS:
     f = getattr(al, name)
     op = {"amax": "max", "amin": "min"}.get(name, name)
@@ -161,6 +164,117 @@ case("al.cross_entropy", TypeError, r"^cross_entropy: input 1: .*dtype <U1",
 case("al.cross_entropy", ValueError, r"^cross_entropy: labels must be integers .*dtype float64",
      lambda: al.cross_entropy(T(2, 3), [0.5, 1.0]))
 
+case("al.outer", TypeError, r"^outer: input 1: .*str", lambda: al.outer(T(3), "a"))
+case("al.outer", TypeError, r"^outer: .*complex", lambda: al.outer(T(2), COMPLEX))
+case("al.outer", ValueError, r"^outer: .*inhomogeneous", lambda: al.outer(T(2), RAGGED))
+case("al.percentile", ValueError, r"^percentile: q must lie in \[0, 100\], got 150", lambda: al.percentile(T(5), 150))
+case("al.percentile", TypeError, r"^percentile: missing the 'q' argument", lambda: al.percentile(T(5)))
+case("al.percentile", ValueError, r"^percentile: only method='linear'", lambda: al.percentile(T(5), 50, method="weird"))
+case("al.percentile", np.exceptions.AxisError, r"^percentile: axis 5", lambda: al.percentile(T(5), 50, axis=5))
+case("al.norm", ValueError, r"^norm: invalid ord 'fro2' for a matrix norm", lambda: al.norm(T(2, 3), ord="fro2"))
+case("al.norm", ValueError, r"^norm: ord='nuc' is a matrix norm", lambda: al.norm(T(3), ord="nuc"))
+case("al.sort", ValueError, r"^sort: sort kind must be one of", lambda: al.sort(T(3), kind="bogo"))
+for name in ("det", "inv", "cholesky", "slogdet"):
+    f = getattr(al, name)
+    case(f"al.{name}", ValueError, rf"^{name}: expected square matrices .* got shape \(3,\)", lambda f=f: f(T(3)))
+    case(f"al.{name}", ValueError, rf"^{name}: expected square matrices .* got shape \(2, 3\)", lambda f=f: f(T(2, 3)))
+    case(f"al.{name}", TypeError, rf"^{name}: .*from str", lambda f=f: f("abc"))
+# NumPy's LinAlgError is a ValueError: the natural type, named by the op.
+case("al.inv", np.linalg.LinAlgError, r"^inv: Singular matrix", lambda: al.inv(al.Tensor(np.ones((2, 2)))))
+case("al.cholesky", np.linalg.LinAlgError, r"^cholesky: Matrix is not positive definite",
+     lambda: al.cholesky(al.Tensor(-np.eye(2))))
+case("al.solve", ValueError, r"^solve: .*\(2, 2\), \(3,\)", lambda: al.solve(T(2, 2), T(3)))
+case("al.solve", ValueError, r"^solve: expected square matrices .* got shape \(2, 3\)", lambda: al.solve(T(2, 3), T(2)))
+case("al.solve", np.linalg.LinAlgError, r"^solve: Singular matrix", lambda: al.solve(al.Tensor(np.ones((2, 2))), T(2)))
+case("al.solve", TypeError, r"^solve: input 1: .*str", lambda: al.solve(T(2, 2), "a"))
+case("al.SlogdetResult", TypeError, r"SlogdetResult", lambda: al.SlogdetResult())
+case("al.SlogdetResult", TypeError, r"SlogdetResult", lambda: al.SlogdetResult(1, 2, 3))
+case("al.SlogdetResult", TypeError, r"SlogdetResult", lambda: al.SlogdetResult(bogus=1))
+for name in ("diag", "tril", "triu"):
+    f = getattr(al, name)
+    case(f"al.{name}", TypeError, rf"^{name}: k must be an int, got 'a'", lambda f=f: f(T(3, 3), k="a"))
+    case(f"al.{name}", TypeError, rf"^{name}: k must be an int, got 1.5", lambda f=f: f(T(3, 3), k=1.5))
+    case(f"al.{name}", TypeError, rf"^{name}: .*from str", lambda f=f: f("abc"))
+case("al.diag", ValueError, r"^diag: input must be 1-D or 2-D, got shape \(2, 2, 2\)", lambda: al.diag(T(2, 2, 2)))
+for name in ("diagonal", "trace"):
+    f = getattr(al, name)
+    case(f"al.{name}", ValueError, rf"^{name}: .*at least two dimensions", lambda f=f: f(T(3)))
+    case(f"al.{name}", np.exceptions.AxisError, rf"^{name}: axis2: axis 5", lambda f=f: f(T(2, 3), axis1=0, axis2=5))
+    case(f"al.{name}", ValueError, rf"^{name}: axis1 and axis2 cannot be the same", lambda f=f: f(T(2, 3), axis1=0, axis2=0))
+case("al.moveaxis", np.exceptions.AxisError, r"^moveaxis: destination: axis 5", lambda: al.moveaxis(T(2, 3), 0, 5))
+case("al.moveaxis", TypeError, r"^moveaxis: missing the 'source' or 'destination' argument", lambda: al.moveaxis(T(2, 3)))
+case("al.moveaxis", ValueError, r"^moveaxis: `source` and `destination` .* same number", lambda: al.moveaxis(T(2, 3), (0, 1), (0,)))
+for name, param in (("repeat", "repeats"), ("tile", "reps"), ("roll", "shift")):
+    f = getattr(al, name)
+    case(f"al.{name}", TypeError, rf"^{name}: missing the '{param}' argument", lambda f=f: f(T(3)))
+    case(f"al.{name}", TypeError, rf"^{name}: .*from str", lambda f=f: f("abc", 2))
+case("al.repeat", ValueError, r"^repeat: negative dimensions", lambda: al.repeat(T(3), -1))
+case("al.repeat", np.exceptions.AxisError, r"^repeat: axis 4", lambda: al.repeat(T(3), 2, axis=4))
+case("al.tile", ValueError, r"^tile: negative dimensions", lambda: al.tile(T(3), -1))
+case("al.roll", np.exceptions.AxisError, r"^roll: axis 3", lambda: al.roll(T(3), 1, axis=3))
+case("al.take_along_axis", TypeError, r"^take_along_axis: indices must be integers, got dtype float64",
+     lambda: al.take_along_axis(T(2, 3), np.zeros((2, 1)), axis=1))
+case("al.take_along_axis", IndexError, r"^take_along_axis: index 5 is out of bounds for axis 1 with size 3",
+     lambda: al.take_along_axis(T(2, 3), np.array([[5], [0]]), axis=1))
+case("al.take_along_axis", ValueError, r"^take_along_axis: .*same number of dimensions",
+     lambda: al.take_along_axis(T(2, 3), np.array([0]), axis=1))
+case("al.tensordot", ValueError, r"^tensordot: shape-mismatch .*\(2, 3\), \(4, 5\)", lambda: al.tensordot(T(2, 3), T(4, 5), axes=1))
+case("al.tensordot", TypeError, r"^tensordot: input 1: .*str", lambda: al.tensordot(T(3), "a", axes=0))
+case("al.tensordot", TypeError, r"^tensordot: .*complex", lambda: al.tensordot(T(2), COMPLEX, axes=1))
+case("al.einsum", ValueError, r"^einsum: the subscripts 'ij,jk->ik' name 2 operands, got 1", lambda: al.einsum("ij,jk->ik", T(2, 3)))
+case("al.einsum", ValueError, r"^einsum: invalid subscript '\$'", lambda: al.einsum("i$", T(2)))
+case("al.einsum", TypeError, r"^einsum: subscripts must be a string", lambda: al.einsum(T(2), T(2)))
+case("al.einsum", ValueError, r"^einsum: .*\(2, 3\), \(4, 5\)", lambda: al.einsum("ij,jk->ik", T(2, 3), T(4, 5)))
+
+# ---- autograd_lite: convolution and pooling ops ----------------------------------------
+
+for name, x, w in (("conv1d", T(1, 3, 5), T(4, 2, 3)), ("conv2d", T(1, 3, 5, 5), T(4, 2, 3, 3))):
+    f = getattr(al, name)
+    case(f"al.{name}", ValueError, rf"^{name}: weight of shape .* expects in_channels = .* 2, but the input .* has 3 channels",
+         lambda f=f, x=x, w=w: f(x, w))
+    case(f"al.{name}", ValueError, rf"^{name}: stride must be positive, got 0",
+         lambda f=f, x=x, w=w: f(x, al.Tensor(np.ones((4, 3) + w.shape[2:])), stride=0))
+    case(f"al.{name}", ValueError, rf"^{name}: padding must be an int, a tuple of .* 'same' or 'valid', got 'a'",
+         lambda f=f, x=x, w=w: f(x, al.Tensor(np.ones((4, 3) + w.shape[2:])), padding="a"))
+case("al.conv2d", ValueError, r"^conv2d: expected an input x of shape \(N, C, H, W\) .* got shape \(3, 5, 5\)",
+     lambda: al.conv2d(T(3, 5, 5), T(4, 3, 3, 3)))
+case("al.conv2d", ValueError, r"^conv2d: the output would be empty", lambda: al.conv2d(T(1, 3, 2, 2), T(4, 3, 3, 3)))
+case("al.conv2d", ValueError, r"^conv2d: groups=2 must divide both in_channels", lambda: al.conv2d(T(1, 3, 5, 5), T(4, 3, 3, 3), groups=2))
+case("al.conv2d", ValueError, r"^conv2d: bias must have shape \(out_channels,\) = \(4,\) .* got shape \(5,\)",
+     lambda: al.conv2d(T(1, 3, 5, 5), T(4, 3, 3, 3), T(5)))
+case("al.conv2d", TypeError, r"^conv2d: input 0: .*str", lambda: al.conv2d("x", T(4, 3, 3, 3)))
+case("al.conv2d_input", TypeError, r"^conv2d_input: input_shape is required", lambda: al.conv2d_input(T(1, 4, 3, 3), T(4, 3, 3, 3)))
+case("al.conv2d_input", ValueError, r"^conv2d_input: the cotangent g must have the convolution's output shape \(1, 4, 7, 7\), got shape \(1, 4, 3, 3\)",
+     lambda: al.conv2d_input(T(1, 4, 3, 3), T(4, 3, 3, 3), (1, 3, 9, 9)))
+case("al.conv2d_input", ValueError, r"^conv2d_input: stride must be positive, got 0",
+     lambda: al.conv2d_input(T(1, 4, 3, 3), T(4, 3, 3, 3), (1, 3, 5, 5), stride=0))
+case("al.conv2d_weight", TypeError, r"^conv2d_weight: weight_shape is required", lambda: al.conv2d_weight(T(1, 3, 5, 5), T(1, 4, 3, 3)))
+case("al.conv2d_weight", ValueError, r"^conv2d_weight: the cotangent g must have the convolution's output shape \(1, 4, 4, 4\)",
+     lambda: al.conv2d_weight(T(1, 3, 5, 5), T(1, 4, 3, 3), (4, 3, 2, 2)))
+case("al.conv2d_weight", ValueError, r"^conv2d_weight: stride must be positive, got 0",
+     lambda: al.conv2d_weight(T(1, 3, 5, 5), T(1, 4, 3, 3), (4, 3, 3, 3), stride=0))
+for name in ("max_pool2d", "avg_pool2d"):
+    f = getattr(al, name)
+    case(f"al.{name}", TypeError, rf"^{name}: kernel_size is required", lambda f=f: f(T(1, 1, 4, 4)))
+    case(f"al.{name}", ValueError, rf"^{name}: kernel_size must be positive, got 0", lambda f=f: f(T(1, 1, 4, 4), 0))
+    case(f"al.{name}", ValueError, rf"^{name}: the output would be empty: input size \(2, 2\), kernel \(3, 3\)",
+         lambda f=f: f(T(1, 1, 2, 2), 3))
+    case(f"al.{name}", ValueError, rf"^{name}: padding 2 must be at most half of the .*kernel size 2",
+         lambda f=f: f(T(1, 1, 4, 4), 2, padding=2))
+    case(f"al.{name}", ValueError, rf"^{name}: expected an input x of shape \(N, C, H, W\) .* got shape \(4, 4\)",
+         lambda f=f: f(T(4, 4), 2))
+    case(f"al.{name}", TypeError, rf"^{name}: kernel_size must be an int or a tuple of 2 ints, got 'a'",
+         lambda f=f: f(T(1, 1, 4, 4), "a"))
+case("al.avg_pool2d", ValueError, r"^avg_pool2d: divisor_override must be None or a positive int, got 0",
+     lambda: al.avg_pool2d(T(1, 1, 4, 4), 2, divisor_override=0))
+case("al.adaptive_avg_pool2d", TypeError, r"^adaptive_avg_pool2d: output_size is required", lambda: al.adaptive_avg_pool2d(T(1, 1, 4, 4)))
+case("al.adaptive_avg_pool2d", ValueError, r"^adaptive_avg_pool2d: the output size \(-1, 2\) must be positive",
+     lambda: al.adaptive_avg_pool2d(T(1, 1, 4, 4), (-1, 2)))
+case("al.adaptive_avg_pool2d", ValueError, r"^adaptive_avg_pool2d: expected an input x of shape \(N, C, H, W\)",
+     lambda: al.adaptive_avg_pool2d(T(4), 2))
+case("al.adaptive_avg_pool2d", TypeError, r"^adaptive_avg_pool2d: output_size must be an int or a pair of ints",
+     lambda: al.adaptive_avg_pool2d(T(1, 1, 4, 4), "a"))
+
 # ---- autograd_lite: tensors and the rest of the top level ---------------------------
 
 for name in ("Tensor", "tensor"):
@@ -234,6 +348,43 @@ case("al.gradients", TypeError, r"^gradients: inputs must be Tensors",
      lambda: (lambda x: al.gradients(x.sum(), [x, "b"]))(T(2)))
 case("al.gradients", ValueError, r"^gradients: .*grad_outputs",
      lambda: al.gradients([T(2) * 2, T(2) * 3], T(2), grad_outputs=[np.ones(2)]))
+SQ = lambda x: (x * x).sum()  # noqa: E731
+case("al.vjp", TypeError, r"^vjp: f must be callable, got int", lambda: al.vjp(42, T(2)))
+case("al.vjp", TypeError, r"^vjp: with has_aux=True the function must return a pair", lambda: al.vjp(SQ, T(2), has_aux=True))
+case("al.vjp", TypeError, r"^vjp: the function must return floating Tensors .* got a str", lambda: al.vjp(lambda x: "y", T(2)))
+case("al.vjp", ValueError, r"grad_output has shape \(3,\), output has shape \(2,\)",
+     lambda: al.vjp(lambda x: x * 2, T(2))[1](np.ones(3)))
+case("al.jvp", TypeError, r"^jvp: f must be callable, got int", lambda: al.jvp(42, (A(2),), (A(2),)))
+case("al.jvp", ValueError, r"^jvp: tangent 0 has shape \(3,\), but its primal has shape \(2,\)",
+     lambda: al.jvp(SQ, (A(2),), (np.ones(3),)))
+case("al.jvp", TypeError, r"^jvp: primals and tangents must be tuples .* got ndarray and ndarray",
+     lambda: al.jvp(SQ, A(2), np.ones(2)))
+case("al.jvp", TypeError, r"^jvp: tangent 0 has dtype <U1; expected numbers", lambda: al.jvp(SQ, (A(2),), ("a",)))
+for name in ("jacobian", "hessian", "elementwise_grad"):
+    f = getattr(al, name)
+    case(f"al.{name}", TypeError, rf"^{name}: f must be callable, got int", lambda f=f: f(42))
+    case(f"al.{name}", TypeError, rf"^{name}: argnums must be an int or a non-empty sequence of ints, got '0'",
+         lambda f=f: f(SQ, argnums="0"))
+    case(f"al.{name}", TypeError, rf"^{name}: differentiating with respect to argnums=3 needs at least 4 positional",
+         lambda f=f: f(SQ, 3)(A(2)))
+case("al.jacobian", ValueError, r"^jacobian: mode must be 'auto', 'forward' or 'reverse', got 'sideways'",
+     lambda: al.jacobian(SQ, mode="sideways"))
+case("al.hessian", TypeError, r"^hessian: the function must return Tensors .* got str", lambda: al.hessian(lambda x: "y")(A(2)))
+case("al.elementwise_grad", TypeError, r"^elementwise_grad: the function must return a Tensor, got str",
+     lambda: al.elementwise_grad(lambda x: "y")(A(2)))
+case("al.hvp", TypeError, r"^hvp: f must be callable, got NoneType", lambda: al.hvp(None))
+case("al.hvp", ValueError, r"^hvp: tangent 0 has shape \(3,\), but its primal has shape \(2,\)", lambda: al.hvp(SQ)(A(2), np.ones(3)))
+case("al.hvp", TypeError, r"^hvp: the function must return a one-element Tensor, got Tensor of shape \(2,\)",
+     lambda: al.hvp(lambda x: x * 2)(A(2), np.ones(2)))
+case("al.hvp", TypeError, r"^hvp: tangent 0 has dtype <U1", lambda: al.hvp(SQ)(A(2), np.array(["a", "b"])))
+case("al.checkpoint", TypeError, r"^checkpoint: fn must be callable, got NoneType", lambda: al.checkpoint(None))
+case("al.checkpoint", TypeError, r"^checkpoint: fn must be callable, got str", lambda: al.checkpoint("block"))
+case("al.checkpoint", TypeError, r"^checkpoint: the function must return one Tensor, got str",
+     lambda: al.checkpoint(lambda x: "y")(T(2)))
+case("al.modifying", TypeError, r"^modifying: expected Tensors, got str", lambda: al.modifying("a"))
+case("al.modifying", TypeError, r"^modifying: expected Tensors, got int", lambda: al.modifying([T(2), 3]))
+case("al.modifying", TypeError, r"^modifying: expected a Tensor or an iterable of Tensors, got NoneType",
+     lambda: al.modifying(None))
 case("al.function", TypeError, r"^function: ", lambda: al.function(42))
 case("al.function", TypeError, r"^function: ", lambda: al.function("exp"))
 case("al.function", TypeError, r"^function: ", lambda: al.function(None))
@@ -362,6 +513,36 @@ for name in ("DrawnNode", "DrawnEdge", "Cluster"):
     case(f"al.viz.{name}", TypeError, name, lambda cls=cls: cls(*range(9)))
     case(f"al.viz.{name}", TypeError, name, lambda cls=cls: cls(bogus=1))
 
+case("al.viz.trace", TypeError, r"trace", lambda: al.viz.trace(1))
+case("al.viz.trace", TypeError, r"trace", lambda: al.viz.trace(grads=True))
+case("al.viz.trace", TypeError, r"^GradRecord.stats: expected a Node", lambda: al.viz.trace().stats(T(2)))
+case("al.viz.Trace", TypeError, r"Trace", lambda: al.viz.Trace(1))
+case("al.viz.Trace", TypeError, r"Trace", lambda: al.viz.Trace(x=1))
+case("al.viz.Trace", TypeError, r"^GradRecord.summed_axes: expected a Node", lambda: al.viz.Trace().summed_axes(3, 0))
+case("al.viz.Summary", TypeError, r"Summary", lambda: al.viz.Summary())
+case("al.viz.Summary", TypeError, r"Summary", lambda: al.viz.Summary(1))
+case("al.viz.Summary", TypeError, r"Summary", lambda: al.viz.Summary(bogus=1))
+case("al.viz.explore", TypeError, r"^draw: expected Tensors, got ndarray", lambda: al.viz.explore(A(2)))
+case("al.viz.explore", ValueError, r"^draw: collapse must be None or an int >= 0", lambda: al.viz.explore(_loss(), collapse=-1))
+case("al.viz.explore", ValueError, r"^draw: need 0 <= vanishing < exploding",
+     lambda: al.viz.explore(_loss(), vanishing=1.0, exploding=0.5))
+case("al.viz.explore", TypeError, r"^explore: compare must be an Explorer of one snapshot .* got str",
+     lambda: al.viz.explore(_loss(), compare="x"))
+case("al.viz.explore", ValueError, r"^explore: max_nodes must be None or an int >= 1, got 0",
+     lambda: al.viz.explore(_loss(), max_nodes=0))
+case("al.viz.explore", NotADirectoryError, r"Explorer.save: cannot write .*/sub/g.html: Not a directory",
+     lambda: al.viz.explore(_loss(), UNWRITABLE + "/g.html"))
+case("al.viz.explore_script", FileNotFoundError, r"^explore_script: no script at '/nonexistent.py'",
+     lambda: al.viz.explore_script("/nonexistent.py", "loss", "g.html"))
+case("al.viz.explore_script", TypeError, r"^explore_script: script_path must be a path",
+     lambda: al.viz.explore_script(None, "loss", "g.html"))
+case("al.viz.explore_script", TypeError, r"^explore_script: tensor_name must be",
+     lambda: al.viz.explore_script(SCRIPT, 3, "g.html"))
+case("al.viz.Explorer", TypeError, r"Explorer", lambda: al.viz.Explorer())
+case("al.viz.Explorer", TypeError, r"^Explorer.save: path must be a path, got NoneType",
+     lambda: al.viz.explore(_loss()).save(None))
+case("al.viz.Explorer", NotADirectoryError, r"Explorer.save: cannot write .*/sub/x.html: Not a directory",
+     lambda: al.viz.explore(_loss()).save(UNWRITABLE + "/x.html"))
 
 # ---- testing -------------------------------------------------------------------------
 
