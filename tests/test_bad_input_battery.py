@@ -811,7 +811,8 @@ def _params() -> list[al.Tensor]:
     return list(_lin().parameters())
 
 
-OPTIMIZERS = ["SGD", "Adagrad", "RMSprop", "Adam", "AdamW", "NAdam", "Lion", "AdaBelief"]
+OPTIMIZERS = ["SGD", "Adagrad", "RMSprop", "Adam", "AdamW", "NAdam", "Lion", "AdaBelief", "Adamax",
+              "RAdam", "Adafactor", "LAMB", "LARS"]
 for name in OPTIMIZERS:
     cls = getattr(nn.optim, name)
     case(f"nn.optim.{name}", TypeError, rf"^{name}: params must be the parameters, not the Linear",
@@ -823,9 +824,39 @@ for name in OPTIMIZERS:
          lambda cls=cls: cls(_params()).load_state_dict([]))
     case(f"nn.optim.{name}", ValueError, rf"^{name}.step: a parameter of shape \(2, 3\) has a gradient of shape \(3,\)",
          lambda cls=cls: _step_with_bad_grad(cls))
-for name in ("Adam", "AdamW", "NAdam", "Lion", "AdaBelief"):
+for name in ("Adam", "AdamW", "NAdam", "Lion", "AdaBelief", "Adamax", "RAdam", "LAMB"):
     cls = getattr(nn.optim, name)
     case(f"nn.optim.{name}", ValueError, rf"^{name}: invalid betas", lambda cls=cls: cls(_params(), betas=(0.9, 1.0)))
+for name in ("Adamax", "RAdam", "Adafactor", "LAMB", "LARS"):
+    cls = getattr(nn.optim, name)
+    case(f"nn.optim.{name}", ValueError, rf"^{name}: invalid weight_decay -1; expected >= 0",
+         lambda cls=cls: cls(_params(), weight_decay=-1))
+case("nn.optim.Adafactor", ValueError, r"^Adafactor: invalid beta2_decay 0.5; expected <= 0",
+     lambda: nn.optim.Adafactor(_params(), beta2_decay=0.5))
+case("nn.optim.Adafactor", ValueError, r"^Adafactor: invalid eps \(None, -1\)", lambda: nn.optim.Adafactor(_params(), eps=(None, -1)))
+case("nn.optim.Adafactor", ValueError, r"^Adafactor: invalid d 0; expected >= 1", lambda: nn.optim.Adafactor(_params(), d=0))
+case("nn.optim.LARS", ValueError, r"^LARS: invalid momentum -1; expected a number in \[0, 1\)",
+     lambda: nn.optim.LARS(_params(), momentum=-1))
+case("nn.optim.LARS", ValueError, r"^LARS: invalid trust_coefficient 0; expected > 0",
+     lambda: nn.optim.LARS(_params(), trust_coefficient=0))
+LOADER = [(A(4, 3, dtype=np.float32), np.array([0, 1, 0, 1]))]
+case("nn.optim.lr_finder", TypeError, r"^lr_finder: model must be an nn.Module, got str",
+     lambda: nn.optim.lr_finder("model", F.cross_entropy, LOADER))
+case("nn.optim.lr_finder", TypeError, r"^lr_finder: loss_fn must be callable, got int",
+     lambda: nn.optim.lr_finder(_lin(), 42, LOADER))
+case("nn.optim.lr_finder", TypeError, r"^lr_finder: loader must be an iterable of \(input, target\) batches, got int",
+     lambda: nn.optim.lr_finder(_lin(), F.cross_entropy, 42))
+case("nn.optim.lr_finder", ValueError, r"^lr_finder: end_lr must be a number > start_lr \(1.0\), got 0.1",
+     lambda: nn.optim.lr_finder(_lin(), F.cross_entropy, LOADER, start_lr=1.0, end_lr=0.1))
+case("nn.optim.lr_finder", ValueError, r"^lr_finder: num_iter must be an int >= 3, got 0",
+     lambda: nn.optim.lr_finder(_lin(), F.cross_entropy, LOADER, num_iter=0))
+case("nn.optim.lr_finder", ValueError, r"^lr_finder: the loader yielded no batches",
+     lambda: nn.optim.lr_finder(_lin(), F.cross_entropy, []))
+case("nn.optim.lr_finder", TypeError, r"^lr_finder: optimizer must be an nn.optim Optimizer, got str",
+     lambda: nn.optim.lr_finder(_lin(), F.cross_entropy, LOADER, "sgd"))
+case("nn.optim.LRFinderResult", TypeError, r"LRFinderResult", lambda: nn.optim.LRFinderResult())
+case("nn.optim.LRFinderResult", TypeError, r"LRFinderResult", lambda: nn.optim.LRFinderResult(*range(7)))
+case("nn.optim.LRFinderResult", TypeError, r"LRFinderResult", lambda: nn.optim.LRFinderResult(bogus=1))
 case("nn.optim.SGD", ValueError, r"^SGD: Nesterov momentum needs", lambda: nn.optim.SGD(_params(), lr=0.1, nesterov=True))
 case("nn.optim.RMSprop", ValueError, r"^RMSprop: invalid alpha 2", lambda: nn.optim.RMSprop(_params(), alpha=2))
 case("nn.optim.Optimizer", TypeError, r"^Optimizer: params must be an iterable", lambda: nn.optim.Optimizer(3, {"lr": 0.1}))
@@ -870,6 +901,7 @@ SCHEDULERS = {
     "CosineAnnealingWarmRestarts": lambda o, **k: sched.CosineAnnealingWarmRestarts(o, k.pop("T_0", 5), **k),
     "OneCycleLR": lambda o, **k: sched.OneCycleLR(o, k.pop("max_lr", 1.0), k.pop("total_steps", 10), **k),
     "ReduceLROnPlateau": lambda o, **k: sched.ReduceLROnPlateau(o, **k),
+    "WarmupCosine": lambda o, **k: sched.WarmupCosine(o, k.pop("warmup_iters", 2), k.pop("total_iters", 10), **k),
 }
 for name, make in SCHEDULERS.items():
     if name == "LRScheduler":
@@ -880,6 +912,12 @@ for name, make in SCHEDULERS.items():
          lambda make=make: make(_sgd()).load_state_dict(None))
     case(f"nn.optim.lr_scheduler.{name}", ValueError, rf"^{name}.load_state_dict: unexpected keys \['bogus'\]",
          lambda make=make: make(_sgd()).load_state_dict({"bogus": 1}))
+case("nn.optim.lr_scheduler.WarmupCosine", ValueError, r"^WarmupCosine: total_iters \(10\) must be larger than warmup_iters \(20\)",
+     lambda: sched.WarmupCosine(_sgd(), 20, 10))
+case("nn.optim.lr_scheduler.WarmupCosine", ValueError, r"^WarmupCosine: warmup_iters must be an int >= 0, got '2'",
+     lambda: sched.WarmupCosine(_sgd(), "2", 10))
+case("nn.optim.lr_scheduler.WarmupCosine", ValueError, r"^WarmupCosine: start_factor must be a number in \[0, 1\], got 2.0",
+     lambda: sched.WarmupCosine(_sgd(), 2, 10, start_factor=2.0))
 case("nn.optim.lr_scheduler.LRScheduler", TypeError, r"^LRScheduler: expected an nn.optim Optimizer",
      lambda: sched.LRScheduler(None))
 case("nn.optim.lr_scheduler.LRScheduler", NotImplementedError, r"LRScheduler must implement get_lr\(\) or lr_at\(\)",
@@ -989,6 +1027,31 @@ for name in ("LayerStats", "ReluStats", "Divergence"):
     case(f"nn.diagnostics.{name}", TypeError, name, lambda cls=cls: cls())
     case(f"nn.diagnostics.{name}", TypeError, name, lambda cls=cls: cls(*range(9)))
     case(f"nn.diagnostics.{name}", TypeError, name, lambda cls=cls: cls(bogus=1))
+case("nn.get_rng_state", TypeError, r"get_rng_state", lambda: nn.get_rng_state(1))
+case("nn.get_rng_state", TypeError, r"get_rng_state", lambda: nn.get_rng_state(None))
+case("nn.get_rng_state", TypeError, r"get_rng_state", lambda: nn.get_rng_state(x=1))
+case("nn.set_rng_state", ValueError, r"^set_rng_state: expected a dict from nn.get_rng_state\(\) .* got 'a'",
+     lambda: nn.set_rng_state("a"))
+case("nn.set_rng_state", ValueError, r"^set_rng_state: expected a dict .* got \{\}", lambda: nn.set_rng_state({}))
+case("nn.set_rng_state", ValueError, r"^set_rng_state: expected a dict .* got \{'bit_generator': 'x'",
+     lambda: nn.set_rng_state({**nn.get_rng_state(), "bit_generator": "x"}))
+case("nn.utils.grad_array", TypeError, r"^grad_array: expected a Tensor, got str", lambda: nn.utils.grad_array("w"))
+case("nn.utils.grad_array", TypeError, r"^grad_array: expected a Tensor, got ndarray", lambda: nn.utils.grad_array(A(2)))
+case("nn.utils.grad_array", TypeError, r"^grad_array: expected a Tensor, got NoneType", lambda: nn.utils.grad_array(None))
+X13 = np.ones((1, 3), np.float32)
+case("nn.export_onnx", TypeError, r"^export_onnx: model must be an nn.Module, got str", lambda: nn.export_onnx("m", X13))
+case("nn.export_onnx", ValueError, r"^Linear\(in_features=3, out_features=2\): expected input whose last dimension is 3, got shape \(1, 4\)",
+     lambda: nn.export_onnx(_lin(), np.ones((1, 4), np.float32)))
+case("nn.export_onnx", TypeError, r"^export_onnx: example_input has dtype float64 but the model's parameters are float32",
+     lambda: nn.export_onnx(_lin(), A(1, 3)))
+case("nn.export_onnx", TypeError, r"^export_onnx: example_input must be a floating array, got dtype <U1",
+     lambda: nn.export_onnx(_lin(), "x"))
+case("nn.export_onnx", ValueError, r"^export_onnx: opset_version must be an int from 17 to .*, got 5",
+     lambda: nn.export_onnx(_lin(), X13, opset_version=5))
+case("nn.export_onnx", TypeError, r"^export_onnx: input_name must be a non-empty str, got 3",
+     lambda: nn.export_onnx(_lin(), X13, input_name=3))
+case("nn.export_onnx", NotADirectoryError, r"export_onnx: cannot write .*/sub/m.onnx: Not a directory",
+     lambda: nn.export_onnx(_lin(), X13, UNWRITABLE + "/m.onnx"))
 case("nn.manual_seed", TypeError, r"^manual_seed: seed must be an int, got str", lambda: nn.manual_seed("0"))
 case("nn.manual_seed", TypeError, r"^manual_seed: seed must be an int", lambda: nn.manual_seed(1.5))
 case("nn.manual_seed", ValueError, r"^manual_seed: seed must be >= 0", lambda: nn.manual_seed(-1))
@@ -1090,6 +1153,23 @@ BAD_FLAGS: dict[str, list[tuple[tuple[str, ...], str]]] = {
     "graph --no-backward": [(("--no-backward=1",), "argument --no-backward: ignored explicit argument"),
                             (("--no-backward=",), "ignored explicit argument ''"),
                             (("--no-backward=yes",), "ignored explicit argument 'yes'")],
+    "graph --html": [(("--html=1",), "argument --html: ignored explicit argument '1'"),
+                     (("--html", "--format", "svg"), r"^graph: --html writes an HTML page; --format is for pictures"),
+                     (("--html", "-o", ""), r"^graph: -o: expected a file name, got ''")],
+    "export --checkpoint": [(("--checkpoint", "/nonexistent.npz"), r"^export: no checkpoint at /nonexistent.npz"),
+                            (("--checkpoint", __file__), r"^export: load: .* is not a valid nn checkpoint"),
+                            (("--checkpoint", "/"), r"^export: load: '/' is not a valid nn checkpoint"),
+                            (("--checkpoint",), "argument --checkpoint: expected one argument")],
+    "export --output": [(("--checkpoint", "CKPT", "-o", ""), r"^export: -o: expected a file name, got ''"),
+                        (("--checkpoint", "CKPT", "-o", "."), r"^export: -o: expected a file name, got '.'"),
+                        (("--checkpoint", "CKPT", "-o", __file__ + "/m.onnx"),
+                         r"^export: cannot create directory .*: a file is in the way"),
+                        (("-o",), "argument -o/--output: expected one argument")],
+    "export --opset": [(("--opset", "5"), "argument --opset: expected an ONNX opset >= 17, got 5"),
+                       (("--opset", "x"), "argument --opset: expected an integer, got 'x'"),
+                       (("--opset", "17.5"), "expected an integer, got '17.5'"),
+                       (("--checkpoint", "CKPT", "--opset", "999"),
+                        r"^export: export_onnx: opset_version must be an int from 17 to \d+ .*, got 999")],
     "graph --script": [(("--script", "/nonexistent.py", "--tensor", "loss", "-o", "g.dot"),
                         r"^graph: render_script: no script at '/nonexistent.py'"),
                        (("--script", "/", "--tensor", "loss", "-o", "g.dot"), r"^graph: render_script: no script at '/'"),
@@ -1106,10 +1186,18 @@ BAD_FLAGS: dict[str, list[tuple[tuple[str, ...], str]]] = {
                           (("--", "--epochs", "1"), r"^graph: unexpected arguments '--epochs 1'"),
                           (("a", "b"), r"^graph: unexpected arguments 'a b'")],
 }
+def _checkpoint() -> str:
+    """A TwoLayerNet state_dict saved in the current (temporary) directory."""
+    nn.save(nn.two_layer_net(8).state_dict(), "ckpt.npz")
+    return "ckpt.npz"
+
+
 for flag, bad in BAD_FLAGS.items():
     command = flag.split()[0]
     for argv, pattern in bad:
-        case(f"cli {flag}", CliError, pattern, lambda argv=(command, *argv): run_cli(*argv))
+        # "CKPT": a valid checkpoint, so that the flag under test is what is wrong
+        case(f"cli {flag}", CliError, pattern, lambda argv=(command, *argv): run_cli(
+            *(_checkpoint() if a == "CKPT" else a for a in argv)))
 case("cli", CliError, r"invalid choice: 'train'", lambda: run_cli("train"))
 case("cli", CliError, r"autograd-lite: error: unrecognized arguments: --version", lambda: run_cli("--version"))
 case("cli", CliError, r"^autograd-lite: error: a command is required: mnist or graph", lambda: run_cli())

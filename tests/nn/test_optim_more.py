@@ -239,11 +239,12 @@ def test_bad_hyper_parameters_are_named():
         (optim.LAMB, dict(eps=-1.0), "LAMB: invalid eps -1.0"),
         (optim.LARS, dict(momentum=1.0), r"LARS: invalid momentum 1.0; expected a number in \[0, 1\)"),
         (optim.LARS, dict(trust_coefficient=0), "LARS: invalid trust_coefficient 0; expected > 0"),
-        (optim.LARS, dict(lr="fast"), "LARS: invalid lr 'fast'"),
     ]
     for cls, kw, msg in cases:
         with pytest.raises(ValueError, match=msg):
             cls([p], **kw)
+    with pytest.raises(TypeError, match="LARS: invalid lr 'fast'; expected a number"):  # a str: its type is wrong
+        optim.LARS([p], lr="fast")
     with pytest.raises(ValueError, match=r"SGD: invalid dampening 1.5; expected a number in \[0, 1\]"):
         optim.SGD([p], lr=0.1, momentum=0.9, dampening=1.5)
 
