@@ -6,9 +6,7 @@ raise a specific, natural exception type (a KeyError only for a missing key; nev
 an AttributeError, a ZeroDivisionError or a bare NumPy error) whose message names the
 function, class or argument involved; a bad flag must end the command with status 2
 and a message, no traceback. ``test_every_public_name_and_flag_has_three_cases``
-keeps the battery complete as the surface grows. Cases marked xfail are bad input
-not yet handled in files another branch is reorganising; they fail the suite as
-soon as they pass, so the mark cannot outlive the fix."""
+keeps the battery complete as the surface grows."""
 
 from __future__ import annotations
 
@@ -35,11 +33,10 @@ CASES: list[Any] = []
 
 
 def case(owner: str, exc: type[BaseException] | tuple[type[BaseException], ...], pattern: str,
-         call: Callable[[], Any], xfail: str | None = None) -> None:
+         call: Callable[[], Any]) -> None:
     """A bad call of ``owner``: it must raise ``exc`` with a message matching ``pattern``."""
     n = sum(1 for c in CASES if c.values[0] == owner)
-    marks = [pytest.mark.xfail(strict=True, reason=xfail)] if xfail else []
-    CASES.append(pytest.param(owner, call, exc, pattern, id=f"{owner}#{n}", marks=marks))
+    CASES.append(pytest.param(owner, call, exc, pattern, id=f"{owner}#{n}"))
 
 
 def A(*shape: int, dtype: Any = np.float64) -> np.ndarray:
@@ -574,11 +571,6 @@ case("al.testing.temporary_registry", TypeError, r"temporary_registry",
 # ============================================================================== nn
 
 X23 = A(2, 3, dtype=np.float32)
-# Bad input that nn/functional.py, layers.py, activation.py and module.py still take badly:
-# those files are being split into packages on another branch, so these cases wait for it.
-SPLIT = "not fixed yet: nn/{} is being split into packages on another branch"
-FUNCTIONAL, LAYERS, ACTIVATION, MODULE = (SPLIT.format(f) for f in (
-    "functional.py", "layers.py", "activation.py", "module.py"))
 
 
 def _lin() -> nn.Linear:
@@ -603,7 +595,7 @@ case("nn.Sequential", TypeError, r"Sequential", lambda: nn.Sequential(3))
 case("nn.Sequential", TypeError, r"Sequential", lambda: nn.Sequential(nn.ReLU(), "relu"))
 case("nn.Sequential", IndexError, r"Sequential.*index 5", lambda: nn.Sequential(nn.ReLU())[5])
 case("nn.ModuleList", TypeError, r"ModuleList", lambda: nn.ModuleList([1, 2]))
-case("nn.ModuleList", TypeError, r"ModuleList", lambda: nn.ModuleList(3), xfail=MODULE)
+case("nn.ModuleList", TypeError, r"ModuleList", lambda: nn.ModuleList(3))
 case("nn.ModuleList", IndexError, r"ModuleList.*index 3", lambda: nn.ModuleList([nn.ReLU()])[3])
 case("nn.ModuleDict", TypeError, r"ModuleDict", lambda: nn.ModuleDict({"a": 1}))
 case("nn.ModuleDict", TypeError, r"ModuleDict", lambda: nn.ModuleDict({1: nn.ReLU()}))
@@ -618,10 +610,10 @@ case("nn.Linear", ValueError, r"^Linear: in_features must be a positive int, got
 case("nn.Linear", ValueError, r"^Linear: out_features must be a positive int, got '3'", lambda: nn.Linear(3, "3"))
 case("nn.Linear", ValueError, r"^Linear\(in_features=3, out_features=2\): expected input whose last "
      r"dimension is 3, got shape \(2, 4\)", lambda: _lin()(A(2, 4, dtype=np.float32)))
-case("nn.Linear", TypeError, r"^Linear: .*dtype", lambda: nn.Linear(3, 2, dtype=np.int64), xfail=LAYERS)
+case("nn.Linear", TypeError, r"^Linear: .*dtype", lambda: nn.Linear(3, 2, dtype=np.int64))
 case("nn.Dropout", ValueError, r"^Dropout: probability p must be in \[0, 1\], got 1.5", lambda: nn.Dropout(1.5))
-case("nn.Dropout", TypeError, r"^Dropout: p must be a number", lambda: nn.Dropout("0.5"), xfail=LAYERS)
-case("nn.Dropout", TypeError, r"Generator", lambda: nn.Dropout(0.5, generator=42), xfail=LAYERS)
+case("nn.Dropout", TypeError, r"^Dropout: p must be a number", lambda: nn.Dropout("0.5"))
+case("nn.Dropout", TypeError, r"Generator", lambda: nn.Dropout(0.5, generator=42))
 case("nn.BatchNorm1d", ValueError, r"^BatchNorm1d: num_features must be a positive int", lambda: nn.BatchNorm1d(0))
 case("nn.BatchNorm1d", ValueError, r"^BatchNorm1d\(4\): expected input of shape \(N, 4\) or \(N, 4, L\), "
      r"got \(2, 3\)", lambda: nn.BatchNorm1d(4)(X23))
@@ -629,7 +621,7 @@ case("nn.BatchNorm1d", ValueError, r"^BatchNorm1d: eps must be", lambda: nn.Batc
 case("nn.LayerNorm", ValueError, r"^LayerNorm: normalized_shape must be a positive int", lambda: nn.LayerNorm(0))
 case("nn.LayerNorm", ValueError, r"LayerNorm.*\(2, 3\)|layer_norm: .*\(2, 3\)", lambda: nn.LayerNorm(4)(X23))
 case("nn.LayerNorm", ValueError, r"^LayerNorm: eps must be", lambda: nn.LayerNorm(3, eps=-1.0))
-case("nn.Flatten", TypeError, r"^Flatten: start_dim must be an int", lambda: nn.Flatten(start_dim="1"), xfail=LAYERS)
+case("nn.Flatten", TypeError, r"^Flatten: start_dim must be an int", lambda: nn.Flatten(start_dim="1"))
 case("nn.Flatten", ValueError, r"^Flatten\(start_dim=5, end_dim=-1\): invalid for input of shape \(2, 3\)",
      lambda: nn.Flatten(start_dim=5)(X23))
 case("nn.Flatten", ValueError, r"^Flatten\(start_dim=1, end_dim=0\): invalid", lambda: nn.Flatten(start_dim=1, end_dim=0)(X23))
@@ -643,25 +635,28 @@ for name in ("ReLU", "Sigmoid", "Tanh", "SiLU", "Swish", "Mish"):
     cls = getattr(nn, name)
     case(f"nn.{name}", TypeError, r": .*from str|: .*dtype <U", lambda cls=cls: cls()("abc"))
     case(f"nn.{name}", TypeError, r"complex", lambda cls=cls: cls()(COMPLEX))
-    case(f"nn.{name}", TypeError, rf"{name}", lambda cls=cls: cls(1), xfail=ACTIVATION)
-case("nn.LeakyReLU", TypeError, r"^LeakyReLU: negative_slope must be a number", lambda: nn.LeakyReLU("0.1"), xfail=ACTIVATION)
+    if name == "Swish":  # Swish(1) is beta=1
+        case("nn.Swish", TypeError, r"^Swish: beta must be a number, got '1'", lambda: nn.Swish("1"))
+    else:
+        case(f"nn.{name}", TypeError, rf"^{name}: takes no arguments, got 1", lambda cls=cls: cls(1))
+case("nn.LeakyReLU", TypeError, r"^LeakyReLU: negative_slope must be a number", lambda: nn.LeakyReLU("0.1"))
 case("nn.LeakyReLU", TypeError, r"complex", lambda: nn.LeakyReLU()(COMPLEX))
 case("nn.LeakyReLU", TypeError, r"from str|dtype <U", lambda: nn.LeakyReLU()("x"))
-case("nn.ELU", TypeError, r"^ELU: alpha must be a number", lambda: nn.ELU("1"), xfail=ACTIVATION)
+case("nn.ELU", TypeError, r"^ELU: alpha must be a number", lambda: nn.ELU("1"))
 case("nn.ELU", TypeError, r"complex", lambda: nn.ELU()(COMPLEX))
 case("nn.ELU", TypeError, r"from str|dtype <U", lambda: nn.ELU()("x"))
 case("nn.PReLU", ValueError, r"^PReLU: num_parameters must be a positive int", lambda: nn.PReLU(0))
 case("nn.PReLU", ValueError, r"prelu: .*\(2, 3\)", lambda: nn.PReLU(4)(X23))
-case("nn.PReLU", TypeError, r"^PReLU: init must be a number", lambda: nn.PReLU(init="0.25"), xfail=ACTIVATION)
-case("nn.Softplus", ValueError, r"^Softplus: beta must be", lambda: nn.Softplus(beta=0), xfail=ACTIVATION)
-case("nn.Softplus", TypeError, r"^Softplus: threshold must be a number", lambda: nn.Softplus(threshold="20"), xfail=ACTIVATION)
+case("nn.PReLU", TypeError, r"^PReLU: init must be a number", lambda: nn.PReLU(init="0.25"))
+case("nn.Softplus", ValueError, r"^Softplus: beta must be", lambda: nn.Softplus(beta=0))
+case("nn.Softplus", TypeError, r"^Softplus: threshold must be a number", lambda: nn.Softplus(threshold="20"))
 case("nn.Softplus", TypeError, r"complex", lambda: nn.Softplus()(COMPLEX))
 case("nn.GELU", ValueError, r"^GELU: approximate must be 'none' or 'tanh'", lambda: nn.GELU("fast"))
 case("nn.GELU", TypeError, r"complex", lambda: nn.GELU()(COMPLEX))
 case("nn.GELU", TypeError, r"from str|dtype <U", lambda: nn.GELU()("x"))
 for name in ("Softmax", "LogSoftmax"):
     cls = getattr(nn, name)
-    case(f"nn.{name}", TypeError, rf"^{name}: dim must be an int", lambda cls=cls: cls(dim="1"), xfail=ACTIVATION)
+    case(f"nn.{name}", TypeError, rf"^{name}: dim must be an int", lambda cls=cls: cls(dim="1"))
     case(f"nn.{name}", ValueError, r"axis 5", lambda cls=cls: cls(dim=5)(X23))
     case(f"nn.{name}", TypeError, r"complex", lambda cls=cls: cls()(COMPLEX))
 
@@ -681,13 +676,13 @@ for cls_name, fn_name in PAIR_LOSSES.items():
     case(f"nn.{cls_name}", ValueError, rf"{fn_name}: .*\(2, 3\).*\(3, 2\)|\(3, 2\).*\(2, 3\)",
          lambda cls=cls: cls()(al.Tensor(P, requires_grad=True), P.T.copy()))
     case(f"nn.{cls_name}", TypeError, rf"{fn_name}: .*(str|<U)",
-         lambda cls=cls: cls()(al.Tensor(P, requires_grad=True), np.full((2, 3), "a")), xfail=FUNCTIONAL)
+         lambda cls=cls: cls()(al.Tensor(P, requires_grad=True), np.full((2, 3), "a")))
     case(f"nn.functional.{fn_name}", ValueError, rf"^{fn_name}: .*reduction",
          lambda fn=fn: fn(al.Tensor(P, requires_grad=True), P, reduction="avg"))
     case(f"nn.functional.{fn_name}", ValueError, rf"{fn_name}: .*\(2, 3\).*\(3, 2\)|\(3, 2\).*\(2, 3\)",
          lambda fn=fn: fn(al.Tensor(P, requires_grad=True), P.T.copy()))
     case(f"nn.functional.{fn_name}", TypeError, rf"{fn_name}: .*complex",
-         lambda fn=fn: fn(al.Tensor(P, requires_grad=True), P.astype(np.complex64)), xfail=FUNCTIONAL)
+         lambda fn=fn: fn(al.Tensor(P, requires_grad=True), P.astype(np.complex64)))
 # As in PyTorch, a loss module's options are checked when it is called.
 case("nn.HuberLoss", ValueError, r"^huber_loss: delta must be > 0, got 0", lambda: nn.HuberLoss(delta=0)(P, P))
 case("nn.QuantileLoss", ValueError, r"^QuantileLoss: quantile must be in", lambda: nn.QuantileLoss(1.5))
@@ -708,8 +703,7 @@ for name in ("ContrastiveLoss", "TripletMarginLoss"):
     cls = getattr(nn, name)
     case(f"nn.{name}", ValueError, r"reduction", lambda cls=cls: cls(reduction="avg"))
     third = np.ones(2, np.float32) if name == "ContrastiveLoss" else P
-    case(f"nn.{name}", TypeError, r"margin", lambda cls=cls, t=third: cls(margin="1")(al.Tensor(P), P, t),
-         xfail=FUNCTIONAL)
+    case(f"nn.{name}", TypeError, r"margin", lambda cls=cls, t=third: cls(margin="1")(al.Tensor(P), P, t))
     case(f"nn.{name}", ValueError, r"\(2, 3\).*\(3, 2\)|\(3, 2\).*\(2, 3\)",
          lambda cls=cls: cls()(al.Tensor(P), P.T.copy(), np.ones(2, np.float32)))
 case("nn.functional.contrastive_loss", ValueError, r"^contrastive_loss: .*\(2, 3\)",
@@ -725,11 +719,11 @@ case("nn.functional.triplet_margin_loss", ValueError, r"^triplet_margin_loss: .*
 case("nn.functional.triplet_margin_loss", ValueError, r"^pairwise_distance: p must be > 0, got 0",
      lambda: F.triplet_margin_loss(al.Tensor(P), P, P, p=0))
 case("nn.functional.pairwise_distance", ValueError, r"^pairwise_distance: .*\(2, 3\)",
-     lambda: F.pairwise_distance(al.Tensor(P), P.T.copy()), xfail=FUNCTIONAL)
+     lambda: F.pairwise_distance(al.Tensor(P), P.T.copy()))
 case("nn.functional.pairwise_distance", ValueError, r"^pairwise_distance: p must be",
      lambda: F.pairwise_distance(al.Tensor(P), P, p=-1))
 case("nn.functional.pairwise_distance", TypeError, r"^pairwise_distance: .*complex",
-     lambda: F.pairwise_distance(al.Tensor(P), P.astype(np.complex64)), xfail=FUNCTIONAL)
+     lambda: F.pairwise_distance(al.Tensor(P), P.astype(np.complex64)))
 
 # ---- functional: layers and activations ------------------------------------------------
 
@@ -744,24 +738,23 @@ for name in ("softmax", "log_softmax"):
     case(f"nn.functional.{name}", TypeError, r"axis|dim", lambda fn=fn: fn(X23, dim="1"))
     case(f"nn.functional.{name}", TypeError, r"complex", lambda fn=fn: fn(COMPLEX))
 case("nn.functional.linear", ValueError, r"^linear: .*\(2, 3\)", lambda: F.linear(X23, A(4, 2, dtype=np.float32)))
-case("nn.functional.linear", TypeError, r"^linear: .*str", lambda: F.linear(X23, "w"), xfail=FUNCTIONAL)
+case("nn.functional.linear", TypeError, r"^linear: .*str", lambda: F.linear(X23, "w"))
 case("nn.functional.linear", ValueError, r"^linear: .*bias", lambda: F.linear(X23, A(4, 3), A(5)))
 case("nn.functional.dropout", ValueError, r"^dropout: probability p must be in \[0, 1\]", lambda: F.dropout(X23, 1.5))
-case("nn.functional.dropout", TypeError, r"^dropout: p must be a number", lambda: F.dropout(X23, "0.5"), xfail=FUNCTIONAL)
+case("nn.functional.dropout", TypeError, r"^dropout: p must be a number", lambda: F.dropout(X23, "0.5"))
 case("nn.functional.dropout", TypeError, r"Generator", lambda: F.dropout(X23, 0.5, generator=3))
 case("nn.functional.batch_norm", ValueError, r"^batch_norm: .*\(2, 3\)",
-     lambda: F.batch_norm(X23, np.zeros(4), np.ones(4)), xfail=FUNCTIONAL)
+     lambda: F.batch_norm(X23, np.zeros(4), np.ones(4)))
 case("nn.functional.batch_norm", ValueError, r"^batch_norm: .*eps",
-     lambda: F.batch_norm(X23, np.zeros(3), np.ones(3), eps=-1), xfail=FUNCTIONAL)
+     lambda: F.batch_norm(X23, np.zeros(3), np.ones(3), eps=-1))
 case("nn.functional.batch_norm", TypeError, r"^batch_norm: .*complex",
-     lambda: F.batch_norm(COMPLEX[None], np.zeros(2), np.ones(2)), xfail=FUNCTIONAL)
+     lambda: F.batch_norm(COMPLEX[None], np.zeros(2), np.ones(2)))
 case("nn.functional.layer_norm", ValueError, r"^layer_norm: .*\(2, 3\)", lambda: F.layer_norm(X23, 4))
 case("nn.functional.layer_norm", ValueError, r"^layer_norm: .*normalized_shape", lambda: F.layer_norm(X23, 0))
-case("nn.functional.layer_norm", TypeError, r"^layer_norm: .*complex", lambda: F.layer_norm(COMPLEX, 2),
-     xfail=FUNCTIONAL)
+case("nn.functional.layer_norm", TypeError, r"^layer_norm: .*complex", lambda: F.layer_norm(COMPLEX, 2))
 case("nn.functional.prelu", ValueError, r"^prelu: .*\(2, 3\)", lambda: F.prelu(X23, np.ones(4, np.float32)))
-case("nn.functional.prelu", TypeError, r"^prelu: .*complex", lambda: F.prelu(COMPLEX, np.ones(1)), xfail=FUNCTIONAL)
-case("nn.functional.prelu", TypeError, r"^prelu: .*str", lambda: F.prelu(X23, "w"), xfail=FUNCTIONAL)
+case("nn.functional.prelu", TypeError, r"^prelu: .*complex", lambda: F.prelu(COMPLEX, np.ones(1)))
+case("nn.functional.prelu", TypeError, r"^prelu: .*str", lambda: F.prelu(X23, "w"))
 
 # ---- init -------------------------------------------------------------------------------
 
