@@ -173,8 +173,10 @@ def test_scheduler_errors():
         S.StepLR(object(), 3)
     with pytest.raises(ValueError, match="StepLR: step_size must be a positive int"):
         S.StepLR(_opt(), 0)
-    with pytest.raises(ValueError, match="LinearLR: need 0 <= start_factor <= 1"):
+    with pytest.raises(ValueError, match="LinearLR: start_factor must be a finite number >= 0, got -0.1"):
         S.LinearLR(_opt(), start_factor=-0.1)
+    with pytest.raises(ValueError, match="LinearLR: need 0 <= start_factor <= 1"):
+        S.LinearLR(_opt(), start_factor=1.5)
     with pytest.raises(ValueError, match="OneCycleLR: give total_steps"):
         S.OneCycleLR(_opt(momentum=0.9), max_lr=1.0)
     opt = _opt()
