@@ -120,6 +120,9 @@ def checkpoint(fn: Callable[..., Any]) -> Callable[..., Tensor]:
 
     The same gradients as ``block(x).sum().backward()``.
     """
+    if not callable(fn):
+        raise TypeError(f"checkpoint: fn must be callable, got {type(fn).__name__}")
+
     @functools.wraps(fn)
     def wrapped(*args: Any, **kwargs: Any) -> Tensor:
         f = functools.partial(fn, **kwargs) if kwargs else fn

@@ -265,22 +265,30 @@ def jvp(f: Callable[..., Any], primals: Sequence[Any], tangents: Sequence[Any], 
     >>> t    # d/dx (x sin x) = sin x + x cos x
     Tensor([0.       , 1.3817732], dtype=float32)
     """
+    return _jvp(f, primals, tangents, has_aux, "jvp")
+
+
+def _jvp(f: Callable[..., Any], primals: Sequence[Any], tangents: Sequence[Any], has_aux: bool,
+         caller: str) -> tuple[Any, ...]:
+    """:func:`jvp`, its refusals naming ``caller`` (hvp is a jvp)."""
+    if not callable(f):
+        raise TypeError(f"{caller}: f must be callable, got {type(f).__name__}")
     if not isinstance(primals, (tuple, list)) or not isinstance(tangents, (tuple, list)):
-        raise TypeError(f"jvp: primals and tangents must be tuples with one entry per argument "
+        raise TypeError(f"{caller}: primals and tangents must be tuples with one entry per argument "
                         f"of f, got {type(primals).__name__} and {type(tangents).__name__}")
     leaves, treedef = tree_flatten(tuple(primals))
-    t_leaves = leaves_like(treedef, tuple(tangents), "jvp", "tangents")
+    t_leaves = leaves_like(treedef, tuple(tangents), caller, "tangents")
     grad_on = graph._grad_enabled
     with enable_grad():
         # Under no_grad nothing outlives the call, so the inputs need not be copied
         # (a 128x784 float32 batch: 0.1-0.2 ms, a tenth of the MNIST MLP's forward pass).
         marks = [mark(x, copy=grad_on) for x in leaves]
         result = f(*tree_unflatten(treedef, marks))
-    out, aux = split_aux(result, has_aux, "jvp")
+    out, aux = split_aux(result, has_aux, caller)
     out_leaves, out_def = tree_flatten(out)
     trace = Trace(out_leaves, marks)
     record = grad_on and (trace.outer or any(map(traced, leaves)) or any(map(traced, t_leaves)))
-    seeds = [_tangent_for(t, m, i, "jvp") for i, (t, m) in enumerate(zip(t_leaves, marks))]
+    seeds = [_tangent_for(t, m, i, caller) for i, (t, m) in enumerate(zip(t_leaves, marks))]
     tans = trace.push(seeds, record)
     outs = [o if isinstance(o, Tensor) else Tensor(o) for o in out_leaves]
     t_out = [as_result(t, o) for t, o in zip(tans, outs)]

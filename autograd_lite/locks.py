@@ -37,7 +37,11 @@ class modifying:
     __slots__ = ("tensors", "opened")
 
     def __init__(self, tensors: Tensor | Iterable[Tensor]) -> None:
-        self.tensors = [tensors] if hasattr(tensors, "_version") else list(tensors)
+        try:
+            self.tensors = [tensors] if hasattr(tensors, "_version") else list(tensors)
+        except TypeError:  # None, a number: not an iterable of tensors
+            raise TypeError(f"modifying: expected a Tensor or an iterable of Tensors, got "
+                            f"{type(tensors).__name__}") from None
         for t in self.tensors:
             if not hasattr(t, "_version"):  # a Tensor (this module does not import the class)
                 raise TypeError(f"modifying: expected Tensors, got {type(t).__name__}")

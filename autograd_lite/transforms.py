@@ -17,7 +17,7 @@ import numpy as np
 
 from . import graph
 from .backward import run_backward
-from .forward import Trace, as_result, jvp, mark, split_aux, traced
+from .forward import Trace, _jvp, as_result, mark, split_aux, traced
 from .graph import enable_grad
 from .pytree import leaves_like, tree_flatten, tree_unflatten
 from .tensor import Tensor, _gradient_array
@@ -187,6 +187,9 @@ def elementwise_grad(f: Callable[..., Any], argnums: int | Sequence[int] = 0) ->
     >>> al.elementwise_grad(al.tanh)(al.tensor([0.0, 1.0]))    # 1 - tanh(x)**2
     Tensor([1.        , 0.41997433], dtype=float32, op=multiply)
     """
+    _argnums(f, argnums, "elementwise_grad")
+
+    @functools.wraps(f)  # f's name, not total's, in a refusal of the call
     def total(*args: Any, **kwargs: Any) -> Tensor:
         out = f(*args, **kwargs)
         if not isinstance(out, Tensor):
@@ -194,7 +197,13 @@ def elementwise_grad(f: Callable[..., Any], argnums: int | Sequence[int] = 0) ->
                             f"{type(out).__name__}")
         return out.sum()
 
-    return functools.wraps(f)(grad(total, argnums))
+    vg = _value_and_grad(total, argnums, False, "elementwise_grad")
+
+    @functools.wraps(f)
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        return vg(*args, **kwargs)[1]
+
+    return wrapped
 
 
 def _record_wanted(originals: Sequence[Any], trace: Trace) -> bool:
@@ -217,6 +226,8 @@ def vjp(f: Callable[..., Any], *primals: Any, has_aux: bool = False) -> tuple[An
     >>> vjp_fn(al.tensor([1.0, 10.0]))
     (Tensor([ 2., 40.], dtype=float32),)
     """
+    if not callable(f):
+        raise TypeError(f"vjp: f must be callable, got {type(f).__name__}")
     leaves, treedef = tree_flatten(primals)
     with enable_grad():
         marks = [mark(x) for x in leaves]
@@ -264,18 +275,24 @@ def jacobian(f: Callable[..., Any], argnums: int | Sequence[int] = 0, *, mode: s
             [3., 4.],
             [5., 6.]], dtype=float32)
     """
+    return _jacobian(f, argnums, mode, has_aux, "jacobian")
+
+
+def _jacobian(f: Callable[..., Any], argnums: int | Sequence[int], mode: str, has_aux: bool,
+              caller: str) -> Callable[..., Any]:
+    """:func:`jacobian`, its refusals naming ``caller`` (hessian is two jacobians)."""
     if mode not in ("auto", "forward", "reverse"):
-        raise ValueError(f"jacobian: mode must be 'auto', 'forward' or 'reverse', got {mode!r}")
-    single, nums = _argnums(f, argnums, "jacobian")
+        raise ValueError(f"{caller}: mode must be 'auto', 'forward' or 'reverse', got {mode!r}")
+    single, nums = _argnums(f, argnums, caller)
 
     @functools.wraps(f)
     def jac_fn(*args: Any, **kwargs: Any) -> Any:
         with enable_grad():
-            args_l, marks, trees, originals = _mark_args(f, args, nums, "jacobian")
+            args_l, marks, trees, originals = _mark_args(f, args, nums, caller)
             result = f(*args_l, **kwargs)
-        out, aux = split_aux(result, has_aux, "jacobian")
+        out, aux = split_aux(result, has_aux, caller)
         out_leaves, out_def = tree_flatten(out)
-        outs = [o if isinstance(o, Tensor) else Tensor(o) for o in out_leaves]
+        outs = [o if isinstance(o, Tensor) else _output(o, caller) for o in out_leaves]
         n_in, n_out = sum(m.size for m in marks), sum(o.size for o in outs)
         forward = mode == "forward" or (mode == "auto" and n_in < n_out)
         trace = Trace(outs, marks)
@@ -285,6 +302,15 @@ def jacobian(f: Callable[..., Any], argnums: int | Sequence[int] = 0, *, mode: s
         return (res, aux) if has_aux else res
 
     return jac_fn
+
+
+def _output(value: Any, caller: str) -> Tensor:
+    """A function's output that is not a Tensor (a number, an array) as one."""
+    try:
+        return Tensor(value)
+    except (TypeError, ValueError) as e:
+        raise type(e)(f"{caller}: the function must return Tensors (in any pytree), got "
+                      f"{type(value).__name__}: {e}") from None
 
 
 def _block(pieces: list[Any], shape: tuple[int, ...], axis: int, dtype: Any) -> Tensor:
@@ -334,7 +360,8 @@ def hessian(f: Callable[..., Any], argnums: int | Sequence[int] = 0) -> Callable
     Tensor([[4., 2.],
             [2., 6.]], dtype=float32)
     """
-    return jacobian(jacobian(f, argnums, mode="reverse"), argnums, mode="forward")
+    return _jacobian(_jacobian(f, argnums, "reverse", False, "hessian"), argnums, "forward", False,
+                     "hessian")
 
 
 def hvp(f: Callable[..., Any]) -> Callable[..., Any]:
@@ -348,9 +375,9 @@ def hvp(f: Callable[..., Any]) -> Callable[..., Any]:
     >>> al.hvp(f)(al.tensor([1.0, 2.0]), al.tensor([1.0, 1.0]))
     Tensor([ 6., 12.], dtype=float32)
     """
-    df = grad(f)
+    vg = _value_and_grad(f, 0, False, "hvp")
 
     def hvp_fn(x: Any, v: Any, *args: Any, **kwargs: Any) -> Any:
-        return jvp(lambda x: df(x, *args, **kwargs), (x,), (v,))[1]
+        return _jvp(lambda x: vg(x, *args, **kwargs)[1], (x,), (v,), False, "hvp")[1]
 
     return functools.wraps(f)(hvp_fn)

@@ -7,7 +7,7 @@ Each keeps its modules in its own dict or list and reports them through
 
 from __future__ import annotations
 
-from collections import OrderedDict
+from collections import OrderedDict, abc
 from typing import Any, Iterable, Iterator, Mapping
 
 import numpy as np
@@ -141,6 +141,9 @@ class Sequential(_EntryAttributes, Module):
 
     def extend(self, modules: Iterable[Module]) -> Sequential:
         """Append every module of ``modules`` (a Sequential or any iterable); returns self."""
+        if not isinstance(modules, abc.Iterable):
+            raise TypeError(f"Sequential.extend: expected an iterable of Modules, got "
+                            f"{type(modules).__name__}")
         for m in list(modules):
             self.append(m)
         return self
@@ -221,6 +224,8 @@ class ModuleList(Module):
         return self
 
     def extend(self, modules: Iterable[Module]) -> ModuleList:
+        if not isinstance(modules, abc.Iterable):
+            raise TypeError(f"ModuleList: expected an iterable of Modules, got {type(modules).__name__}")
         for m in list(modules):
             self.append(m)
         return self

@@ -107,7 +107,10 @@ class Module:
 
     training: bool = True  # a class default, so a subclass that skips __init__ still works
 
-    def __init__(self) -> None:
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        if args or kwargs:  # as in PyTorch; and ReLU(1) is refused by its own name
+            got = [repr(a) for a in args] + [f"{k}={v!r}" for k, v in kwargs.items()]
+            raise TypeError(f"{type(self).__name__}: takes no arguments, got {', '.join(got)}")
         self.training = True
 
     def forward(self, *args: Any, **kwargs: Any) -> Any:

@@ -23,7 +23,10 @@ def grad_array(p: al.Tensor) -> np.ndarray | None:
     (as :func:`clip_grad_norm_` does), so that its graph stays valid. So
     ``grad_array(p) is p.grad`` tells which of the two a gradient is.
     """
-    g = p.grad
+    try:
+        g = p.grad
+    except AttributeError:  # checked here, not before: optimisers call this every step
+        raise TypeError(f"grad_array: expected a Tensor, got {type(p).__name__}") from None
     if g is None or isinstance(g, np.ndarray):
         return g
     return g.data if isinstance(g, al.Tensor) else np.asarray(g)

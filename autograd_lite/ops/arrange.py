@@ -39,7 +39,11 @@ class Flip(_Arrange):
 
     @staticmethod
     def forward(x, axis=None):
-        return np.flip(x, axis)
+        try:
+            return np.flip(x, axis)
+        except TypeError:
+            normalize_axis(axis, x.ndim, "flip")
+            raise
 
     @staticmethod
     def vjp(g, out, x, axis=None):
@@ -191,6 +195,13 @@ class Moveaxis(_Arrange):
         return (np.moveaxis(g, destination, source),)
 
 
+def _diagonal_k(op, k):
+    """The diagonal ``k`` of tril, triu and diag, checked: NumPy takes 1.5 as 1."""
+    if isinstance(k, (int, np.integer)) and not isinstance(k, (bool, np.bool_)):
+        return k
+    raise TypeError(f"{op}: k must be an int, got {k!r}")
+
+
 def _triangle_sample(draw):
     shape = draw.shape(min_dims=1, max_dims=3)
     return [shape], {"k": draw.integers(-2, 2)}
@@ -211,7 +222,7 @@ class Tril(_Arrange):
 
     @staticmethod
     def forward(x, k=0):
-        return np.tril(x, k)
+        return np.tril(x, _diagonal_k("tril", k))
 
     @staticmethod
     def vjp(g, out, x, k=0):
@@ -233,7 +244,7 @@ class Triu(_Arrange):
 
     @staticmethod
     def forward(x, k=0):
-        return np.triu(x, k)
+        return np.triu(x, _diagonal_k("triu", k))
 
     @staticmethod
     def vjp(g, out, x, k=0):
@@ -333,7 +344,7 @@ class Diag(_Arrange):
     def forward(v, k=0):
         if v.ndim not in (1, 2):
             raise ValueError(f"diag: input must be 1-D or 2-D, got shape {v.shape}")
-        return np.diag(v, k).copy()   # a copy: for 2-D input NumPy returns a view
+        return np.diag(v, _diagonal_k("diag", k)).copy()   # a copy: for 2-D input NumPy returns a view
 
     @staticmethod
     def vjp(g, out, v, k=0):

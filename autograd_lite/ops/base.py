@@ -333,6 +333,13 @@ def normalize_axis(axis: int | tuple[int, ...] | list[int] | None, ndim: int, op
     return tuple(sorted(out))
 
 
+def int_axis(axis: Any, op: str) -> None:
+    """Raise a TypeError naming ``op`` unless ``axis`` is None or an int: the error path
+    of ops that hand ``axis`` to NumPy unchecked (NumPy's message names neither)."""
+    if axis is not None and (not isinstance(axis, (int, np.integer)) or isinstance(axis, bool)):
+        raise TypeError(f"{op}: axis must be None or an int, got {axis!r}")
+
+
 def keepdims_shape(shape: tuple[int, ...], axes: tuple[int, ...]) -> tuple[int, ...]:
     """The shape a reduction over ``axes`` has with ``keepdims=True``."""
     return tuple(1 if i in axes else n for i, n in enumerate(shape))

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .base import Op, keepdims_shape, normalize_axis
+from .base import Op, int_axis, keepdims_shape, normalize_axis
 
 
 def _cumulative_sample(draw):
@@ -42,7 +42,11 @@ class Cumsum(Op):
 
     @staticmethod
     def forward(x, axis=None):
-        return np.cumsum(x, axis)
+        try:
+            return np.cumsum(x, axis)
+        except TypeError:
+            int_axis(axis, "cumsum")
+            raise
 
     @staticmethod
     def vjp(g, out, x, axis=None):
@@ -80,7 +84,11 @@ class Cumprod(Op):
 
     @staticmethod
     def forward(x, axis=None):
-        return np.cumprod(x, axis)
+        try:
+            return np.cumprod(x, axis)
+        except TypeError:
+            int_axis(axis, "cumprod")
+            raise
 
     @staticmethod
     def vjp(g, out, x, axis=None):

@@ -278,6 +278,8 @@ class Norm(Op):
                                  f"2-D; got shape {x.shape}")
             axes = tuple(range(x.ndim))
         else:
+            if not isinstance(axis, (int, np.integer, tuple, list)):
+                raise TypeError(f"norm: axis must be None, an int or a pair of ints, got {axis!r}")
             axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
             # In the given order: a matrix norm's first axis holds its rows.
             axes = tuple(normalize_axis(a, x.ndim, "norm")[0] for a in axes)

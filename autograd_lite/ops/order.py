@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .base import Op, normalize_axis
+from .base import Op, int_axis, normalize_axis
 from .index import GetItem, ScatterAdd
 
 
@@ -99,7 +99,11 @@ class Sort(Op):
 
     @staticmethod
     def forward(x, axis=-1, kind=None):
-        return np.sort(x, axis, kind=kind)
+        try:
+            return np.sort(x, axis, kind=kind)
+        except TypeError:
+            int_axis(axis, "sort")
+            raise
 
     @staticmethod
     def _perm(x, axis):

@@ -83,8 +83,13 @@ class Explorer:
 
     def save(self, path: str | os.PathLike) -> Path:
         """Write the page to ``path`` (UTF-8) and return it as a Path."""
+        if not isinstance(path, (str, os.PathLike)):
+            raise TypeError(f"Explorer.save: path must be a path, got {type(path).__name__}")
         path = Path(path)
-        path.write_text(self.html(), encoding="utf-8")
+        try:
+            path.write_text(self.html(), encoding="utf-8")
+        except OSError as e:
+            raise type(e)(e.errno, f"Explorer.save: cannot write {path}: {e.strerror}") from None
         return path
 
     def _repr_html_(self) -> str:

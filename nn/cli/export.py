@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
+import os
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +12,7 @@ import numpy as np
 
 import autograd_lite as al
 
+from .._atomic import make_dirs, remove_empty
 from ..export import UnsupportedModuleError, export_onnx
 from ..models import TwoLayerNet
 from ..serialization import CheckpointError, load
@@ -56,19 +58,29 @@ def _network(path: Path) -> tuple[TwoLayerNet, str]:
 
 def run_export(args: argparse.Namespace) -> int:
     """``autograd-lite export``: see ``autograd-lite export --help``."""
+    if not args.output or args.output.endswith(("/", os.sep)) or Path(args.output).is_dir():
+        raise Abort(f"export: -o: expected a file name, got {args.output!r}")
     path = Path(args.checkpoint) if args.checkpoint else checkpoint_path(Path(DEFAULT_RUN))
     model, about = _network(path)
     example = np.zeros((1, model.fc1.in_features), model.fc1.weight.dtype)
     out = Path(args.output)
     try:
-        out.parent.mkdir(parents=True, exist_ok=True)
+        made = make_dirs(out.parent)
+    except OSError as e:  # FileExistsError: a file where a directory should be
+        raise Abort(f"export: cannot create directory {out.parent}: "
+                    f"{'a file is in the way' if isinstance(e, FileExistsError) else e.strerror or e}"
+                    ) from None
+    try:
         export_onnx(model, example, out, opset_version=args.opset)
+        made = []
     except ImportError as e:
         raise Abort(f"export: {e}") from None
     except (UnsupportedModuleError, ValueError) as e:
         raise Abort(f"export: {e}") from None
     except OSError as e:
         raise Abort(f"export: cannot write {out}: {e.strerror or e}") from None
+    finally:
+        remove_empty(made)  # a failed export leaves no empty directory behind
     print(f"Wrote {out}: TwoLayerNet {model.fc1.in_features}-{model.hidden}-"
           f"{model.fc2.out_features} from {path} ({about}), ONNX opset {args.opset}; input "
           f"'input' (batch, {model.fc1.in_features}) {example.dtype}, output 'output' (batch, "

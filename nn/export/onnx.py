@@ -287,8 +287,12 @@ def export_onnx(model: Module, example_input: Any, path: str | os.PathLike | Non
         raise RuntimeError(f"export_onnx: the graph built for {type(model).__name__} is not valid "
                            f"ONNX, a bug in the exporter of one of its layers: {e}") from e
     if path is not None:
-        with atomic_write(Path(path), fsync=True) as f:
-            f.write(proto.SerializeToString())
+        try:
+            with atomic_write(Path(path), fsync=True) as f:
+                f.write(proto.SerializeToString())
+        except OSError as e:
+            why = os.strerror(e.errno) if e.errno else str(e)
+            raise type(e)(e.errno, f"export_onnx: cannot write {path}: {why}") from None
     return proto
 
 

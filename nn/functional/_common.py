@@ -13,16 +13,30 @@ Tensor = al.Tensor
 _REDUCTIONS = ("mean", "sum", "none")
 
 
-def _t(x: Any) -> Tensor:
-    return x if isinstance(x, Tensor) else al.Tensor(x)
+def _t(x: Any, fn: str | None = None, what: str = "input") -> Tensor:
+    """``x`` as a Tensor; a refusal names ``fn`` and the argument ``what`` when given."""
+    if isinstance(x, Tensor):
+        return x
+    try:
+        return al.Tensor(x)
+    except (TypeError, ValueError) as e:
+        if fn is None:
+            raise
+        raise type(e)(f"{fn}: {what}: {e}") from None
 
 
-def _target(target: Any, like: Tensor) -> Any:
+def _target(target: Any, like: Tensor, fn: str, what: str = "target") -> Any:
     """A target as an operand: a Tensor that needs grad stays; anything else
-    becomes an ndarray of the input's dtype."""
+    becomes an ndarray of the input's dtype. Only real numbers: a complex target
+    would lose its imaginary part, strings cannot be converted."""
     if isinstance(target, Tensor) and target.requires_grad:
         return target
-    arr = target.data if isinstance(target, Tensor) else np.asarray(target)
+    try:
+        arr = target.data if isinstance(target, Tensor) else np.asarray(target)
+    except ValueError as e:  # ragged lists
+        raise ValueError(f"{fn}: {what} is not an array of numbers: {e}") from None
+    if arr.dtype.kind not in "fiub":
+        raise TypeError(f"{fn}: {what} must hold real numbers, got dtype {arr.dtype}")
     return arr.astype(like.dtype, copy=False)
 
 
@@ -36,10 +50,10 @@ def _pair(input: Any, target: Any, reduction: str, fn: str) -> tuple[Tensor, Any
     """Input and target of an elementwise loss, with the same shape (broadcasting a
     target of the wrong shape is almost always a bug, so it is an error here)."""
     _check_reduction(reduction, fn)
-    x = _t(input)
+    x = _t(input, fn)
     if x.dtype.kind != "f":
         raise TypeError(f"{fn}: input must be floating point, got dtype {x.dtype}")
-    t = _target(target, x)
+    t = _target(target, x, fn)
     if tuple(np.shape(t)) != x.shape:
         raise ValueError(f"{fn}: input shape {x.shape} and target shape {tuple(np.shape(t))} "
                          f"differ; they must be equal (reshape one of them)")

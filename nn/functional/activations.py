@@ -32,7 +32,7 @@ def elu(input: Any, alpha: float = 1.0) -> Tensor:
 def prelu(input: Any, weight: Any) -> Tensor:
     """``x`` if ``x > 0`` else ``a * x`` with a learned slope ``weight``: one value,
     or one per channel (axis 1 of the input)."""
-    x, a = _t(input), _t(weight)
+    x, a = _t(input, "prelu"), _t(weight, "prelu", "weight")
     if a.ndim != 1:
         raise ValueError(f"prelu: weight must be 1-D (one slope or one per channel), got {a.shape}")
     if a.shape[0] == 1:
@@ -57,7 +57,7 @@ def tanh(input: Any) -> Tensor:
 def softplus(input: Any, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
     """``log(1 + exp(beta x)) / beta``, and ``x`` itself where ``beta x > threshold``
     (as in PyTorch; the two differ by less than exp(-threshold))."""
-    x = _t(input)
+    x = _t(input, "softplus")
     if beta <= 0:
         raise ValueError(f"softplus: beta must be > 0, got {beta}")
     soft = al.softplus(x * float(beta)) * (1.0 / beta) if beta != 1 else al.softplus(x)
@@ -66,7 +66,7 @@ def softplus(input: Any, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
 
 def silu(input: Any) -> Tensor:
     """SiLU: ``x * sigmoid(x)`` (:func:`swish` with ``beta=1``)."""
-    x = _t(input)
+    x = _t(input, "silu")
     return x * al.sigmoid(x)
 
 
@@ -74,7 +74,7 @@ def swish(input: Any, beta: Any = 1.0) -> Tensor:
     """Swish (Ramachandran et al., 2017): ``x * sigmoid(beta * x)``. ``beta`` is a
     number or a Tensor (a learned one: see ``nn.Swish(learnable_beta=True)``);
     ``beta=1`` is :func:`silu`, and large ``beta`` approaches ReLU."""
-    x = _t(input)
+    x = _t(input, "swish")
     if isinstance(beta, Tensor):
         return x * al.sigmoid(beta * x)
     if isinstance(beta, bool) or not isinstance(beta, (int, float, np.integer, np.floating)):
@@ -89,7 +89,7 @@ def gelu(input: Any, approximate: str = "none") -> Tensor:
 
 def mish(input: Any) -> Tensor:
     """``x * tanh(softplus(x))`` (Misra, 2019)."""
-    x = _t(input)
+    x = _t(input, "mish")
     return x * al.tanh(al.softplus(x))
 
 

@@ -31,7 +31,7 @@ def _linear_mismatch(x: Tensor, w: Tensor, bias: Any) -> str | None:
 def linear(input: Any, weight: Any, bias: Any = None) -> Tensor:
     """``y = x W^T + b`` with ``weight`` of shape (out_features, in_features)."""
     if bias is None:
-        x, w = _t(input), _t(weight)
+        x, w = _t(input, "linear"), _t(weight, "linear", "weight")
         problem = _linear_mismatch(x, w, None)  # x @ w.T would accept a 1-D weight
         if problem:
             raise ValueError(problem)
@@ -42,7 +42,7 @@ def linear(input: Any, weight: Any, bias: Any = None) -> Tensor:
     try:
         return al.linear(input, weight, bias)
     except (ValueError, TypeError):
-        problem = _linear_mismatch(_t(input), _t(weight), bias)
+        problem = _linear_mismatch(_t(input, "linear"), _t(weight, "linear", "weight"), bias)
         if problem is None:
             raise
     raise ValueError(problem)  # out here, so not chained to the op's own error
@@ -53,9 +53,11 @@ def dropout(input: Any, p: float = 0.5, training: bool = True,
     """Inverted dropout: zero each element with probability ``p`` and scale the
     kept ones by ``1 / (1 - p)``, so the expected value is unchanged and
     evaluation needs no rescaling. The identity when not ``training`` or ``p == 0``."""
-    if isinstance(p, bool) or not 0.0 <= p <= 1.0:
+    if isinstance(p, bool) or not isinstance(p, (int, float, np.integer, np.floating)):
+        raise TypeError(f"dropout: p must be a number, got {p!r}")
+    if not 0.0 <= p <= 1.0:
         raise ValueError(f"dropout: probability p must be in [0, 1], got {p!r}")
-    x = _t(input)
+    x = _t(input, "dropout")
     if not training or p == 0.0:
         return x
     if p == 1.0:
@@ -84,8 +86,17 @@ def batch_norm(input: Any, running_mean: Any, running_var: Any, weight: Any = No
     s``, with the *unbiased* variance for ``running_var``. Otherwise the running
     statistics are used.
     """
-    x = _t(input)
+    x = _t(input, "batch_norm")
     axes, pshape = _channel_shape(x, "batch_norm")
+    if isinstance(eps, bool) or not isinstance(eps, (int, float, np.integer, np.floating)):
+        raise TypeError(f"batch_norm: eps must be a number, got {eps!r}")
+    if not eps >= 0:
+        raise ValueError(f"batch_norm: eps must be >= 0, got {eps!r}")
+    for name, v in (("running_mean", running_mean), ("running_var", running_var),
+                    ("weight", weight), ("bias", bias)):
+        if v is not None and np.shape(_data(v)) != pshape[:1]:
+            raise ValueError(f"batch_norm: {name} must have shape {pshape[:1]}, one value per "
+                             f"channel of the input of shape {x.shape}; got {np.shape(_data(v))}")
     if training:
         n = math.prod(x.shape[a] for a in axes)
         if n <= 1:
@@ -118,7 +129,7 @@ def layer_norm(input: Any, normalized_shape: int | Sequence[int], weight: Any = 
                bias: Any = None, eps: float = 1e-5) -> Tensor:
     """Normalise over the last ``len(normalized_shape)`` axes of each sample:
     ``y = (x - mean) / sqrt(var + eps) * weight + bias`` (biased variance)."""
-    x = _t(input)
+    x = _t(input, "layer_norm")
     shape = (normalized_shape,) if isinstance(normalized_shape, (int, np.integer)) \
         else tuple(normalized_shape)
     k = len(shape)

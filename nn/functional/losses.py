@@ -86,7 +86,7 @@ def quantile_loss(input: Any, target: Any, quantile: float = 0.5, reduction: str
 def _weighted(loss: Tensor, weight: Any, fn: str) -> Tensor:
     if weight is None:
         return loss
-    w = _target(weight, loss)
+    w = _target(weight, loss, fn, "weight")
     try:
         np.broadcast_shapes(np.shape(w), loss.shape)
     except ValueError:
@@ -122,7 +122,7 @@ def binary_cross_entropy_with_logits(input: Any, target: Any, weight: Any = None
     if pos_weight is None:
         loss = (1.0 - t) * x + sp
     else:
-        pw = _target(pos_weight, x)
+        pw = _target(pos_weight, x, "binary_cross_entropy_with_logits", "pos_weight")
         loss = (1.0 - t) * x + (1.0 + (pw - 1.0) * t) * sp
     return _reduce(_weighted(loss, weight, "binary_cross_entropy_with_logits"), reduction)
 
@@ -279,7 +279,7 @@ def cross_entropy(input: Any, target: Any, weight: Any = None, ignore_index: int
     _check_reduction(reduction, fn)
     if not 0.0 <= label_smoothing <= 1.0:
         raise ValueError(f"{fn}: label_smoothing must be in [0, 1], got {label_smoothing}")
-    x = _t(input)
+    x = _t(input, fn)
     if x.dtype.kind != "f":
         raise TypeError(f"{fn}: input (logits) must be floating point, got dtype {x.dtype}")
     tdata = _data(target)
@@ -287,7 +287,7 @@ def cross_entropy(input: Any, target: Any, weight: Any = None, ignore_index: int
     if not probs and tdata.dtype.kind not in "iu":
         raise TypeError(f"{fn}: target must be class indices (integers) or class probabilities "
                         f"(floats), got dtype {tdata.dtype}")
-    x2, t2, out_shape = _class_layout(x, _target(target, x) if probs else tdata, probs, fn)
+    x2, t2, out_shape = _class_layout(x, _target(target, x, fn) if probs else tdata, probs, fn)
     c = x2.shape[1]
     w = _class_weight(weight, c, x.dtype, fn)
     if not probs:
@@ -315,7 +315,7 @@ def nll_loss(input: Any, target: Any, weight: Any = None, ignore_index: int = -1
     :func:`cross_entropy`."""
     fn = "nll_loss"
     _check_reduction(reduction, fn)
-    x = _t(input)
+    x = _t(input, fn)
     tdata = _data(target)
     if tdata.dtype.kind not in "iu":
         raise TypeError(f"{fn}: target must be integer class indices, got dtype {tdata.dtype}")

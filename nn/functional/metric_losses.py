@@ -21,7 +21,15 @@ def pairwise_distance(x1: Any, x2: Any, p: float = 2.0, eps: float = 1e-6,
                       keepdim: bool = False) -> Tensor:
     """``||x1 - x2 + eps||_p`` along the last axis (``eps`` keeps the norm's
     gradient finite when x1 == x2)."""
-    a, b = _t(x1), _t(x2)
+    a, b = _t(x1, "pairwise_distance", "x1"), _t(x2, "pairwise_distance", "x2")
+    if a.shape != b.shape:  # broadcasting ones are fine, as in PyTorch
+        try:
+            np.broadcast_shapes(a.shape, b.shape)
+        except ValueError:
+            raise ValueError(f"pairwise_distance: x1 of shape {a.shape} and x2 of shape {b.shape} "
+                             f"do not broadcast") from None
+    if isinstance(p, bool) or not isinstance(p, (int, float, np.integer, np.floating)):
+        raise TypeError(f"pairwise_distance: p must be a number, got {p!r}")
     if p <= 0:
         raise ValueError(f"pairwise_distance: p must be > 0, got {p}")
     d = a - b + eps
@@ -30,8 +38,13 @@ def pairwise_distance(x1: Any, x2: Any, p: float = 2.0, eps: float = 1e-6,
     return (al.abs(d) ** float(p)).sum(axis=-1, keepdims=keepdim) ** (1.0 / p)
 
 
+def _check_margin(margin: Any, fn: str) -> None:
+    if isinstance(margin, bool) or not isinstance(margin, (int, float, np.integer, np.floating)):
+        raise TypeError(f"{fn}: margin must be a number, got {margin!r}")
+
+
 def _embeddings(fn: str, *xs: Any) -> list[Tensor]:
-    ts = [_t(x) for x in xs]
+    ts = [_t(x, fn) for x in xs]
     shapes = {t.shape for t in ts}
     if len(shapes) != 1 or ts[0].ndim not in (1, 2):
         raise ValueError(f"{fn}: inputs must share one shape (D,) or (N, D); got "
@@ -58,10 +71,11 @@ def contrastive_loss(x1: Any, x2: Any, target: Any, margin: float = 1.0,
     0.25
     """
     _check_reduction(reduction, "contrastive_loss")
+    _check_margin(margin, "contrastive_loss")
     if not isinstance(half, bool):
         raise TypeError(f"contrastive_loss: half must be a bool, got {half!r}")
     a, b = _embeddings("contrastive_loss", x1, x2)
-    y = _target(target, a)
+    y = _target(target, a, "contrastive_loss")
     if tuple(np.shape(y)) != a.shape[:-1]:
         raise ValueError(f"contrastive_loss: target must have shape {a.shape[:-1]} (one per pair), "
                          f"got {tuple(np.shape(y))}")
@@ -79,6 +93,7 @@ def triplet_margin_loss(anchor: Any, positive: Any, negative: Any, margin: float
     """``max(0, d(a, p) - d(a, n) + margin)`` with ``d`` the ``p``-norm distance;
     ``swap`` uses ``min(d(a, n), d(p, n))`` as the negative distance."""
     _check_reduction(reduction, "triplet_margin_loss")
+    _check_margin(margin, "triplet_margin_loss")
     a, pos, neg = _embeddings("triplet_margin_loss", anchor, positive, negative)
     d_pos = pairwise_distance(a, pos, p, eps)
     d_neg = pairwise_distance(a, neg, p, eps)

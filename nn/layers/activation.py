@@ -9,7 +9,7 @@ import numpy as np
 import autograd_lite as al
 
 from .. import functional as F
-from .._checks import check_int
+from .._checks import check_float_dtype, check_int, check_number
 from ..module import Module, Parameter, aligned_array
 
 __all__ = ["ReLU", "LeakyReLU", "ELU", "PReLU", "Sigmoid", "Tanh", "Softplus", "SiLU", "Swish",
@@ -28,7 +28,7 @@ class LeakyReLU(Module):
 
     def __init__(self, negative_slope: float = 0.01) -> None:
         super().__init__()
-        self.negative_slope = negative_slope
+        self.negative_slope = check_number(negative_slope, "negative_slope", "LeakyReLU")
 
     def forward(self, input: Any) -> al.Tensor:
         return F.leaky_relu(input, self.negative_slope)
@@ -42,7 +42,7 @@ class ELU(Module):
 
     def __init__(self, alpha: float = 1.0) -> None:
         super().__init__()
-        self.alpha = alpha
+        self.alpha = check_number(alpha, "alpha", "ELU")
 
     def forward(self, input: Any) -> al.Tensor:
         return F.elu(input, self.alpha)
@@ -58,7 +58,8 @@ class PReLU(Module):
     def __init__(self, num_parameters: int = 1, init: float = 0.25, dtype: Any = None) -> None:
         super().__init__()
         self.num_parameters = check_int(num_parameters, "num_parameters", "PReLU")
-        self.weight = Parameter(aligned_array(num_parameters, dtype or al.get_default_dtype(), init))
+        dt = check_float_dtype(dtype, "PReLU")
+        self.weight = Parameter(aligned_array(num_parameters, dt, check_number(init, "init", "PReLU")))
 
     def forward(self, input: Any) -> al.Tensor:
         return F.prelu(input, self.weight)
@@ -86,7 +87,9 @@ class Softplus(Module):
 
     def __init__(self, beta: float = 1.0, threshold: float = 20.0) -> None:
         super().__init__()
-        self.beta, self.threshold = beta, threshold
+        if check_number(beta, "beta", "Softplus") <= 0:
+            raise ValueError(f"Softplus: beta must be > 0, got {beta!r}")
+        self.beta, self.threshold = beta, check_number(threshold, "threshold", "Softplus")
 
     def forward(self, input: Any) -> al.Tensor:
         return F.softplus(input, self.beta, self.threshold)
@@ -155,6 +158,8 @@ class Softmax(Module):
 
     def __init__(self, dim: int = -1) -> None:
         super().__init__()
+        if isinstance(dim, bool) or not isinstance(dim, (int, np.integer)):
+            raise TypeError(f"Softmax: dim must be an int, got {dim!r}")
         self.dim = dim
 
     def forward(self, input: Any) -> al.Tensor:
@@ -169,6 +174,8 @@ class LogSoftmax(Module):
 
     def __init__(self, dim: int = -1) -> None:
         super().__init__()
+        if isinstance(dim, bool) or not isinstance(dim, (int, np.integer)):
+            raise TypeError(f"LogSoftmax: dim must be an int, got {dim!r}")
         self.dim = dim
 
     def forward(self, input: Any) -> al.Tensor:

@@ -9,6 +9,7 @@ import numpy as np
 import autograd_lite as al
 
 from .. import functional as F
+from .._checks import check_generator, check_number
 from ..module import Module
 
 __all__ = ["Dropout"]
@@ -20,10 +21,10 @@ class Dropout(Module):
 
     def __init__(self, p: float = 0.5, generator: np.random.Generator | None = None) -> None:
         super().__init__()
-        if isinstance(p, bool) or not 0.0 <= p <= 1.0:
+        if not 0.0 <= check_number(p, "p", "Dropout") <= 1.0:
             raise ValueError(f"Dropout: probability p must be in [0, 1], got {p!r}")
         self.p = float(p)
-        self.generator = generator
+        self.generator = check_generator(generator, "Dropout")
 
     def forward(self, input: Any) -> al.Tensor:
         return F.dropout(input, self.p, self.training, self.generator)

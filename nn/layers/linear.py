@@ -11,7 +11,7 @@ import autograd_lite as al
 
 from .. import functional as F
 from .. import init
-from .._checks import check_int
+from .._checks import check_float_dtype, check_int
 from ..module import Module, Parameter, aligned_array, memory_order
 
 __all__ = ["Identity", "Linear", "Flatten"]
@@ -60,7 +60,7 @@ class Linear(Module):
         self.out_features = check_int(out_features, "out_features", "Linear")
         if order not in ("C", "F"):
             raise ValueError(f"Linear: order must be 'C' or 'F', got {order!r}")
-        dt = np.dtype(dtype or al.get_default_dtype())
+        dt = check_float_dtype(dtype, "Linear")
         self.weight = Parameter(aligned_array((self.out_features, self.in_features), dt, order=order))
         init.kaiming_uniform_(self.weight, a=math.sqrt(5), generator=generator)
         self.bias = None
@@ -95,6 +95,9 @@ class Flatten(Module):
 
     def __init__(self, start_dim: int = 1, end_dim: int = -1) -> None:
         super().__init__()
+        for name, v in (("start_dim", start_dim), ("end_dim", end_dim)):
+            if isinstance(v, bool) or not isinstance(v, (int, np.integer)):
+                raise TypeError(f"Flatten: {name} must be an int, got {v!r}")
         self.start_dim, self.end_dim = start_dim, end_dim
 
     def forward(self, input: Any) -> al.Tensor:

@@ -9,7 +9,7 @@ import numpy as np
 import autograd_lite as al
 
 from .. import functional as F
-from .._checks import check_int
+from .._checks import check_float_dtype, check_int
 from ..module import Module, Parameter, aligned_array
 
 __all__ = ["BatchNorm1d", "LayerNorm"]
@@ -35,7 +35,7 @@ class BatchNorm1d(Module):
             raise ValueError(f"BatchNorm1d: momentum must be in [0, 1] or None, got {momentum}")
         self.eps, self.momentum = float(eps), momentum
         self.affine, self.track_running_stats = affine, track_running_stats
-        dt = np.dtype(dtype or al.get_default_dtype())
+        dt = check_float_dtype(dtype, "BatchNorm1d")
         self.weight = Parameter(aligned_array(num_features, dt, 1)) if affine else None
         self.bias = Parameter(aligned_array(num_features, dt, 0)) if affine else None
         if track_running_stats:
@@ -84,7 +84,7 @@ class LayerNorm(Module):
             raise ValueError(f"LayerNorm: eps must be > 0, got {eps}")
         self.normalized_shape = tuple(int(n) for n in shape)
         self.eps, self.elementwise_affine = float(eps), elementwise_affine
-        dt = np.dtype(dtype or al.get_default_dtype())
+        dt = check_float_dtype(dtype, "LayerNorm")
         shape = self.normalized_shape
         self.weight = Parameter(aligned_array(shape, dt, 1)) if elementwise_affine else None
         self.bias = Parameter(aligned_array(shape, dt, 0)) if elementwise_affine and bias else None

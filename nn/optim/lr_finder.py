@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any, Callable, Iterable
+from collections.abc import Iterable
+from typing import Any, Callable
 
 import numpy as np
 
@@ -137,6 +138,12 @@ def lr_finder(model: Any, loss_fn: Callable[[Any, Any], al.Tensor], loader: Iter
     >>> bool(1e-4 < result.suggestion < 100.0), len(result.lrs) == len(result.losses)
     (True, True)
     """
+    for ok, what, got in ((callable(model) and hasattr(model, "state_dict"), "model must be an nn.Module", model),
+                          (callable(loss_fn), "loss_fn must be callable", loss_fn),
+                          (isinstance(loader, Iterable), "loader must be an iterable of (input, target) "
+                                                         "batches", loader)):
+        if not ok:
+            raise TypeError(f"lr_finder: {what}, got {type(got).__name__}")
     _check(isinstance(num_iter, int) and not isinstance(num_iter, bool) and num_iter >= 3,
            f"num_iter must be an int >= 3, got {num_iter!r}")
     _check(_real(start_lr) and start_lr > 0, f"start_lr must be a number > 0, got {start_lr!r}")

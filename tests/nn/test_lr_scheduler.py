@@ -173,7 +173,7 @@ def test_scheduler_errors():
         S.StepLR(object(), 3)
     with pytest.raises(ValueError, match="StepLR: step_size must be a positive int"):
         S.StepLR(_opt(), 0)
-    with pytest.raises(ValueError, match="LinearLR: start_factor must be a finite number >= 0"):
+    with pytest.raises(ValueError, match="LinearLR: start_factor must be a finite number >= 0, got -0.1"):
         S.LinearLR(_opt(), start_factor=-0.1)
     with pytest.raises(ValueError, match="LinearLR: need 0 <= start_factor <= 1"):
         S.LinearLR(_opt(), start_factor=1.5)

@@ -243,7 +243,7 @@ def test_bad_hyper_parameters_are_named():
     for cls, kw, msg in cases:
         with pytest.raises(ValueError, match=msg):
             cls([p], **kw)
-    with pytest.raises(TypeError, match="LARS: invalid lr 'fast'; expected a number"):
+    with pytest.raises(TypeError, match="LARS: invalid lr 'fast'; expected a number"):  # a str: its type is wrong
         optim.LARS([p], lr="fast")
     with pytest.raises(ValueError, match=r"SGD: invalid dampening 1.5; expected a number in \[0, 1\]"):
         optim.SGD([p], lr=0.1, momentum=0.9, dampening=1.5)
