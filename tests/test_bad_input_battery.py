@@ -629,6 +629,106 @@ case("nn.Identity", TypeError, r"forward", lambda: nn.Identity()(X23, X23))
 case("nn.Identity", TypeError, r"forward", lambda: nn.Identity()())
 case("nn.Identity", TypeError, r"forward", lambda: nn.Identity()(x=X23))
 
+# ---- sequence layers and attention -------------------------------------------------------
+
+F32 = np.float32
+SEQ = np.ones((5, 2, 4), F32)  # (L, N, H_in)
+
+
+def _cell_args(gates: int, state: Any) -> list[Any]:
+    return [np.ones((2, 3)), state, np.ones((gates * 4, 3)), np.ones((gates * 4, 4)),
+            np.ones(gates * 4), np.ones(gates * 4)]
+
+
+for name, gates, state in (("rnn_tanh_cell", 1, np.ones((2, 4))), ("lstm_cell", 4, np.ones((2, 2, 4))),
+                           ("gru_cell", 3, np.ones((2, 4)))):
+    fn = getattr(al, name)
+    case(f"al.{name}", TypeError, rf"^{name}: input 0: .*str", lambda fn=fn, g=gates, h=state:
+         fn("x", *_cell_args(g, h)[1:]))
+    case(f"al.{name}", ValueError, rf"^{name}: expected x \(N, I\)", lambda fn=fn, g=gates, h=state:
+         fn(*_cell_args(g, h)[:2], np.ones((g * 4 - 1, 3)), *_cell_args(g, h)[3:]))
+    case(f"al.{name}", TypeError, rf"^{name}: input 0: .*complex", lambda fn=fn, g=gates, h=state:
+         fn(np.ones((2, 3)) * 1j, *_cell_args(g, h)[1:]))
+case("al.register_library", TypeError, r"^register_library: expected a module or a directory, got int",
+     lambda: al.register_library(42))
+case("al.register_library", TypeError, r"^register_library: .*NoneType", lambda: al.register_library(None))
+case("al.register_library", TypeError, r"^register_library: .*list", lambda: al.register_library([1]))
+
+case("nn.Embedding", ValueError, r"^Embedding: num_embeddings must be a positive int, got 0",
+     lambda: nn.Embedding(0, 3))
+case("nn.Embedding", TypeError, r"^Embedding\(4, 3\): indices must be integers .*float64",
+     lambda: nn.Embedding(4, 3)(np.array([1.5])))
+case("nn.Embedding", IndexError, r"^Embedding\(4, 3\): index 4 is out of range for num_embeddings=4",
+     lambda: nn.Embedding(4, 3)(np.array([4])))
+case("nn.Embedding", ValueError, r"^Embedding: padding_idx must be an int in \[-4, 4\)",
+     lambda: nn.Embedding(4, 3, padding_idx=7))
+case("nn.functional.embedding", IndexError, r"^embedding: index 9 is out of range for num_embeddings=4",
+     lambda: F.embedding(np.array([9]), np.ones((4, 3))))
+case("nn.functional.embedding", TypeError, r"^embedding: indices must be integers .*<U1",
+     lambda: F.embedding("a", np.ones((4, 3))))
+case("nn.functional.embedding", ValueError, r"^embedding: weight must have shape \(num_embeddings, "
+     r"embedding_dim\), got \(4,\)", lambda: F.embedding(np.array([0]), np.ones(4)))
+case("nn.functional.embedding", TypeError, r"^embedding: weight: .*str",
+     lambda: F.embedding(np.array([0]), "w"))
+for name in ("RNN", "LSTM", "GRU"):
+    cls = getattr(nn, name)
+    h0 = np.ones((1, 3, 3), F32)
+    case(f"nn.{name}", ValueError, rf"^{name}\(4, 3\): expected input of shape \(L, N, H_in\) with H_in = 4",
+         lambda cls=cls: cls(4, 3)(np.ones((5, 2, 3), F32)))
+    case(f"nn.{name}", ValueError, rf"^{name}: hidden_size must be a positive int, got 0",
+         lambda cls=cls: cls(4, 0))
+    case(f"nn.{name}", ValueError, rf"^{name}\(4, 3\): expected h_0 of shape \(D \* num_layers, N, H_out\) "
+         r"= \(1, 2, 3\), got \(1, 3, 3\)",
+         lambda cls=cls, h=(h0, h0) if name == "LSTM" else h0: cls(4, 3)(SEQ, h))
+    case(f"nn.{name}", ValueError, rf"^{name}: dropout must be a number in \[0, 1\], got 1.5",
+         lambda cls=cls: cls(4, 3, dropout=1.5))
+for name in ("RNNCell", "LSTMCell", "GRUCell"):
+    cls = getattr(nn, name)
+    h = np.ones((2, 5), F32)
+    case(f"nn.{name}", ValueError, rf"^{name}\(4, 3\): expected input of shape \(N, 4\) or \(4,\), got \(2, 5\)",
+         lambda cls=cls: cls(4, 3)(np.ones((2, 5), F32)))
+    case(f"nn.{name}", ValueError, rf"^{name}: input_size must be an int >= 0, got -1", lambda cls=cls: cls(-1, 3))
+    case(f"nn.{name}", ValueError, rf"^{name}\(4, 3\): expected (hx|h) of shape \(2, 3\)",
+         lambda cls=cls, h=(h, h) if name == "LSTMCell" else h: cls(4, 3)(np.ones((2, 4), F32), h))
+case("nn.MultiheadAttention", ValueError, r"^MultiheadAttention: embed_dim \(10\) must be divisible by "
+     r"num_heads \(3\)", lambda: nn.MultiheadAttention(10, 3))
+case("nn.MultiheadAttention", ValueError, r"^MultiheadAttention: num_heads must be a positive int, got 0",
+     lambda: nn.MultiheadAttention(8, 0))
+case("nn.MultiheadAttention", ValueError, r"^MultiheadAttention\(embed_dim=8, num_heads=2\): expected "
+     r"key_padding_mask of shape \(N, S\) = \(2, 4\), got \(2, 3\)",
+     lambda: nn.MultiheadAttention(8, 2)(*[np.ones((4, 2, 8), F32)] * 3, key_padding_mask=np.ones((2, 3), bool)))
+case("nn.MultiheadAttention", TypeError, r"^MultiheadAttention\(embed_dim=8, num_heads=2\): attn_mask "
+     r"must be bool or floating point, got dtype <U1",
+     lambda: nn.MultiheadAttention(8, 2)(*[np.ones((4, 2, 8), F32)] * 3, attn_mask=np.full((4, 4), "a")))
+case("nn.DotProductAttention", TypeError, r"^DotProductAttention: scaled must be a bool, got 'x'",
+     lambda: nn.DotProductAttention(scaled="x"))
+case("nn.DotProductAttention", ValueError, r"^DotProductAttention\(scaled=False\): query and key must "
+     r"have the same size", lambda: nn.DotProductAttention()(np.ones((2, 4), F32), np.ones((2, 3, 5), F32)))
+case("nn.DotProductAttention", ValueError, r"^DotProductAttention\(scaled=False\): key_padding_mask must "
+     r"be a bool array of shape \(N, S\) = \(2, 3\)",
+     lambda: nn.DotProductAttention()(np.ones((2, 4), F32), *[np.ones((2, 3, 4), F32)] * 2,
+                                      key_padding_mask=np.ones((2, 5), bool)))
+case("nn.AdditiveAttention", ValueError, r"^AdditiveAttention: query_size must be a positive int, got 0",
+     lambda: nn.AdditiveAttention(0, 4, 4))
+case("nn.AdditiveAttention", ValueError, r"^AdditiveAttention\(4, 4, 4\): expected query of shape "
+     r"\(N, 4\) or \(N, L, 4\), got \(2, 3\)",
+     lambda: nn.AdditiveAttention(4, 4, 4)(np.ones((2, 3), F32), *[np.ones((2, 3, 4), F32)] * 2))
+case("nn.AdditiveAttention", ValueError, r"^AdditiveAttention\(4, 4, 4\): key_padding_mask must be a bool "
+     r"array of shape \(N, S\) = \(2, 3\)",
+     lambda: nn.AdditiveAttention(4, 4, 4)(np.ones((2, 4), F32), *[np.ones((2, 3, 4), F32)] * 2,
+                                           key_padding_mask=np.ones((2, 5), bool)))
+QKV = [np.ones((2, 5, 4))] * 2
+case("nn.functional.scaled_dot_product_attention", ValueError, r"^scaled_dot_product_attention: expected "
+     r"query \(\.\.\., L, E\), key \(\.\.\., S, E\)",
+     lambda: F.scaled_dot_product_attention(np.ones((2, 3, 4)), np.ones((2, 5, 6)), np.ones((2, 5, 4))))
+case("nn.functional.scaled_dot_product_attention", ValueError, r"^scaled_dot_product_attention: attn_mask "
+     r"of shape \(3, 4\) does not broadcast",
+     lambda: F.scaled_dot_product_attention(np.ones((2, 3, 4)), *QKV, attn_mask=np.ones((3, 4), bool)))
+case("nn.functional.scaled_dot_product_attention", TypeError, r"^scaled_dot_product_attention: query: .*str",
+     lambda: F.scaled_dot_product_attention("q", *QKV))
+case("nn.functional.scaled_dot_product_attention", TypeError, r"^scaled_dot_product_attention: dropout_p "
+     r"must be a number", lambda: F.scaled_dot_product_attention(np.ones((2, 3, 4)), *QKV, dropout_p="x"))
+
 # ---- activations -----------------------------------------------------------------------
 
 for name in ("ReLU", "Sigmoid", "Tanh", "SiLU", "Swish", "Mish"):

@@ -14,14 +14,13 @@ import numpy as np
 import autograd_lite as al
 
 from ..rng import get_generator
+from ._common import _t
 
 Tensor = al.Tensor
 
 __all__ = ["embedding", "scaled_dot_product_attention"]
 
 
-def _t(x: Any) -> Tensor:
-    return x if isinstance(x, Tensor) else al.Tensor(x)
 
 
 def _data(x: Any) -> np.ndarray:
@@ -89,7 +88,7 @@ def embedding(input: Any, weight: Any, padding_idx: int | None = None,
 
 def _embedding(input: Any, weight: Any, padding_idx: int | None, max_norm: float | None,
                norm_type: float, owner: str) -> Tensor:
-    w = _t(weight)
+    w = _t(weight, owner, "weight")
     if w.ndim != 2:
         raise ValueError(f"{owner}: weight must have shape (num_embeddings, embedding_dim), "
                          f"got {w.shape}")
@@ -213,11 +212,13 @@ def scaled_dot_product_attention(query: Any, key: Any, value: Any, attn_mask: An
         (..., L, Ev).
     """
     fn = "scaled_dot_product_attention"
-    q, k, v = _t(query), _t(key), _t(value)
+    q, k, v = (_t(a, fn, what) for a, what in ((query, "query"), (key, "key"), (value, "value")))
     if q.ndim < 2 or k.ndim < 2 or v.ndim < 2 or q.shape[-1] != k.shape[-1] \
             or k.shape[-2] != v.shape[-2]:
         raise ValueError(f"{fn}: expected query (..., L, E), key (..., S, E) and value "
                          f"(..., S, Ev); got query {q.shape}, key {k.shape}, value {v.shape}")
+    if isinstance(dropout_p, bool) or not isinstance(dropout_p, (int, float, np.floating, np.integer)):
+        raise TypeError(f"{fn}: dropout_p must be a number in [0, 1], got {dropout_p!r}")
     if not 0.0 <= dropout_p <= 1.0:
         raise ValueError(f"{fn}: dropout_p must be in [0, 1], got {dropout_p!r}")
     try:

@@ -97,6 +97,8 @@ class DotProductAttention(Module):
 
     def __init__(self, scaled: bool = False) -> None:
         super().__init__()
+        if not isinstance(scaled, (bool, np.bool_)):
+            raise TypeError(f"DotProductAttention: scaled must be a bool, got {scaled!r}")
         self.scaled = bool(scaled)
 
     def forward(self, query: Any, key: Any, value: Any = None,
