@@ -277,8 +277,9 @@ def export_onnx(model: Module, example_input: Any, path: str | os.PathLike | Non
         model returning a tuple (``(output, h_n)``) has one graph output per element,
         flattened in order; a None in it (no attention weights) is left out.
     dynamic_batch
-        Leave the first axis of every input free (named ``"batch"``), so that the model
-        runs on any batch size; False fixes it to the example's.
+        Leave the first axis of the input free (named ``"batch"``), so that the model
+        runs on any batch size; False fixes it to the example's. With several inputs,
+        the first axis of each is free (named ``<input>_0``).
     dynamic_axes
         Instead, the free axes of each input by name: ``{"input": {0: "sequence", 1:
         "batch"}}`` (or a list of axes, named ``<input>_<axis>``); the others are fixed.
@@ -357,9 +358,9 @@ def _dims(x: Any, names: list[str], dynamic_batch: bool,
     """Each input's dimensions: an int, or a name for a free axis."""
     dims = [list(a.shape) for a in leaves(x)]
     if dynamic_axes is None:
-        for d in dims:
-            if dynamic_batch and d:
-                d[0] = "batch"
+        for d, name in zip(dims, names):
+            if dynamic_batch and d:  # several inputs' first axes need not be equal
+                d[0] = "batch" if len(dims) == 1 else f"{name}_0"
         return dims
     for key, axes in dynamic_axes.items():
         if key not in names:

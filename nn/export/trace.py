@@ -68,8 +68,9 @@ def check_example(model: Module, example_input: Any,
 
 
 def tensors(tree: Any) -> Any:
-    """Arrays as Tensors, in the same nesting."""
-    return rebuild(tree, [al.Tensor(x) for x in leaves(tree)])
+    """Floating arrays as Tensors (integer indices stay arrays: a Tensor is floating),
+    in the same nesting."""
+    return rebuild(tree, [al.Tensor(x) if x.dtype.kind == "f" else x for x in leaves(tree)])
 
 
 def bind(forward: Callable[..., Any], args: tuple, kwargs: dict[str, Any]) -> dict[str, Any]:
