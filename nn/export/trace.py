@@ -20,17 +20,19 @@ __all__: list[str] = []
 Call = tuple[dict[str, Any], Any]  # (forward's arguments by name, defaults filled in; output)
 
 
-def leaves(tree: Any) -> list[Any]:
-    """The leaves of nested tuples and lists, in order (None included)."""
-    if isinstance(tree, (tuple, list)):
-        return [leaf for t in tree for leaf in leaves(t)]
+def leaves(tree: Any, lists: bool = False) -> list[Any]:
+    """The leaves of nested tuples (and lists if ``lists``: a list may also be an
+    array's data), in order, None included."""
+    if isinstance(tree, tuple) or (lists and isinstance(tree, list)):
+        return [leaf for t in tree for leaf in leaves(t, lists)]
     return [tree]
 
 
-def rebuild(tree: Any, items: list[Any]) -> Any:
-    """``tree``'s shape with its leaves replaced, in order, by ``items`` (consumed)."""
-    if isinstance(tree, (tuple, list)):
-        return tuple(rebuild(t, items) for t in tree)
+def rebuild(tree: Any, items: list[Any], lists: bool = False) -> Any:
+    """``tree``'s shape, as tuples, with its leaves replaced, in order, by ``items``
+    (consumed)."""
+    if isinstance(tree, tuple) or (lists and isinstance(tree, list)):
+        return tuple(rebuild(t, items, lists) for t in tree)
     return items.pop(0)
 
 
@@ -85,12 +87,13 @@ def bind(forward: Callable[..., Any], args: tuple, kwargs: dict[str, Any]) -> di
     for name, value in bound.arguments.items():
         kind = bound.signature.parameters[name].kind
         if kind is inspect.Parameter.VAR_POSITIONAL:
-            out.update((f"{name}{i}", rebuild(v, [array(a) for a in leaves(v)]))
+            out.update((f"{name}{i}", rebuild(v, [array(a) for a in leaves(v, True)], True))
                        for i, v in enumerate(value))
         elif kind is inspect.Parameter.VAR_KEYWORD:
             out.update((k, array(v)) for k, v in value.items())
         else:
-            out[name] = rebuild(value, [array(a) for a in leaves(value)]) \
+            # An LSTM's state (h, c) may come as a list.
+            out[name] = rebuild(value, [array(a) for a in leaves(value, True)], True) \
                 if isinstance(value, (tuple, list)) else array(value)
     return out
 

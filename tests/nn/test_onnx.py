@@ -693,3 +693,35 @@ def test_names_and_free_axes_of_several_inputs_and_outputs():
         nn.export_onnx(lstm, x, dynamic_axes={"input": [3]})
     with pytest.raises(TypeError, match="kwargs must be a dict"):
         nn.export_onnx(lstm, x, kwargs=[1])
+
+
+def test_an_example_given_as_a_list_is_one_array():
+    net = nn.Linear(2, 3, dtype=np.float64)
+    proto = nn.export_onnx(net, [[1.0, 2.0], [3.0, 4.0]])  # one array (2, 2), not 4 inputs
+    assert [[d.dim_param or d.dim_value for d in i.type.tensor_type.shape.dim]
+            for i in proto.graph.input] == [["batch", 2]]
+
+
+class TwoSteps(nn.Module):
+    """Two steps of an LSTMCell, its state handed on as a list (as nn accepts)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.cell = nn.LSTMCell(3, 4)
+
+    def forward(self, x):
+        h, c = self.cell(x)
+        return self.cell(x, [h, c])[0]
+
+
+def test_a_state_passed_as_a_list_exports(monkeypatch):
+    monkeypatch.setitem(EXPORTERS, TwoSteps, None)
+
+    @register_onnx(TwoSteps)
+    def export_two_steps(ctx, m, x):
+        return ctx.export(m.cell, x, ctx.export(m.cell, x))[0]
+
+    nn.manual_seed(0)
+    net = TwoSteps()
+    proto = nn.export_onnx(net, _input((2, 3)))
+    np.testing.assert_allclose(_run(proto, _input((5, 3), 1)), _nn(net, _input((5, 3), 1)), **TOL)
