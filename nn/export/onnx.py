@@ -143,8 +143,8 @@ class OnnxContext:
 
     def value(self, x: str) -> np.ndarray:
         """The example value of ``x`` (the input of a module, or its output): its shape
-        and dtype are those of the exported graph, except the batch axis, which the
-        graph leaves free."""
+        and dtype are those of the exported graph, except the axes the graph leaves
+        free (the batch)."""
         return self._values[x]
 
     # ---- building ---------------------------------------------------------------------

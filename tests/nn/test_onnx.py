@@ -341,6 +341,13 @@ def test_each_sequence_layer_gives_nns_outputs_in_onnxruntime(make, case, opset)
         np.testing.assert_allclose(a, b, **TOL)
 
 
+#: Layers of nn that do not export, each with the reason (UnsupportedModuleError names
+#: them): none. What the sequence layers refuse is a setting, not the layer: a mask that is
+#: an input of the graph, a constant initial state, Embedding's max_norm with norm_type <= 0
+#: (tests below).
+REFUSED: dict[str, str] = {}
+
+
 def test_every_layer_in_nn_has_an_exporter_and_a_case_here():
     """A layer added to nn.layers (or a model to nn.models) without an exporter fails here."""
     found = [getattr(nn.layers, n) for n in nn.layers.__all__]
@@ -349,7 +356,7 @@ def test_every_layer_in_nn_has_an_exporter_and_a_case_here():
     classes |= {nn.Sequential}
     assert classes, "nothing found to check"
     missing = sorted(c.__name__ for c in classes if exporter_for(c) is None)
-    assert missing == [], f"layers without an ONNX exporter: {missing}"
+    assert missing == sorted(REFUSED), f"layers without an ONNX exporter: {missing}"
     nn.manual_seed(0)
     tested = {type(make()) for _, make, _ in CASES}
     untested = sorted(c.__name__ for c in EXPORTERS if c.__module__.startswith("nn.")
