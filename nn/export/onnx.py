@@ -226,6 +226,10 @@ class OnnxContext:
         finally:
             self._stack.pop()
             self._arguments.pop()
+        if len(leaves(y)) != len(leaves(out)):
+            raise RuntimeError(f"export_onnx: the exporter of {path or 'the model'} ("
+                               f"{type(module).__name__}) returned {y!r}, but the module returns "
+                               f"{len(leaves(out))} value(s) (None included)")
         for name, v in zip(leaves(y), leaves(out)):
             if isinstance(name, str) and isinstance(v, (al.Tensor, np.ndarray)):
                 self._values.setdefault(name, np.asarray(v.data if isinstance(v, al.Tensor)

@@ -732,3 +732,10 @@ def test_a_state_passed_as_a_list_exports(monkeypatch):
     net = TwoSteps()
     proto = nn.export_onnx(net, _input((2, 3)))
     np.testing.assert_allclose(_run(proto, _input((5, 3), 1)), _nn(net, _input((5, 3), 1)), **TOL)
+
+
+def test_an_exporter_returning_too_few_outputs_is_caught(monkeypatch):
+    monkeypatch.setitem(EXPORTERS, nn.GRU, lambda ctx, m, x, hx=None: "nothing")
+    with pytest.raises(RuntimeError, match=r"exporter of the model \(GRU\) returned 'nothing', "
+                                           r"but the module returns 2 value"):
+        nn.export_onnx(nn.GRU(3, 4), _input((5, 2, 3)))
