@@ -11,7 +11,7 @@ to check the result, ``onnxruntime``) are optional: ``pip install
 
 from .onnx import (EXPORTERS, OnnxContext, UnsupportedModuleError, export_onnx, exporter_for,
                    register_onnx)
-from . import layers  # registers nn's own layers
+from . import attention, layers, sequence  # registers nn's own layers
 
 __all__ = ["export_onnx", "register_onnx", "exporter_for", "OnnxContext",
-           "UnsupportedModuleError", "EXPORTERS", "layers"]
+           "UnsupportedModuleError", "EXPORTERS", "attention", "layers", "sequence"]
