@@ -1141,7 +1141,7 @@ case("nn.export_onnx", TypeError, r"^export_onnx: example_input must be a floati
      lambda: nn.export_onnx(_lin(), "x"))
 case("nn.export_onnx", ValueError, r"^export_onnx: opset_version must be an int from 17 to .*, got 5",
      lambda: nn.export_onnx(_lin(), X13, opset_version=5))
-case("nn.export_onnx", TypeError, r"^export_onnx: input_name must be a non-empty str, got 3",
+case("nn.export_onnx", TypeError, r"^export_onnx: input_name must be a non-empty str or a sequence of them, got 3",
      lambda: nn.export_onnx(_lin(), X13, input_name=3))
 case("nn.export_onnx", NotADirectoryError, r"export_onnx: cannot write .*/sub/m.onnx: Not a directory",
      lambda: nn.export_onnx(_lin(), X13, UNWRITABLE + "/m.onnx"))
