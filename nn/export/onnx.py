@@ -350,12 +350,8 @@ def export_onnx(model: Module, example_input: Any, path: str | os.PathLike | Non
 
 def _names(name: str | Sequence[str], n: int, what: str) -> list[str]:
     """``n`` graph names from one name (numbered when n > 1) or a sequence of n."""
-    if isinstance(name, str):
-        names = [name] if n == 1 else [f"{name}_{i}" for i in range(n)]
-    elif isinstance(name, Sequence):
-        names = list(name)
-    else:
-        names = [None]
+    names = ([name] if n == 1 else [f"{name}_{i}" for i in range(n)]) if isinstance(name, str) \
+        else list(name) if isinstance(name, Sequence) else [None]
     if not all(isinstance(s, str) and s for s in names):
         raise TypeError(f"export_onnx: {what} must be a non-empty str or a sequence of them, got "
                         f"{name!r}")
