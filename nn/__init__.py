@@ -10,10 +10,11 @@
 """
 
 from . import functional, init, optim, utils
-from .layers import (ELU, GELU, GRU, LSTM, RNN, AdditiveAttention, BatchNorm1d,
-                     DotProductAttention, Dropout, Embedding, Flatten, GRUCell, Identity, LayerNorm,
-                     LeakyReLU, Linear, LogSoftmax, LSTMCell, Mish, MultiheadAttention, PReLU, ReLU,
-                     RNNCell, Sigmoid, SiLU, Softmax, Softplus, Swish, Tanh)
+from .layers import (ELU, GELU, GRU, LSTM, RNN, AdaptiveAvgPool2d, AdditiveAttention, AvgPool2d,
+                     BatchNorm1d, BatchNorm2d, Conv1d, Conv2d, DotProductAttention, Dropout,
+                     Dropout2d, Embedding, Flatten, GRUCell, Identity, LayerNorm, LeakyReLU, Linear,
+                     LogSoftmax, LSTMCell, MaxPool2d, Mish, MultiheadAttention, PReLU, ReLU, RNNCell,
+                     Sigmoid, SiLU, Softmax, Softplus, Swish, Tanh, Unflatten)
 from .loss import (BCELoss, BCEWithLogitsLoss, ContrastiveLoss, CrossEntropyLoss, DiceLoss,
                    FocalLoss, HingeLoss, HuberLoss, KLDivLoss, L1Loss, LogCoshLoss, MSELoss,
                    NLLLoss, QuantileLoss, SmoothL1Loss, SquaredHingeLoss, TripletMarginLoss)
@@ -39,6 +40,8 @@ __all__ = [
     "Module", "Parameter", "Sequential", "ModuleList", "ModuleDict", "IncompatibleKeys",
     # layers
     "Linear", "Dropout", "BatchNorm1d", "LayerNorm", "Flatten", "Identity",
+    "Conv1d", "Conv2d", "MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d", "BatchNorm2d", "Dropout2d",
+    "Unflatten",
     # activations
     "ReLU", "LeakyReLU", "ELU", "PReLU", "Sigmoid", "Tanh", "Softplus", "SiLU", "Swish", "GELU",
     "Mish", "Softmax", "LogSoftmax",

@@ -12,7 +12,7 @@ import numpy as np
 import autograd_lite as al
 
 from .._atomic import make_dirs, remove_empty
-from ..models import TwoLayerNet
+from ..models import LeNet, TwoLayerNet
 from .errors import Abort
 
 __all__ = ["run_graph"]
@@ -69,7 +69,8 @@ def _draw(args: argparse.Namespace, out: Path, fmt: str) -> int:
                 raise Abort("graph: --tensor names a tensor of a --script; without --script the "
                             "two-layer MNIST network is drawn")
             rng = np.random.default_rng(0)
-            model = TwoLayerNet(args.hidden, generator=rng)
+            model = (LeNet() if getattr(args, "model", "mlp") == "cnn"
+                     else TwoLayerNet(args.hidden, generator=rng))
             # Random pixels and labels: the graph's structure is the same as on MNIST.
             x = al.Tensor(rng.random((args.batch_size, 784), dtype=np.float32))
             labels = al.Tensor(rng.integers(0, 10, args.batch_size), dtype=np.int64)
