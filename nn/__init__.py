@@ -10,9 +10,10 @@
 """
 
 from . import functional, init, optim, utils
-from .layers import (ELU, GELU, BatchNorm1d, Dropout, Flatten, Identity, LayerNorm,
-                     LeakyReLU, Linear, LogSoftmax, Mish, PReLU, ReLU, Sigmoid, SiLU, Softmax,
-                     Softplus, Swish, Tanh)
+from .layers import (ELU, GELU, AdaptiveAvgPool2d, AvgPool2d, BatchNorm1d, BatchNorm2d, Conv1d,
+                     Conv2d, Dropout, Dropout2d, Flatten, Identity, LayerNorm, LeakyReLU, Linear,
+                     LogSoftmax, MaxPool2d, Mish, PReLU, ReLU, Sigmoid, SiLU, Softmax, Softplus,
+                     Swish, Tanh, Unflatten)
 from .loss import (BCELoss, BCEWithLogitsLoss, ContrastiveLoss, CrossEntropyLoss, DiceLoss,
                    FocalLoss, HingeLoss, HuberLoss, KLDivLoss, L1Loss, LogCoshLoss, MSELoss,
                    NLLLoss, QuantileLoss, SmoothL1Loss, SquaredHingeLoss, TripletMarginLoss)
@@ -38,6 +39,8 @@ __all__ = [
     "Module", "Parameter", "Sequential", "ModuleList", "ModuleDict", "IncompatibleKeys",
     # layers
     "Linear", "Dropout", "BatchNorm1d", "LayerNorm", "Flatten", "Identity",
+    "Conv1d", "Conv2d", "MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d", "BatchNorm2d", "Dropout2d",
+    "Unflatten",
     # activations
     "ReLU", "LeakyReLU", "ELU", "PReLU", "Sigmoid", "Tanh", "Softplus", "SiLU", "Swish", "GELU",
     "Mish", "Softmax", "LogSoftmax",

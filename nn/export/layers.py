@@ -12,11 +12,12 @@ import math
 import numpy as np
 
 from ..containers import Sequential
-from ..layers import (ELU, GELU, BatchNorm1d, Dropout, Flatten, Identity, LayerNorm, LeakyReLU,
-                      Linear, LogSoftmax, Mish, PReLU, ReLU, Sigmoid, SiLU, Softmax, Softplus,
-                      Swish, Tanh)
+from ..layers import (ELU, GELU, AdaptiveAvgPool2d, AvgPool2d, BatchNorm1d, BatchNorm2d, Conv1d,
+                      Conv2d, Dropout, Dropout2d, Flatten, Identity, LayerNorm, LeakyReLU, Linear,
+                      LogSoftmax, MaxPool2d, Mish, PReLU, ReLU, Sigmoid, SiLU, Softmax, Softplus,
+                      Swish, Tanh, Unflatten)
 from ..models import Perceptron, TwoLayerNet
-from .onnx import OnnxContext, register_onnx
+from .onnx import OnnxContext, UnsupportedModuleError, register_onnx
 
 __all__: list[str] = []
 
@@ -61,7 +62,8 @@ def _linear(ctx: OnnxContext, m: Linear, x: str) -> str:
 
 @register_onnx(Identity)
 @register_onnx(Dropout)  # the identity in evaluation mode, in which models are exported
-def _identity(ctx: OnnxContext, m: Identity | Dropout, x: str) -> str:
+@register_onnx(Dropout2d)
+def _identity(ctx: OnnxContext, m: Identity | Dropout | Dropout2d, x: str) -> str:
     return x
 
 
@@ -84,7 +86,8 @@ def _channel_param(ctx: OnnxContext, x: str, p: np.ndarray, name: str) -> str:
 
 
 @register_onnx(BatchNorm1d)
-def _batch_norm(ctx: OnnxContext, m: BatchNorm1d, x: str) -> str:
+@register_onnx(BatchNorm2d)
+def _batch_norm(ctx: OnnxContext, m: BatchNorm1d | BatchNorm2d, x: str) -> str:
     c = m.num_features
     dtype = ctx.value(x).dtype
     if m.track_running_stats:  # evaluation uses the running statistics
@@ -102,6 +105,77 @@ def _batch_norm(ctx: OnnxContext, m: BatchNorm1d, x: str) -> str:
         y = ctx.node("Mul", [y, _channel_param(ctx, x, m.weight.data, "weight")])
         y = ctx.node("Add", [y, _channel_param(ctx, x, m.bias.data, "bias")])
     return y
+
+
+@register_onnx(Unflatten)
+def _unflatten(ctx: OnnxContext, m: Unflatten, x: str) -> str:
+    shape = list(ctx.value(x).shape)
+    d = m.dim % len(shape)
+    sizes = list(m.unflattened_size)
+    if -1 in sizes:
+        known = math.prod(s for s in sizes if s != -1)
+        sizes = [shape[d] // known if s == -1 else s for s in sizes]
+    # 0 copies the input's axis at that position: the axes before d, the batch's among them.
+    target = [0] * d + sizes + shape[d + 1:]
+    return ctx.node("Reshape", [x, ctx.tensor(np.array(target, np.int64), "shape")])
+
+
+# ---- convolution and pooling -------------------------------------------------------------
+
+
+def _pads(padding: tuple[int, ...]) -> list[int]:
+    """ONNX's ``pads``: every axis's start, then every axis's end."""
+    return list(padding) * 2
+
+
+@register_onnx(Conv1d)
+@register_onnx(Conv2d)
+def _conv(ctx: OnnxContext, m: Conv1d | Conv2d, x: str) -> str:
+    if m.padding == "same":  # PyTorch puts the odd one of an even total after
+        total = [d * (k - 1) for k, d in zip(m.kernel_size, m.dilation)]
+        pads = [t // 2 for t in total] + [t - t // 2 for t in total]
+    else:
+        pads = _pads((0,) * m.nd if m.padding == "valid" else m.padding)
+    bias = [] if m.bias is None else [ctx.tensor(m.bias)]
+    return ctx.node("Conv", [x, ctx.tensor(m.weight), *bias], kernel_shape=list(m.kernel_size),
+                    strides=list(m.stride), pads=pads, dilations=list(m.dilation), group=m.groups)
+
+
+def _pair(v: int | tuple[int, ...]) -> list[int]:
+    return [v, v] if isinstance(v, (int, np.integer)) else list(v)
+
+
+@register_onnx(MaxPool2d)
+def _max_pool(ctx: OnnxContext, m: MaxPool2d, x: str) -> str:
+    return ctx.node("MaxPool", [x], kernel_shape=_pair(m.kernel_size), strides=_pair(m.stride),
+                    pads=_pads(tuple(_pair(m.padding))), dilations=_pair(m.dilation),
+                    ceil_mode=int(m.ceil_mode))
+
+
+@register_onnx(AvgPool2d)
+def _avg_pool(ctx: OnnxContext, m: AvgPool2d, x: str) -> str:
+    if m.divisor_override is not None:
+        raise UnsupportedModuleError(
+            f"export_onnx: AvgPool2d at {ctx.path or 'the top'} has divisor_override="
+            f"{m.divisor_override}, which ONNX's AveragePool cannot express")
+    return ctx.node("AveragePool", [x], kernel_shape=_pair(m.kernel_size),
+                    strides=_pair(m.stride), pads=_pads(tuple(_pair(m.padding))),
+                    ceil_mode=int(m.ceil_mode), count_include_pad=int(m.count_include_pad))
+
+
+@register_onnx(AdaptiveAvgPool2d)
+def _adaptive_avg_pool(ctx: OnnxContext, m: AdaptiveAvgPool2d, x: str) -> str:
+    size = ctx.value(x).shape[2:]
+    out = [n if o is None else o for n, o in zip(size, _pair(m.output_size))]
+    if out == [1, 1]:
+        return ctx.node("GlobalAveragePool", [x])
+    if any(n % o for n, o in zip(size, out)):
+        raise UnsupportedModuleError(
+            f"export_onnx: AdaptiveAvgPool2d at {ctx.path or 'the top'} pools an input of size "
+            f"{tuple(size)} to {tuple(out)}: ONNX has no adaptive pooling, and only an input "
+            f"size that is a multiple of the output size is a plain AveragePool")
+    kernel = [n // o for n, o in zip(size, out)]
+    return ctx.node("AveragePool", [x], kernel_shape=kernel, strides=kernel)
 
 
 @register_onnx(LayerNorm)

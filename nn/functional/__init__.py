@@ -10,6 +10,7 @@ into float64. Every loss stays finite for logits of +-1e4.
 from ._common import Tensor
 from .activations import (elu, gelu, leaky_relu, log_softmax, mish, prelu, relu, sigmoid, silu,
                           softmax, softplus, swish, tanh)
+from .conv import adaptive_avg_pool2d, avg_pool2d, conv1d, conv2d, dropout2d, max_pool2d
 from .layers import batch_norm, dropout, layer_norm, linear
 from .losses import (binary_cross_entropy, binary_cross_entropy_with_logits, cross_entropy,
                      dice_loss, focal_loss, hinge_loss, huber_loss, kl_div, l1_loss,
@@ -20,6 +21,8 @@ from .metric_losses import contrastive_loss, pairwise_distance, triplet_margin_l
 __all__ = [
     # layers
     "linear", "dropout", "batch_norm", "layer_norm",
+    # convolution and pooling
+    "conv1d", "conv2d", "max_pool2d", "avg_pool2d", "adaptive_avg_pool2d", "dropout2d",
     # activations
     "relu", "leaky_relu", "elu", "prelu", "sigmoid", "tanh", "softplus", "silu", "swish",
     "gelu", "mish", "softmax", "log_softmax",

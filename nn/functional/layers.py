@@ -65,18 +65,19 @@ def dropout(input: Any, p: float = 0.5, training: bool = True,
 
 
 def _channel_shape(x: Tensor, fn: str) -> tuple[tuple[int, ...], tuple[int, ...]]:
-    """Reduction axes and parameter broadcast shape for (N, C) or (N, C, L) input."""
-    if x.ndim == 2:
-        return (0,), (x.shape[1],)
-    if x.ndim == 3:
-        return (0, 2), (x.shape[1], 1)
-    raise ValueError(f"{fn}: expected input of shape (N, C) or (N, C, L), got {x.shape}")
+    """Reduction axes and parameter broadcast shape for (N, C), (N, C, L) or
+    (N, C, H, W) input: every axis but the channels'."""
+    if 2 <= x.ndim <= 4:
+        return (0,) + tuple(range(2, x.ndim)), (x.shape[1],) + (1,) * (x.ndim - 2)
+    raise ValueError(f"{fn}: expected input of shape (N, C), (N, C, L) or (N, C, H, W), "
+                     f"got {x.shape}")
 
 
 def batch_norm(input: Any, running_mean: Any, running_var: Any, weight: Any = None,
                bias: Any = None, training: bool = False, momentum: float = 0.1,
                eps: float = 1e-5) -> Tensor:
-    """Batch normalisation over the batch (and length) axes of (N, C) or (N, C, L) input.
+    """Batch normalisation per channel C of (N, C), (N, C, L) or (N, C, H, W) input,
+    over every other axis.
 
     ``y = (x - mean) / sqrt(var + eps) * weight + bias``. In training, mean and
     (biased) var come from the batch, and the running statistics (Tensors, updated

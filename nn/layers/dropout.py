@@ -1,4 +1,4 @@
-"""``Dropout``."""
+"""``Dropout``, ``Dropout2d``."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import autograd_lite as al
 from .. import functional as F
 from ..module import Module
 
-__all__ = ["Dropout"]
+__all__ = ["Dropout", "Dropout2d"]
 
 
 class Dropout(Module):
@@ -27,6 +27,30 @@ class Dropout(Module):
 
     def forward(self, input: Any) -> al.Tensor:
         return F.dropout(input, self.p, self.training, self.generator)
+
+    def extra_repr(self) -> str:
+        return f"p={self.p}"
+
+
+class Dropout2d(Module):
+    """Channel dropout of (N, C, H, W) input in training: each whole channel is zeroed
+    with probability ``p`` and the rest scaled by ``1/(1-p)`` (neighbouring pixels are
+    correlated, so dropping single pixels would regularise little); the identity in
+    evaluation mode. As ``torch.nn.Dropout2d``."""
+
+    def __init__(self, p: float = 0.5, generator: np.random.Generator | None = None) -> None:
+        super().__init__()
+        if isinstance(p, bool) or not 0.0 <= p <= 1.0:
+            raise ValueError(f"Dropout2d: probability p must be in [0, 1], got {p!r}")
+        self.p = float(p)
+        self.generator = generator
+
+    def forward(self, input: Any) -> al.Tensor:
+        x = input if isinstance(input, al.Tensor) else al.Tensor(input)
+        if x.ndim not in (3, 4):
+            raise ValueError(f"Dropout2d(p={self.p}): expected input of shape (N, C, H, W) or "
+                             f"(C, H, W), got shape {x.shape}")
+        return F.dropout2d(x, self.p, self.training, self.generator)
 
     def extra_repr(self) -> str:
         return f"p={self.p}"

@@ -1,4 +1,5 @@
-"""``Linear``, and the layers that pass or reshape their input: ``Identity``, ``Flatten``."""
+"""``Linear``, and the layers that pass or reshape their input: ``Identity``, ``Flatten``,
+``Unflatten``."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from .. import init
 from .._checks import check_int
 from ..module import Module, Parameter, aligned_array, memory_order
 
-__all__ = ["Identity", "Linear", "Flatten"]
+__all__ = ["Identity", "Linear", "Flatten", "Unflatten"]
 
 
 class Identity(Module):
@@ -111,3 +112,42 @@ class Flatten(Module):
 
     def extra_repr(self) -> str:
         return f"start_dim={self.start_dim}, end_dim={self.end_dim}"
+
+
+class Unflatten(Module):
+    """Split axis ``dim`` into ``unflattened_size`` (a tuple of ints, one of which may
+    be -1): the inverse of :class:`Flatten`, as ``torch.nn.Unflatten``;
+    ``Unflatten(1, (1, 28, 28))`` turns (N, 784) rows into (N, 1, 28, 28) images."""
+
+    def __init__(self, dim: int, unflattened_size: tuple[int, ...] | list[int]) -> None:
+        super().__init__()
+        sizes = unflattened_size
+        if (isinstance(dim, bool) or not isinstance(dim, (int, np.integer))
+                or not isinstance(sizes, (tuple, list)) or not sizes
+                or not all(isinstance(n, (int, np.integer)) and not isinstance(n, bool)
+                           and (n >= 0 or n == -1) for n in sizes)
+                or list(sizes).count(-1) > 1):
+            raise TypeError(f"Unflatten: dim must be an int and unflattened_size a non-empty "
+                            f"tuple of non-negative ints (at most one -1), got dim={dim!r}, "
+                            f"unflattened_size={unflattened_size!r}")
+        self.dim, self.unflattened_size = int(dim), tuple(int(n) for n in sizes)
+
+    def forward(self, input: Any) -> al.Tensor:
+        x = input if isinstance(input, al.Tensor) else al.Tensor(input)
+        if not -x.ndim <= self.dim < x.ndim:
+            raise ValueError(f"Unflatten(dim={self.dim}, unflattened_size="
+                             f"{self.unflattened_size}): dim out of range for input of shape "
+                             f"{x.shape}")
+        d = self.dim % x.ndim
+        sizes, n = self.unflattened_size, x.shape[self.dim % x.ndim]
+        known = math.prod(s for s in sizes if s != -1)
+        if (n != known) if -1 not in sizes else (known == 0 or n % known):
+            raise ValueError(f"Unflatten(dim={self.dim}, unflattened_size={sizes}): input of "
+                             f"shape {x.shape} has {n} elements along dim {self.dim}, which "
+                             f"cannot be split into {sizes} (product {known})")
+        if -1 in sizes:
+            sizes = tuple(n // known if s == -1 else s for s in sizes)
+        return x.reshape(x.shape[:d] + sizes + x.shape[d + 1:])
+
+    def extra_repr(self) -> str:
+        return f"dim={self.dim}, unflattened_size={self.unflattened_size}"

@@ -1,4 +1,4 @@
-"""Normalisation layers: ``BatchNorm1d``, ``LayerNorm``."""
+"""Normalisation layers: ``BatchNorm1d``, ``BatchNorm2d``, ``LayerNorm``."""
 
 from __future__ import annotations
 
@@ -12,27 +12,25 @@ from .. import functional as F
 from .._checks import check_int
 from ..module import Module, Parameter, aligned_array
 
-__all__ = ["BatchNorm1d", "LayerNorm"]
+__all__ = ["BatchNorm1d", "BatchNorm2d", "LayerNorm"]
 
 
-class BatchNorm1d(Module):
-    """Batch normalisation of (N, C) or (N, C, L) input, per channel C.
+class _BatchNorm(Module):
+    """What BatchNorm1d and BatchNorm2d share: normalisation per channel C (axis 1)
+    over every other axis, running statistics and ``num_batches_tracked``."""
 
-    Training uses the batch's statistics and updates the running ones
-    (``running = (1 - momentum) running + momentum batch``; unbiased variance);
-    evaluation uses the running statistics. ``momentum=None`` keeps a cumulative
-    average instead. Without ``track_running_stats`` batch statistics are used in
-    both modes.
-    """
+    #: The input shapes the layer takes, as ``{ndim: "(N, C, ...)"}``.
+    _shapes: dict[int, str] = {}
 
     def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1,
                  affine: bool = True, track_running_stats: bool = True, dtype: Any = None) -> None:
         super().__init__()
-        self.num_features = check_int(num_features, "num_features", "BatchNorm1d")
+        name = type(self).__name__
+        self.num_features = check_int(num_features, "num_features", name)
         if eps <= 0:
-            raise ValueError(f"BatchNorm1d: eps must be > 0, got {eps}")
+            raise ValueError(f"{name}: eps must be > 0, got {eps}")
         if momentum is not None and not 0.0 <= momentum <= 1.0:
-            raise ValueError(f"BatchNorm1d: momentum must be in [0, 1] or None, got {momentum}")
+            raise ValueError(f"{name}: momentum must be in [0, 1] or None, got {momentum}")
         self.eps, self.momentum = float(eps), momentum
         self.affine, self.track_running_stats = affine, track_running_stats
         dt = np.dtype(dtype or al.get_default_dtype())
@@ -48,9 +46,11 @@ class BatchNorm1d(Module):
 
     def forward(self, input: Any) -> al.Tensor:
         x = input if isinstance(input, al.Tensor) else al.Tensor(input)
-        if x.ndim not in (2, 3) or x.shape[1] != self.num_features:
-            raise ValueError(f"BatchNorm1d({self.num_features}): expected input of shape (N, "
-                             f"{self.num_features}) or (N, {self.num_features}, L), got {x.shape}")
+        if x.ndim not in self._shapes or x.shape[1] != self.num_features:
+            c = self.num_features
+            shapes = " or ".join(v.replace("C", str(c)) for v in self._shapes.values())
+            raise ValueError(f"{type(self).__name__}({c}): expected input of shape {shapes}, "
+                             f"got {x.shape}")
         use_batch = self.training or not self.track_running_stats
         momentum = 0.0 if self.momentum is None else self.momentum
         if self.training and self.track_running_stats:
@@ -65,6 +65,30 @@ class BatchNorm1d(Module):
     def extra_repr(self) -> str:
         return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, "
                 f"affine={self.affine}, track_running_stats={self.track_running_stats}")
+
+
+class BatchNorm1d(_BatchNorm):
+    """Batch normalisation of (N, C) or (N, C, L) input, per channel C.
+
+    Training uses the batch's statistics and updates the running ones
+    (``running = (1 - momentum) running + momentum batch``; unbiased variance);
+    evaluation uses the running statistics. ``momentum=None`` keeps a cumulative
+    average instead. Without ``track_running_stats`` batch statistics are used in
+    both modes.
+    """
+
+    _shapes = {2: "(N, C)", 3: "(N, C, L)"}
+
+
+class BatchNorm2d(_BatchNorm):
+    """Batch normalisation of (N, C, H, W) input, per channel C, over N, H and W:
+    ``weight`` and ``bias`` (C,), buffers ``running_mean``, ``running_var`` (C,) and
+    ``num_batches_tracked`` (int64), as ``torch.nn.BatchNorm2d``. Training normalises
+    with the batch's statistics and moves the running ones by ``momentum`` (PyTorch's
+    convention: ``running = (1 - momentum) running + momentum batch``, the unbiased
+    variance); evaluation uses the running ones."""
+
+    _shapes = {4: "(N, C, H, W)"}
 
 
 class LayerNorm(Module):

@@ -129,7 +129,39 @@ CASES = [
     ("TwoLayerNet", lambda: nn.TwoLayerNet(16), (3, 784)),
     ("TwoLayerNet-bn-dropout", lambda: _trained_bn_net(), (3, 784)),
     ("Perceptron", _fitted_perceptron, (3, 6)),
+    ("Conv2d", lambda: nn.Conv2d(3, 4, 3), (2, 3, 7, 6)),
+    ("Conv2d-args", lambda: nn.Conv2d(4, 6, (3, 2), stride=(2, 1), padding=(1, 2),
+                                      dilation=(1, 2), groups=2, bias=False), (2, 4, 8, 7)),
+    ("Conv2d-same", lambda: nn.Conv2d(2, 3, 4, padding="same", dilation=2), (1, 2, 9, 9)),
+    ("Conv2d-valid", lambda: nn.Conv2d(2, 3, 3, padding="valid"), (2, 2, 5, 5)),
+    ("Conv1d", lambda: nn.Conv1d(3, 4, 3, stride=2, padding=1), (2, 3, 9)),
+    ("MaxPool2d", lambda: nn.MaxPool2d(2), (2, 3, 7, 6)),
+    ("MaxPool2d-args", lambda: nn.MaxPool2d(3, stride=2, padding=1, dilation=(1, 2)), (2, 2, 8, 9)),
+    ("MaxPool2d-ceil", lambda: nn.MaxPool2d(2, ceil_mode=True), (2, 2, 7, 7)),
+    ("AvgPool2d", lambda: nn.AvgPool2d(2), (2, 3, 6, 6)),
+    ("AvgPool2d-args", lambda: nn.AvgPool2d(3, 2, 1, count_include_pad=False), (2, 2, 8, 7)),
+    ("AvgPool2d-pad", lambda: nn.AvgPool2d(3, 2, 1), (2, 2, 8, 7)),
+    ("AdaptiveAvgPool2d-global", lambda: nn.AdaptiveAvgPool2d(1), (2, 3, 5, 4)),
+    ("AdaptiveAvgPool2d", lambda: nn.AdaptiveAvgPool2d((2, None)), (2, 3, 6, 4)),
+    ("BatchNorm2d", lambda: _moved_bn2d(3), (3, 3, 4, 5)),
+    ("BatchNorm2d-batch-stats", lambda: _moved_bn2d(3, track_running_stats=False), (4, 3, 4, 5)),
+    ("Dropout2d", lambda: nn.Dropout2d(0.5), (3, 2, 4, 4)),
+    ("Unflatten", lambda: nn.Unflatten(1, (2, -1, 3)), (2, 12, 5)),
+    ("LeNet", lambda: nn.Sequential(nn.Unflatten(1, (1, 12, 12)), nn.Conv2d(1, 4, 3, padding=1),
+                                    nn.BatchNorm2d(4), nn.ReLU(), nn.MaxPool2d(2),
+                                    nn.Conv2d(4, 8, 3), nn.ReLU(), nn.AdaptiveAvgPool2d(1),
+                                    nn.Flatten(), nn.Linear(8, 3)), (3, 144)),
 ]
+
+
+def _moved_bn2d(c: int, **kwargs) -> nn.BatchNorm2d:
+    """A BatchNorm2d whose running statistics and affine parameters are not the defaults."""
+    bn = nn.BatchNorm2d(c, **kwargs)
+    rng = np.random.default_rng(5)
+    bn(rng.standard_normal((6, c, 3, 3)).astype(np.float32) * 2 + 1)
+    for p in bn.parameters():
+        p.data[...] = rng.standard_normal(p.shape)
+    return bn
 
 
 def _trained_bn_net() -> nn.TwoLayerNet:
@@ -170,6 +202,15 @@ def test_every_layer_in_nn_has_an_exporter_and_a_case_here():
     untested = sorted(c.__name__ for c in EXPORTERS if c.__module__.startswith("nn.")
                       and c not in tested)
     assert untested == [], f"exporters without a case in CASES: {untested}"
+
+
+def test_pooling_onnx_cannot_express_is_refused_naming_the_layer():
+    with pytest.raises(UnsupportedModuleError, match=r"AvgPool2d at 1 has divisor_override=3"):
+        nn.export_onnx(nn.Sequential(nn.ReLU(), nn.AvgPool2d(2, divisor_override=3)),
+                       _input((1, 1, 4, 4)))
+    with pytest.raises(UnsupportedModuleError, match=r"AdaptiveAvgPool2d at the top pools an "
+                                                     r"input of size \(5, 5\) to \(2, 2\)"):
+        nn.export_onnx(nn.AdaptiveAvgPool2d(2), _input((1, 1, 5, 5)))
 
 
 def test_the_model_is_exported_in_eval_mode_and_its_modes_are_restored():

@@ -113,4 +113,4 @@ def test_the_modules_split_by_17_stay_small():
     split = [NN / "module.py", NN / "containers.py", *sorted((NN / "layers").glob("*.py")),
              *sorted((NN / "functional").glob("*.py"))]
     sizes = {_rel(p): len(p.read_text(encoding="utf-8").splitlines()) for p in split}
-    assert len(sizes) == 13 and max(sizes.values()) <= 410, sizes
+    assert len(sizes) == 16 and max(sizes.values()) <= 410, sizes
