@@ -11,7 +11,7 @@ from mnist_data import mnist_root
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 LESSONS = ["backprop_by_hand", "xor", "optimizers", "lr_range_test", "loss_exploded",
-           "batchnorm_dropout"]
+           "batchnorm_dropout", "conv_arithmetic"]
 
 
 def example(name: str):
@@ -127,3 +127,16 @@ def test_explain_mnist_draws_its_pictures(tmp_path, capsys):
     assert [p.name for p in written] == ex.pictures("mnist")
     assert all(p.read_bytes()[:4] == b"\x89PNG" for p in written)
     assert "mnist: 3 steps, test accuracy" in capsys.readouterr().out
+
+
+def test_conv_arithmetic_prints_the_lessons_numbers_from_the_layers(capsys):
+    result = example("conv_arithmetic").main([])
+    sizes = {(r["W"], r["F"], r["P"], r["S"]): r["layer"] for r in result["sizes"]}
+    assert sizes[(7, 3, 0, 1)] == 5 and sizes[(7, 3, 0, 2)] == 3 and sizes[(32, 5, 0, 1)] == 28
+    assert sizes[(32, 5, 2, 1)] == 32 and sizes[(227, 11, 0, 4)] == 55
+    assert sizes[(5, 7, 0, 1)] is None  # the kernel does not fit: the layer raises
+    assert all(r["layer"] == r["formula"] for r in result["sizes"] if r["layer"] is not None)
+    assert result["params"]["counted"] == 73_856
+    out = capsys.readouterr().out
+    assert "= 73,856 (3 * 3 * 64 * 128 + 128 = 73,856)" in out
+    assert "the output would be empty: input size (5, 5), kernel (7, 7)" in out

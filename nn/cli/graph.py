@@ -10,7 +10,7 @@ import numpy as np
 
 import autograd_lite as al
 
-from ..models import TwoLayerNet
+from ..models import LeNet, TwoLayerNet
 from .errors import Abort
 
 __all__ = ["run_graph"]
@@ -51,7 +51,8 @@ def run_graph(args: argparse.Namespace) -> int:
                 raise Abort("graph: --tensor names a tensor of a --script; without --script the "
                             "two-layer MNIST network is drawn")
             rng = np.random.default_rng(0)
-            model = TwoLayerNet(args.hidden, generator=rng)
+            model = (LeNet() if getattr(args, "model", "mlp") == "cnn"
+                     else TwoLayerNet(args.hidden, generator=rng))
             # Random pixels and labels: the graph's structure is the same as on MNIST.
             x = al.Tensor(rng.random((args.batch_size, 784), dtype=np.float32))
             labels = al.Tensor(rng.integers(0, 10, args.batch_size), dtype=np.int64)

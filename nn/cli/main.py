@@ -13,7 +13,7 @@ from .errors import Abort
 from .explain import run_explain
 from .export import DEFAULT_RUN, run_export
 from .graph import run_graph
-from .train import CHECKPOINT, CURVE, NPZ_CHECKPOINT, RUN_DEFAULTS, run_mnist
+from .train import CHECKPOINT, CURVE, DATASETS, MODELS, NPZ_CHECKPOINT, RUN_DEFAULTS, run_mnist
 
 __all__ = ["main", "build_parser"]
 
@@ -68,13 +68,23 @@ def build_parser() -> argparse.ArgumentParser:
                "  autograd-lite mnist --epochs 5            # the defaults: ~97.9% test accuracy\n"
                "  autograd-lite mnist --epochs 10 --resume  # continue that run up to epoch 10\n"
                "  autograd-lite mnist --hidden 10 --optimizer sgd --schedule none  # H=10 SGD\n"
-               "  autograd-lite mnist --optimizer sgd --lr 5 --diagnose   # see it diverge\n\n"
+               "  autograd-lite mnist --optimizer sgd --lr 5 --diagnose   # see it diverge\n"
+               "  autograd-lite mnist --model cnn --epochs 3 --out runs/cnn   # LeNet-5: ~99%\n"
+               "  autograd-lite mnist --model cnn --dataset fashion-mnist --out runs/fashion\n\n"
                + _wrap("The MNIST files are looked up in --data, else in "
                        "$AUTOGRAD_LITE_DATA/mnist, else in ~/.cache/autograd_lite/mnist, and "
                        "downloaded when missing."))
     run = m.add_argument_group("model and training (a --resume run keeps the checkpoint's)")
+    run.add_argument("--model", choices=MODELS,
+                     help="mlp: the two-layer network 784 -> H -> 10; cnn: LeNet-5 (two 5x5 "
+                          "conv + max-pool blocks, three linear layers) [default: "
+                          f"{RUN_DEFAULTS['model']}]")
+    run.add_argument("--dataset", choices=DATASETS,
+                     help="the dataset: handwritten digits, or Zalando's Fashion-MNIST (the "
+                          "same file format, ten kinds of clothing) "
+                          f"[default: {RUN_DEFAULTS['dataset']}]")
     run.add_argument("--hidden", type=_positive_int, metavar="H",
-                     help=f"hidden units [default: {RUN_DEFAULTS['hidden']}]")
+                     help=f"hidden units of the mlp [default: {RUN_DEFAULTS['hidden']}]")
     run.add_argument("--batch-size", type=_positive_int, metavar="B",
                      help=f"mini-batch size [default: {RUN_DEFAULTS['batch_size']}]")
     run.add_argument("--optimizer", choices=OPTIMIZERS,
@@ -118,8 +128,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     data = m.add_argument_group("data")
     data.add_argument("--data", metavar="DIR",
-                      help="directory holding the MNIST files (or DIR/mnist) [default: "
-                           "$AUTOGRAD_LITE_DATA/mnist, then ~/.cache/autograd_lite/mnist]")
+                      help="directory holding the dataset's four files (or DIR/mnist, "
+                           "DIR/fashion-mnist) [default: $AUTOGRAD_LITE_DATA/mnist, then "
+                           "~/.cache/autograd_lite/mnist; for Fashion-MNIST also "
+                           "/usr/share/datasets/fashion-mnist, where Debian's "
+                           "dataset-fashion-mnist package puts them]")
     data.add_argument("--no-download", dest="download", action="store_false",
                       help="fail with instructions instead of downloading missing files")
     m.set_defaults(func=run_mnist)
@@ -147,8 +160,11 @@ def build_parser() -> argparse.ArgumentParser:
                    help="write the interactive explorer instead (one self-contained HTML page: "
                         "click nodes, step through backward, search, collapse modules); also "
                         "chosen by a FILE ending in .html")
+    g.add_argument("--model", choices=MODELS, default="mlp",
+                   help="the drawn network: the two-layer mlp or the LeNet-5 cnn (one cluster "
+                        "per conv block) [default: %(default)s]")
     g.add_argument("--hidden", type=_positive_int, default=128, metavar="H",
-                   help="hidden units of the drawn network [default: %(default)s]")
+                   help="hidden units of the drawn mlp [default: %(default)s]")
     g.add_argument("--batch-size", type=_positive_int, default=8, metavar="B",
                    help="batch size of the drawn network [default: %(default)s]")
     g.add_argument("--no-backward", dest="backward", action="store_false",

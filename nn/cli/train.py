@@ -1,4 +1,5 @@
-"""``autograd-lite mnist``: train the two-layer network, checkpoint every epoch, resume."""
+"""``autograd-lite mnist``: train the two-layer network (or the CNN, ``--model cnn``) on
+MNIST or Fashion-MNIST, checkpoint every epoch, resume."""
 
 from __future__ import annotations
 
@@ -17,15 +18,16 @@ import autograd_lite as al
 from ..data import DataLoader
 from ..datasets import DatasetError, load_mnist
 from ..diagnostics import Monitor
-from ..models import evaluate, two_layer_net
+from ..models import LeNet, evaluate, two_layer_net
+from ..module import Module
 from ..optim.registry import DEFAULT_LR, make_optimizer, make_scheduler
 from ..rng import get_rng_state, manual_seed, set_rng_state
 from ..serialization import CheckpointError, load, save
 from .errors import Abort
 from .plots import plot_history
 
-__all__ = ["run_mnist", "checkpoint_path", "CHECKPOINT", "NPZ_CHECKPOINT", "CURVE", "FORMAT",
-           "VERSION", "RUN_DEFAULTS"]
+__all__ = ["run_mnist", "checkpoint_path", "make_model", "describe_model", "CHECKPOINT",
+           "NPZ_CHECKPOINT", "CURVE", "FORMAT", "VERSION", "RUN_DEFAULTS", "MODELS", "DATASETS"]
 
 # safetensors, which PyTorch reads; .npz without the safetensors package, and for runs
 # started before (a run keeps the file it has: see checkpoint_path).
@@ -37,7 +39,11 @@ VERSION = 1
 # Options that define a run: a --resume must not silently change them.
 RUN_DEFAULTS: dict[str, Any] = {"hidden": 128, "batch_size": 64, "optimizer": "adam",
                                 "lr": None, "schedule": "cosine", "weight_decay": None,
-                                "seed": None, "limit": None}
+                                "seed": None, "limit": None, "model": "mlp", "dataset": "mnist"}
+#: --model: the two-layer network, or LeNet-5 (``nn.models.LeNet``).
+MODELS = ("mlp", "cnn")
+#: --dataset, and the titles the messages use.
+DATASETS = {"mnist": "MNIST", "fashion-mnist": "Fashion-MNIST"}
 _CURVE_POINTS = 20  # points per epoch of the fine-grained loss curve
 
 
@@ -112,7 +118,9 @@ def _resume_state(args: argparse.Namespace, out: Path) -> dict[str, Any] | None:
     if state.get("version") != VERSION:
         raise Abort(f"--resume: {path} has version {state.get('version')!r}; this "
                     f"autograd-lite reads version {VERSION}")
-    saved = state["config"]
+    # Checkpoints written before --model and --dataset existed are of the MLP on MNIST.
+    saved = {k: state["config"].get(k, RUN_DEFAULTS[k] if k in ("model", "dataset") else None)
+             for k in RUN_DEFAULTS}
     clashes = [f"--{k.replace('_', '-')} {getattr(args, k)} (the checkpoint has {saved[k]})"
                for k in RUN_DEFAULTS if getattr(args, k) not in (None, saved[k])]
     if clashes:
@@ -140,14 +148,30 @@ def _fill_defaults(args: argparse.Namespace) -> None:
 
 def _load_data(args: argparse.Namespace) -> tuple[np.ndarray, ...]:
     try:
-        data = load_mnist(args.data, download=args.download, normalize=True, flatten=True,
-                          progress=args.progress)
+        data = load_mnist(args.data, name=args.dataset, download=args.download, normalize=True,
+                          flatten=True, progress=args.progress)
     except DatasetError as e:
-        raise Abort(f"autograd-lite mnist: cannot load MNIST.\n{e}") from None
+        hint = ("\n--data DIR names the directory of the files, --dataset which dataset "
+                "they must be." if "wrong dataset" in str(e) else "")
+        raise Abort(f"autograd-lite mnist: cannot load {DATASETS[args.dataset]} "
+                    f"(--dataset {args.dataset}).\n{e}{hint}") from None
     X, y = data.train
     if args.limit is not None:
         X, y = X[:args.limit], y[:args.limit]
     return X, y, data.test.images, data.test.labels
+
+
+def make_model(model: str, hidden: int, seed: int) -> Module:
+    """The network of ``--model``: the two-layer 784-hidden-10 network, or LeNet-5 (whose
+    sizes are fixed; ``hidden`` is for the MLP), initialised from ``seed``."""
+    if model == "cnn":
+        manual_seed(seed)  # the layers draw from nn's generator
+        return LeNet(batch_norm=True)
+    return two_layer_net(hidden, seed=seed)
+
+
+def describe_model(model: str, hidden: int) -> str:
+    return "LeNet-5 CNN" if model == "cnn" else f"two-layer network 784-{hidden}-10"
 
 
 def _new_history() -> dict[str, list[float]]:
@@ -167,7 +191,7 @@ class _Trainer:
     def __init__(self, args: argparse.Namespace, n_train: int, state: dict | None) -> None:
         self.args = args
         manual_seed(args.seed)  # dropout, and anything else drawing from nn's generator
-        self.model = two_layer_net(args.hidden, seed=args.seed)
+        self.model = make_model(args.model, args.hidden, args.seed)
         self.opt = make_optimizer(args.optimizer, list(self.model.parameters()), args.lr,
                                   args.weight_decay)
         self.steps_per_epoch = -(-n_train // args.batch_size)
@@ -264,7 +288,8 @@ def run_mnist(args: argparse.Namespace) -> int:
     curve = None
     saved = run.epoch if state else None  # the epoch the checkpoint on disk holds
     verb = f"Resuming {ckpt} at epoch {run.epoch + 1}" if state else "Training"
-    print(f"{verb}: two-layer network 784-{args.hidden}-10 on {len(X)} MNIST images, "
+    print(f"{verb}: {describe_model(args.model, args.hidden)} on {len(X)} "
+          f"{DATASETS[args.dataset]} images, "
           f"{args.optimizer} lr {args.lr:g}"
           f"{f' weight decay {args.weight_decay:g}' if args.weight_decay else ''}, "
           f"{args.schedule} schedule, batch {args.batch_size}, seed {args.seed}, "
@@ -292,8 +317,9 @@ def run_mnist(args: argparse.Namespace) -> int:
                     _say(run.monitor.report())
                 run.save(ckpt)
                 saved = run.epoch
-                curve = plot_history(run.history, out / CURVE, model=f"two-layer network "
-                                     f"784-{args.hidden}-10", optimizer=args.optimizer,
+                curve = plot_history(run.history, out / CURVE,
+                                     model=f"{describe_model(args.model, args.hidden)}, "
+                                           f"{DATASETS[args.dataset]}", optimizer=args.optimizer,
                                      lr=args.lr, schedule=args.schedule)
     except _Diverged as d:
         where = f"epoch {run.epoch + 1}, step {run.step + 1}/{run.steps_per_epoch}"

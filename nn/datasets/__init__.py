@@ -6,10 +6,13 @@ gzip-compressed (``.gz``). Directories are searched in this order:
 
 1. the explicit ``path`` argument (``path/<name>`` first, then ``path`` itself);
 2. ``$AUTOGRAD_LITE_DATA/<name>``, when the variable is set;
+   for Fashion-MNIST then ``/usr/share/datasets/fashion-mnist``, where Debian's
+   ``dataset-fashion-mnist`` package installs it;
 3. the user cache directory ``$XDG_CACHE_HOME/autograd_lite/<name>``
    (``~/.cache/autograd_lite/<name>`` when ``XDG_CACHE_HOME`` is unset).
 
-``<name>`` is ``mnist`` or ``fashion_mnist``. Only a directory holding all four files is
+``<name>`` is ``mnist`` or ``fashion_mnist`` (also ``fashion-mnist``). Files are verified
+by the SHA-256 of their decompressed content, so re-compressed copies pass. Only a directory holding all four files is
 used. If none does and ``download=True``, the missing files are fetched from public
 mirrors into ``path`` (when given) or else into the cache directory.
 

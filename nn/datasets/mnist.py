@@ -5,7 +5,10 @@ The search order and the download are described in :mod:`nn.datasets`.
 
 from __future__ import annotations
 
+import gzip
+import hashlib
 import os
+import zlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -49,6 +52,10 @@ class _DatasetInfo:
     title: str
     checksums: Mapping[str, Checksum]
     mirrors: tuple[str, ...]
+    #: Other names of its directory under a data root (``fashion-mnist``).
+    aliases: tuple[str, ...] = ()
+    #: Where system packages install it, searched after $AUTOGRAD_LITE_DATA.
+    system_dirs: tuple[str, ...] = ()
 
 
 # SHA-256 of the decompressed files: unlike the MD5s of the original .gz files, these
@@ -60,14 +67,15 @@ _MNIST_SHA256 = {
     TEST_LABELS: "ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2",
 }
 
-# Fashion-MNIST publishes only MD5s of its .gz files (zalandoresearch/fashion-mnist
-# README, "Get the Data"); no digest of the decompressed payload is published, so a raw
-# or re-compressed copy can only be format-checked.
-_FASHION_MD5_GZ = {
-    TRAIN_IMAGES: "8d4fb7e6c68d591d4c3dfef9ec88bf0d",
-    TRAIN_LABELS: "25c81989df183df01b3e8a0aad5dffbe",
-    TEST_IMAGES: "bef4ecab320f06d8554ea6380940ec79",
-    TEST_LABELS: "bb300cfdad3c16e7a12a480ee83cd310",
+# Fashion-MNIST publishes MD5s of its .gz files only (zalandoresearch/fashion-mnist
+# README, "Get the Data"), and Debian's dataset-fashion-mnist package re-compresses
+# them, so those no longer match. These SHA-256s are of the decompressed files (the
+# published .gz files decompressed; Debian's copies give the same), valid for any copy.
+_FASHION_SHA256 = {
+    TRAIN_IMAGES: "c59f468a2f672dc815687fe0f83887768d799fd8a3f3276145d20f83aa44d888",
+    TRAIN_LABELS: "bad3541b69d912435c50bb6ba87bec294ff4f6a2e1246121d8633921760443d9",
+    TEST_IMAGES: "5b4141f0afbad91edebe8549f8fcffe087ea10ca49f1dbef5c9a5cd8815ce37b",
+    TEST_LABELS: "0402a96d92fd2663957122ceb108a494c5af83dab82d92729df917d7dec38c34",
 }
 
 _DATASETS: dict[str, _DatasetInfo] = {
@@ -82,8 +90,10 @@ _DATASETS: dict[str, _DatasetInfo] = {
     ),
     "fashion_mnist": _DatasetInfo(
         title="Fashion-MNIST",
-        checksums={k: Checksum(v, "md5", compressed=True) for k, v in _FASHION_MD5_GZ.items()},
+        checksums={k: Checksum(v) for k, v in _FASHION_SHA256.items()},
         mirrors=("http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/",),
+        aliases=("fashion-mnist",),
+        system_dirs=("/usr/share/datasets/fashion-mnist",),  # Debian's dataset-fashion-mnist
     ),
 }
 
@@ -95,6 +105,21 @@ def _check_labels(labels: NDArray[Any], source: str) -> None:
             f"{source}: label out of range: expected values in 0..{NUM_CLASSES - 1}, "
             f"found {int(labels[i])} at index {i} ({bad.size} labels out of range)"
         )
+
+
+def _other_dataset(raw: bytes, is_gz: bool, stem: str, key: str) -> str | None:
+    """The title of the other dataset whose ``stem`` file ``raw`` is, if any (a file
+    that failed its checksum: the user pointed at the wrong dataset)."""
+    try:
+        payload = gzip.decompress(raw) if is_gz else raw
+    except (OSError, EOFError, zlib.error):  # corrupt: not any dataset's
+        return None
+    digest = hashlib.sha256(payload).hexdigest()
+    for other, info in _DATASETS.items():
+        c = info.checksums.get(stem)
+        if other != key and c is not None and not c.compressed and c.digest == digest:
+            return info.title
+    return None
 
 
 # ---------------------------------------------------------------------------- locating
@@ -129,13 +154,15 @@ def _files_in(directory: Path) -> dict[str, Path]:
 
 def _candidates(path: str | os.PathLike[str] | None, key: str) -> tuple[list[Path], Path]:
     """Directories to search, in order, and the directory downloads go to."""
+    names = (key, *_DATASETS[key].aliases)
     if path is not None:
         root = Path(path).expanduser()
-        return [root / key, root], root
+        return [*(root / n for n in names), root], root
     dirs = []
     env = os.environ.get(ENV_VAR)
     if env:
-        dirs.append(Path(env).expanduser() / key)
+        dirs.extend(Path(env).expanduser() / n for n in names)
+    dirs.extend(Path(d) for d in _DATASETS[key].system_dirs)
     cache = _cache_root() / key
     dirs.append(cache)
     return dirs, cache
@@ -219,9 +246,11 @@ def load_mnist(
     Parameters
     ----------
     path : str or path-like, optional
-        Directory holding the four files, or its parent (``path/<name>`` is tried first).
-        When given, no other location is searched and downloads go here. When omitted,
-        ``$AUTOGRAD_LITE_DATA/<name>`` then the user cache directory are searched.
+        Directory holding the four files, or its parent (``path/<name>`` is tried first;
+        for Fashion-MNIST ``path/fashion_mnist`` then ``path/fashion-mnist``). When given,
+        no other location is searched and downloads go here. When omitted,
+        ``$AUTOGRAD_LITE_DATA/<name>``, then (Fashion-MNIST) Debian's
+        ``/usr/share/datasets/fashion-mnist``, then the user cache directory are searched.
     name : {"mnist", "fashion_mnist"}
         Dataset; ``"fashion-mnist"`` is accepted too. Both use the same file names.
     download : bool, default True
@@ -232,11 +261,10 @@ def load_mnist(
     checksums : mapping, "published" or None, default "published"
         Expected digests per file stem (e.g. ``"train-images-idx3-ubyte"``). A plain
         string is the SHA-256 of the decompressed payload; use :class:`Checksum` for
-        anything else. ``"published"`` uses the published values: SHA-256 of the
-        decompressed files for MNIST; for Fashion-MNIST only MD5s of the distributed
-        ``.gz`` files are published, so raw or re-compressed Fashion-MNIST copies fail or
-        (raw) are only format-checked, with a warning. ``None`` skips verification (the
-        format is always checked). Stems absent from a mapping are not verified.
+        anything else. ``"published"`` uses the SHA-256 of the decompressed files of
+        the published datasets, so raw and re-compressed copies (Debian's) verify too; a
+        file that is the other dataset's is named as such. ``None`` skips verification
+        (the format is always checked). Stems absent from a mapping are not verified.
     normalize : bool, default False
         Return images as float32 in [0, 1] instead of uint8.
     flatten : bool, default False
@@ -298,9 +326,18 @@ def load_mnist(
     arrays: dict[str, NDArray[Any]] = {}
     for stem in FILES:
         file = files[stem]
-        arrays[stem] = _load_idx_file(
-            _read_file(file), file.suffix == ".gz", str(file), stem, table.get(stem)
-        )
+        raw = _read_file(file)
+        try:
+            arrays[stem] = _load_idx_file(raw, file.suffix == ".gz", str(file), stem,
+                                          table.get(stem))
+        except DatasetError as e:
+            other = _other_dataset(raw, file.suffix == ".gz", stem, key)
+            if other is None:
+                raise
+            raise DatasetError(
+                f"{file} is {other}'s {stem}, not {info.title}'s: this directory holds the "
+                f"wrong dataset for name={name!r} (pass the {info.title} directory, or ask "
+                f"for name={other.lower()!r})") from e
 
     splits = []
     for images_stem, labels_stem in ((TRAIN_IMAGES, TRAIN_LABELS), (TEST_IMAGES, TEST_LABELS)):

@@ -16,7 +16,7 @@ from ..layers import (ELU, GELU, AdaptiveAvgPool2d, AvgPool2d, BatchNorm1d, Batc
                       Conv2d, Dropout, Dropout2d, Flatten, Identity, LayerNorm, LeakyReLU, Linear,
                       LogSoftmax, MaxPool2d, Mish, PReLU, ReLU, Sigmoid, SiLU, Softmax, Softplus,
                       Swish, Tanh, Unflatten)
-from ..models import Perceptron, TwoLayerNet
+from ..models import LeNet, Perceptron, TwoLayerNet
 from .onnx import OnnxContext, UnsupportedModuleError, register_onnx
 
 __all__: list[str] = []
@@ -40,6 +40,16 @@ def _two_layer_net(ctx: OnnxContext, m: TwoLayerNet, x: str) -> str:
     if m.drop is not None:
         a = ctx.export(m.drop, a)
     return ctx.export(m.fc2, a)
+
+
+@register_onnx(LeNet)
+def _lenet(ctx: OnnxContext, m: LeNet, x: str) -> str:
+    if ctx.value(x).ndim == 2:  # rows of pixels, reshaped to images as LeNet.forward does
+        shape = np.array([0, m.in_channels, 28, 28], np.int64)
+        x = ctx.node("Reshape", [x, ctx.tensor(shape, "shape")])
+    for child in m:
+        x = ctx.export(child, x)
+    return x
 
 
 @register_onnx(Perceptron)

@@ -43,6 +43,7 @@ from nn.datasets import (
 
 # Read before any test fixture rewrites the environment.
 _ENV_DATA = os.environ.get("AUTOGRAD_LITE_DATA")
+_FASHION_SYSTEM_DIRS = mnist_mod._DATASETS["fashion_mnist"].system_dirs
 
 
 # ----------------------------------------------------------------------------- helpers
@@ -130,14 +131,16 @@ def leftovers(directory: Path) -> list[str]:
 
 @pytest.fixture(autouse=True)
 def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """Private HOME and cache, no AUTOGRAD_LITE_DATA, and default mirrors that are dead,
-    so no test can read the user's files or reach the internet by accident."""
+    """Private HOME and cache, no AUTOGRAD_LITE_DATA, no system directories (Debian's
+    /usr/share/datasets), and default mirrors that are dead, so no test can read the
+    user's files or reach the internet by accident."""
     monkeypatch.delenv("AUTOGRAD_LITE_DATA", raising=False)
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
     dead = (closed_port_url(),)
     for key, info in list(mnist_mod._DATASETS.items()):
-        monkeypatch.setitem(mnist_mod._DATASETS, key, dataclasses.replace(info, mirrors=dead))
+        monkeypatch.setitem(mnist_mod._DATASETS, key,
+                            dataclasses.replace(info, mirrors=dead, system_dirs=()))
     return tmp_path
 
 
@@ -410,24 +413,55 @@ def test_fashion_mnist_selected_by_name(tmp_path):
     assert_matches(load_mnist(tmp_path, checksums=None, download=False), mnist)
 
 
-def test_fashion_mnist_published_checksums_are_of_the_gz_files(tmp_path):
+def test_fashion_mnist_published_checksums_are_of_the_decompressed_files(tmp_path):
     fake = make_set()
     fake.write(tmp_path / "fashion_mnist")
     with pytest.raises(DatasetError) as info:
         load_mnist(tmp_path, name="fashion_mnist", download=False)
     message = str(info.value)
-    assert "md5" in message and mnist_mod._FASHION_MD5_GZ[TRAIN_IMAGES] in message
-    assert "re-compressed" in message
+    assert "sha256" in message and mnist_mod._FASHION_SHA256[TRAIN_IMAGES] in message
+    assert "decompressed payload" in message
 
 
-def test_fashion_mnist_raw_files_are_format_checked_with_a_warning(tmp_path):
+@pytest.mark.parametrize("compress", [False, True], ids=["raw", "gz"])
+def test_fashion_mnist_verifies_raw_and_recompressed_copies(tmp_path, monkeypatch, compress):
+    """Debian re-compresses the .gz files: the content's digest still holds."""
     fake = make_set()
-    fake.write(tmp_path / "fashion_mnist", compress=False)
-    with pytest.warns(UserWarning, match="not verified") as record:
-        data = load_mnist(tmp_path, name="fashion_mnist", download=False)
-    assert_matches(data, fake)
-    assert len(record) == 4
-    assert record[0].filename == __file__  # points at the caller
+    info = mnist_mod._DATASETS["fashion_mnist"]
+    monkeypatch.setitem(mnist_mod._DATASETS, "fashion_mnist", dataclasses.replace(
+        info, checksums={k: Checksum(v) for k, v in fake.checksums.items()}))
+    fake.write(tmp_path / "fashion-mnist", compress=compress)   # Debian's directory name
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert_matches(load_mnist(tmp_path, name="fashion_mnist", download=False), fake)
+
+
+def test_the_wrong_dataset_is_named(tmp_path, monkeypatch):
+    mnist, fashion = make_set(0), make_set(1)
+    for key, fake in (("mnist", mnist), ("fashion_mnist", fashion)):
+        monkeypatch.setitem(mnist_mod._DATASETS, key, dataclasses.replace(
+            mnist_mod._DATASETS[key], checksums={k: Checksum(v) for k, v in fake.checksums.items()}))
+    mnist.write(tmp_path / "digits")
+    with pytest.raises(DatasetError, match=r"train-images-idx3-ubyte.gz is MNIST's "
+                                           r"train-images-idx3-ubyte, not Fashion-MNIST's: this "
+                                           r"directory holds the wrong dataset"):
+        load_mnist(tmp_path / "digits", name="fashion-mnist", download=False)
+    fashion.write(tmp_path / "clothes", compress=False)
+    with pytest.raises(DatasetError, match=r"is Fashion-MNIST's .* not MNIST's"):
+        load_mnist(tmp_path / "clothes", download=False)
+    make_set(2).write(tmp_path / "other")  # neither: the plain mismatch
+    with pytest.raises(DatasetError, match=r"checksum mismatch"):
+        load_mnist(tmp_path / "other", download=False)
+
+
+def test_debians_fashion_mnist_directory_is_searched(tmp_path, monkeypatch):
+    fake = make_set()
+    info = mnist_mod._DATASETS["fashion_mnist"]
+    system = tmp_path / "usr" / "share" / "datasets" / "fashion-mnist"
+    fake.write(system)
+    monkeypatch.setitem(mnist_mod._DATASETS, "fashion_mnist", dataclasses.replace(
+        info, system_dirs=(str(system),)))
+    assert_matches(load_mnist(name="fashion-mnist", checksums=fake.checksums, download=False), fake)
 
 
 # -------------------------------------------------------------------------- search order
@@ -692,8 +726,9 @@ def test_default_mirrors_are_used_in_order(tmp_path, server, monkeypatch):
     assert (tmp_path / "xdg" / "autograd_lite" / "fashion_mnist" / f"{TRAIN_IMAGES}.gz").is_file()
 
 
-def test_download_verifies_published_digest_kind(tmp_path, server, monkeypatch):
-    """Fashion-MNIST's MD5s are of the .gz files: a download matching them is kept."""
+def test_download_verifies_a_digest_of_the_gz_file(tmp_path, server, monkeypatch):
+    """A Checksum(compressed=True) (an MD5 of the .gz as distributed): a download
+    matching it is kept."""
     fake = make_set()
     good = server.serve("/good/", fake)
     md5s = {
@@ -748,3 +783,19 @@ def test_real_mnist(real_mnist):
     assert y_train[:5].tolist() == [5, 0, 4, 1, 9]
     assert y_test[:5].tolist() == [7, 2, 1, 0, 4]
     assert np.bincount(y_train).tolist()[1] == 6742
+
+
+def test_real_fashion_mnist_from_debians_package(monkeypatch):
+    """Debian's dataset-fashion-mnist (re-compressed .gz files: their MD5s are not the
+    published ones) is found where the package installs it and verifies by content."""
+    if not any((Path(d) / f"{TRAIN_IMAGES}.gz").is_file() for d in _FASHION_SYSTEM_DIRS):
+        pytest.skip("Fashion-MNIST not installed (apt-get install dataset-fashion-mnist)")
+    info = mnist_mod._DATASETS["fashion_mnist"]
+    monkeypatch.setitem(mnist_mod._DATASETS, "fashion_mnist",
+                        dataclasses.replace(info, system_dirs=_FASHION_SYSTEM_DIRS))
+    (x_train, y_train), (x_test, y_test) = load_mnist(name="fashion-mnist", download=False)
+    assert x_train.shape == (60000, 28, 28) and x_test.shape == (10000, 28, 28)
+    assert np.bincount(y_train).tolist() == [6000] * 10
+    assert np.bincount(y_test).tolist() == [1000] * 10
+    assert y_train[:5].tolist() == [9, 0, 0, 3, 0]  # ankle boot, T-shirt, T-shirt, dress, T-shirt
+    assert y_test[:5].tolist() == [9, 2, 1, 1, 6]

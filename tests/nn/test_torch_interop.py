@@ -43,7 +43,22 @@ def _pairs():
          lambda: tnn.Sequential(tnn.Linear(6, 8), tnn.BatchNorm1d(8), tnn.PReLU(8),
                                 tnn.Dropout(0.3), tnn.Linear(8, 8, bias=False), tnn.LayerNorm(8),
                                 tnn.GELU(), tnn.Linear(8, 4), tnn.LogSoftmax(dim=1)), 6),
+        ("LeNet", lambda: nn.models.LeNet(), _torch_lenet, 784),
     ]
+
+
+def _torch_lenet():
+    """nn.models.LeNet written in PyTorch (its blocks under the same names)."""
+    from collections import OrderedDict
+    tnn = torch.nn
+    return tnn.Sequential(OrderedDict(
+        unflatten=tnn.Unflatten(1, (1, 28, 28)),
+        conv1=tnn.Sequential(tnn.Conv2d(1, 6, 5, padding=2), tnn.ReLU(), tnn.MaxPool2d(2)),
+        conv2=tnn.Sequential(tnn.Conv2d(6, 16, 5), tnn.ReLU(), tnn.MaxPool2d(2)),
+        flatten=tnn.Flatten(),
+        fc1=tnn.Sequential(tnn.Linear(400, 120), tnn.ReLU()),
+        fc2=tnn.Sequential(tnn.Linear(120, 84), tnn.ReLU()),
+        fc3=tnn.Linear(84, 10)))
 
 
 PAIRS = _pairs()
