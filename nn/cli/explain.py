@@ -15,7 +15,7 @@ from ..serialization import CheckpointError, load
 from .errors import Abort
 from .train import FORMAT
 
-__all__ = ["run_explain", "FILES", "CLASS_NAMES", "cam_layer"]
+__all__ = ["run_explain", "FILES", "CLASS_NAMES", "cam_layer", "rectified"]
 
 #: What ``explain`` writes into the output directory.
 FILES = {"input": "input.png", "gradcam": "gradcam.png", "filters": "conv1_filters.png",
@@ -59,12 +59,11 @@ def _network(path: Path) -> tuple[Module, str]:
     return model.eval(), config.get("dataset", "mnist")
 
 
-def cam_layer(model: Module) -> tuple[str, Module]:
-    """The layer Grad-CAM looks at: the last convolution's rectified output (the first
-    ReLU after it in its block), or the convolution itself."""
+def rectified(model: Module, index: int = -1) -> tuple[str, Module]:
+    """A convolution's rectified output (the first ReLU after it in its block, past any
+    batch norm), or the convolution itself: ``index`` picks the convolution."""
     named = list(model.named_modules())
-    convs = explain.conv_layers(model)
-    name, conv = convs[-1]
+    name, conv = explain.conv_layers(model)[index]
     parent = name.rpartition(".")[0]
     after = [i for i, (n, m) in enumerate(named) if m is conv][0]
     for n, m in named[after + 1:]:
@@ -73,6 +72,11 @@ def cam_layer(model: Module) -> tuple[str, Module]:
         if type(m).__name__ == "ReLU":
             return n, m
     return name, conv
+
+
+def cam_layer(model: Module) -> tuple[str, Module]:
+    """The layer Grad-CAM looks at: the last convolution's rectified output."""
+    return rectified(model, -1)
 
 
 def _figure(size: tuple[float, float]) -> Any:
@@ -125,12 +129,13 @@ def _pictures(model: Module, image: np.ndarray, label: int, names: list[str], in
     ax.axis("off")
     _save(fig, out / FILES["filters"])
 
-    grid = explain.activation_maps(model, conv1, image)
+    act_name, act = rectified(model, 0)
+    grid = explain.activation_maps(model, act, image)
     fig = _figure((4, 4))
     ax = fig.subplots()
     ax.imshow(grid, cmap="magma", vmin=0, vmax=1, interpolation="nearest")
-    ax.set_title(f"{conv1_name} activation maps of image {index}\n(one scale: dark = quiet)",
-                 fontsize=9)
+    ax.set_title(f"{act_name} (conv1 rectified) maps of image {index}\n"
+                 f"(one scale: dark = quiet)", fontsize=9)
     ax.axis("off")
     _save(fig, out / FILES["activations"])
     return {"layer": lname, "pred": pred, "probs": probs}
