@@ -66,5 +66,5 @@ def test_the_mnist_command_passes_its_run_to_the_curve(tmp_path, monkeypatch):
                      "--no-progress", "--limit", "320", "--batch-size", "64", "--hidden", "16",
                      "--epochs", "1", "--optimizer", "momentum", "--lr", "0.05",
                      "--schedule", "none"]) == 0
-    assert calls == [{"model": "two-layer network 784-16-10", "optimizer": "momentum", "lr": 0.05,
-                      "schedule": "none"}]
+    assert calls == [{"model": "two-layer network 784-16-10, MNIST", "optimizer": "momentum",
+                      "lr": 0.05, "schedule": "none"}]
