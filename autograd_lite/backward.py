@@ -20,7 +20,7 @@ import numpy as np
 
 from . import graph
 from .broadcasting import unbroadcast
-from .graph import GraphFreedError, InplaceModificationError, Node, toposort
+from .graph import GraphFreedError, InplaceModificationError, Node, TensorHooks, toposort
 from .locks import _root_array
 
 if TYPE_CHECKING:
@@ -46,9 +46,13 @@ def run_backward(roots: Sequence[Tensor], grads: Sequence[Any], *, retain_graph:
     pending: dict[Node, Any] = {}  # cotangents received so far, by node
     heap: list[tuple[int, Node]] = []  # the nodes in pending, newest first
     handed = _handed_buffers(grads)  # buffers some leaf's .grad (or the caller) owns
+    th = graph.tensor_hooks  # tensors' own hooks: usually empty, one truth test per use
+    hooked: dict[int, list] = {}  # hooked leaves: [leaf, the sum of their cotangents]
     for r, g in zip(roots, grads):
         if r._node is not None:
             _send(pending, heap, r._node, g)
+        elif th and id(r) in th:
+            _defer(hooked, r, g)
         elif accumulate:
             _accumulate_leaf(r, g, handed, create_graph)
         elif id(r) in leaf_targets:
@@ -58,6 +62,8 @@ def run_backward(roots: Sequence[Tensor], grads: Sequence[Any], *, retain_graph:
         while heap:
             node = heappop(heap)[1]
             g = pending.pop(node)
+            if th and id(node) in th:  # the node's cotangent is complete: its tensor's hooks
+                g = run_tensor_hooks(th[id(node)], g)
             needs = node.needs
             if useful is not None:
                 if node in node_targets:
@@ -88,6 +94,8 @@ def run_backward(roots: Sequence[Tensor], grads: Sequence[Any], *, retain_graph:
                     else:
                         pending[p] = dx
                         heappush(heap, (-p.seq, p))
+                elif th and id(p) in th:  # a hooked leaf: its hooks see its whole cotangent
+                    _defer(hooked, p, dx)
                 elif accumulate:
                     if not create_graph and p.grad is None and _hand_over(dx, handed):
                         p.grad = dx  # the usual case, every parameter on every step
@@ -95,11 +103,50 @@ def run_backward(roots: Sequence[Tensor], grads: Sequence[Any], *, retain_graph:
                         _accumulate_leaf(p, dx, handed, create_graph)
                 elif id(p) in leaf_targets:
                     _capture(found, id(p), dx)
+        for leaf, g in hooked.values():
+            g = run_tensor_hooks(th[id(leaf)], g)
+            if accumulate:
+                _accumulate_leaf(leaf, g, handed, create_graph)
+            elif id(leaf) in leaf_targets:
+                _capture(found, id(leaf), g)
     finally:
         graph._grad_enabled = prev_mode
     if accumulate:
         return None
     return [found.get(id(t) if t._node is None else t._node) for t in targets]
+
+
+def run_tensor_hooks(entry: TensorHooks, g: Any) -> Any:
+    """Call ``entry``'s hooks on gradient ``g`` in order, each on what the previous one
+    returned (a hook returning None keeps it); then keep the result in the retaining
+    tensor's ``.grad``. Returns the gradient backward carries on with."""
+    for fn in tuple(entry.fns):  # a hook may remove itself
+        r = fn(g)
+        if r is not None:
+            g = _checked(r, g, fn)
+    if entry.retain is not None:
+        t = entry.retain()
+        if t is not None:
+            # A copy in plain mode: the engine passes g on, maybe to a leaf's .grad.
+            own = g if hasattr(g, "_node") else np.array(g)
+            t.grad = own if t.grad is None else t.grad + own
+    return g
+
+
+def _checked(r: Any, g: Any, fn: Callable) -> Any:
+    """A hook's replacement gradient, of the kind ``g`` is (ndarray, or Tensor under
+    ``create_graph``), with ``g``'s shape and dtype."""
+    name = getattr(fn, "__name__", repr(fn))
+    arr = r.data if hasattr(r, "_node") else np.asarray(r)
+    if arr.shape != g.shape:
+        raise ValueError(f"register_hook: hook {name!r} returned a gradient of shape "
+                         f"{arr.shape}; expected the tensor's shape {g.shape}")
+    if arr.dtype != g.dtype:
+        raise TypeError(f"register_hook: hook {name!r} returned a gradient of dtype "
+                        f"{arr.dtype}; expected the tensor's dtype {g.dtype}")
+    if hasattr(g, "_node"):  # create_graph: keep the hook's graph, if it made one
+        return r if hasattr(r, "_node") else type(g)(arr)
+    return arr
 
 
 def _target_keys(targets: Sequence[Tensor] | None) -> tuple[Any, Any]:
@@ -181,6 +228,14 @@ def _toward_targets(roots: Sequence[Tensor], node_targets: set[Node],
                 flags.append(need and id(p) in leaf_targets)
         leads[node] = tuple(flags)
     return leads
+
+
+def _defer(hooked: dict[int, list], leaf: Tensor, g: Any) -> None:
+    entry = hooked.get(id(leaf))
+    if entry is None:
+        hooked[id(leaf)] = [leaf, g]
+    else:
+        entry[1] = entry[1] + g
 
 
 def _capture(found: dict[Any, Any], key: Any, g: Any) -> None:

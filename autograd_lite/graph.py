@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import functools
 import itertools
+import weakref
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Sequence
 
 import numpy as np
@@ -35,6 +36,10 @@ backward_hooks: list[Callable[[Node, Any, tuple], None]] = []
 #: Called as ``hook(op, inputs, out, node)`` for every op applied, recorded or not
 #: (``node`` is None when nothing was recorded). Used by anomaly mode; empty otherwise.
 forward_hooks: list[Callable[[type[Op], tuple, np.ndarray, Node | None], None]] = []
+#: Private: use ``Tensor.register_hook`` / ``Tensor.retain_grad``. The gradient hooks of
+#: single tensors, by ``id`` of the intermediate's node or of the leaf (an entry leaves
+#: when its key dies). Empty, backward pays one truth test per node and per leaf edge.
+tensor_hooks: dict[int, Any] = {}
 _scope: tuple = ()
 # In-place changes stamp a tensor with the next tick of this clock; a node records
 # the clock when it saves its inputs, so "modified since saved" is one comparison
@@ -104,6 +109,18 @@ class Node:
 
     def __repr__(self) -> str:
         return f"<Node {self.op.name} {self.shape} {self.dtype}>"
+
+
+class TensorHooks:
+    """The gradient hooks of one tensor, in registration order, and the tensor whose
+    ``.grad`` keeps the gradient (``retain_grad``), held weakly."""
+
+    __slots__ = ("fns", "retain", "key_ref")
+
+    def __init__(self) -> None:
+        self.fns: list[Callable] = []
+        self.retain: weakref.ref | None = None
+        self.key_ref: weakref.ref | None = None
 
 
 class scope:

@@ -1,5 +1,7 @@
 """Public hooks on the recorder: see every op as it is applied, every node as backward
 reaches it. Graph rendering, anomaly mode and ``nn.diagnostics`` are built on these.
+The hooks of one tensor's gradient (``Tensor.register_hook``, ``Tensor.retain_grad``)
+are kept here too, and run by the backward walk.
 
 Each ``register_*`` call returns a :class:`RemovableHandle`; ``handle.remove()`` (or
 leaving a ``with handle:`` block) unregisters the hook. Hooks run in the order they were
@@ -8,6 +10,7 @@ registered. With no hook registered the recorder pays one truth test per op.
 
 from __future__ import annotations
 
+import weakref
 from typing import Any, Callable
 
 import numpy as np
@@ -75,3 +78,18 @@ def forward_hooks() -> tuple[ForwardHook, ...]:
 def backward_hooks() -> tuple[BackwardHook, ...]:
     """The backward hooks registered now, in calling order."""
     return tuple(graph.backward_hooks)
+
+
+def tensor_hooks(tensor: Any) -> graph.TensorHooks:
+    """The hooks entry of ``tensor``'s gradient (made on first use): keyed by its node
+    for an intermediate, so it fires where backward completes that node's cotangent;
+    by the tensor itself for a leaf. The entry goes when its key dies."""
+    key = tensor._node if tensor._node is not None else tensor
+    k = id(key)
+    entry = graph.tensor_hooks.get(k)
+    if entry is None:
+        entry = graph.tensor_hooks[k] = graph.TensorHooks()
+        # Removed in the key's deallocation, before its id can be reused.
+        table = graph.tensor_hooks  # bound now: at interpreter exit the module may be gone
+        entry.key_ref = weakref.ref(key, lambda _r, k=k: table.pop(k, None))
+    return entry

@@ -16,7 +16,10 @@ from typing import Any, Iterator, NamedTuple, Sequence
 
 import numpy as np
 
+import weakref
+
 from . import backward as _backward
+from . import hooks as _hooks
 from . import graph, locks
 from .locks import _SHARED, _hold
 from .graph import Node
@@ -348,6 +351,44 @@ class Tensor:
             g = Tensor._make(g, None)
         _backward.run_backward([self], [g], retain_graph=create_graph if retain_graph is None
                                else retain_graph, create_graph=create_graph)
+
+    def register_hook(self, hook: Any) -> _hooks.RemovableHandle:
+        """Call ``hook(grad)`` with the gradient arriving at this tensor in every backward
+        (and ``al.grad``) from now on; if it returns a value, that replaces the gradient
+        (same shape and dtype). ``grad`` is the kind ``.grad`` holds: an ndarray, or a Tensor
+        under ``create_graph=True`` (so a hook built from ops is differentiated too).
+
+        On an intermediate the hook sees the whole gradient of this tensor, before it
+        flows on to the op that made it; on a leaf, the sum of this backward's
+        contributions, before it is added to ``.grad``. Hooks run in registration order,
+        each on the previous one's result. Returns a handle: ``handle.remove()`` undoes it.
+        """
+        if not callable(hook):
+            raise TypeError(f"register_hook: expected a callable, got {type(hook).__name__}")
+        if not self.requires_grad:
+            raise RuntimeError("register_hook: cannot register a hook on a tensor that does "
+                               "not require grad (no gradient will ever arrive at it)")
+        fns = _hooks.tensor_hooks(self).fns
+        fns.append(hook)
+        return _hooks.RemovableHandle(fns, hook)
+
+    def retain_grad(self) -> None:
+        """Keep this intermediate's gradient in ``.grad`` after backward (accumulated over
+        backward passes, as a leaf's is): the value after its hooks, whenever they were
+        registered. A leaf's ``.grad`` is always kept: nothing to do."""
+        if not self.requires_grad:
+            raise RuntimeError("retain_grad: this tensor does not require grad, so it never "
+                               "receives a gradient to retain")
+        if self._node is not None:
+            _hooks.tensor_hooks(self).retain = weakref.ref(self)
+
+    @property
+    def retains_grad(self) -> bool:
+        """True for an intermediate on which :meth:`retain_grad` was called."""
+        if self._node is None:
+            return False
+        entry = graph.tensor_hooks.get(id(self._node))
+        return entry is not None and entry.retain is not None and entry.retain() is self
 
     # ---- in place (never recorded; bumps the version counter) ---------------
     def _inplace(self, name: str, fn: Any, other: Any) -> Tensor:

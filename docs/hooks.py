@@ -73,6 +73,21 @@ def draw_explorer(out: Path) -> None:
         log.info("explorer screenshots skipped: %s; explorer.md shows a note instead", missing)
 
 
+def draw_explain(out: Path) -> None:
+    """explain-{mnist,fashion-mnist}-*.png (explain.md): a small CNN trained briefly on each
+    data set found locally (never downloaded by the build; a missing one is noted)."""
+    mod = _example("explain_mnist")
+    from nn.datasets import DatasetError
+
+    for dataset in ("mnist", "fashion-mnist"):
+        try:
+            mod.main([str(out), "--dataset", dataset, "--no-download"])
+        except DatasetError as e:
+            why = f"{dataset} not found locally: {str(e).splitlines()[0]}"
+            _skipped.update(dict.fromkeys(mod.pictures(dataset), why))
+            log.info("explain pictures of %s skipped: %s", dataset, why)
+
+
 def run_page(name: str) -> Callable[[Path], None]:
     """Run a page's doctest examples in the output directory: the files they write
     (``al.viz.render(loss, "dead-relu.svg")``) are the page's pictures, so a picture is
@@ -102,6 +117,7 @@ def run_page(name: str) -> Callable[[Path], None]:
 PICTURES: list[Callable[[Path], None]] = [
     draw_mlp,                       # graphs.md
     draw_explorer,                  # explorer.md
+    draw_explain,                   # explain.md
     run_page("quickstart.md"),
     run_page("debugging.md"),
     run_page("optimizers.md"),

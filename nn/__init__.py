@@ -27,7 +27,7 @@ from . import export
 from .export import export_onnx
 from .utils import clip_grad_norm_, clip_grad_value_
 
-from . import activation, containers, data, datasets, diagnostics, layers, models, twolayer
+from . import activation, containers, data, datasets, diagnostics, explain, layers, models, twolayer
 from .diagnostics import Monitor
 from .models import TwoLayerNet, evaluate, predict, two_layer_net
 from .data import DataLoader, one_hot
@@ -55,7 +55,8 @@ __all__ = [
     "data", "datasets", "DataLoader", "one_hot", "load_mnist", "read_idx", "to_float",
     "DatasetError", "Checksum", "MNISTData", "Split",
     # the lessons' two-layer network and its diagnostics
-    "diagnostics", "twolayer", "TwoLayerNet", "two_layer_net", "predict", "evaluate", "Monitor",
+    "diagnostics", "explain", "twolayer", "TwoLayerNet", "two_layer_net", "predict", "evaluate",
+    "Monitor",
     # sequence models and attention
     "Embedding", "RNNCell", "LSTMCell", "GRUCell", "RNN", "LSTM", "GRU", "DotProductAttention",
     "AdditiveAttention", "MultiheadAttention",

@@ -17,6 +17,7 @@ import numpy as np
 
 import autograd_lite as al
 
+from .module_hooks import HooksMixin
 from .utils import grad_array
 
 
@@ -97,7 +98,7 @@ def _members(value: Any, name: str) -> Iterator[tuple[str, Any]]:
                 yield f"{name}.{k}", v
 
 
-class Module:
+class Module(HooksMixin):
     """Base class of every layer and model.
 
     Subclasses set their parameters and submodules as attributes in ``__init__``
@@ -117,6 +118,8 @@ class Module:
         raise NotImplementedError(f"{type(self).__name__} must implement forward()")
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        if self._hooked:  # a class attribute until a hook is registered on this module
+            return self._call_hooked(args, kwargs)
         # ``with al.scope(self)``, in the form that costs least on every call
         token = al.enter_scope(self)
         try:  # no ``**kwargs`` when there are none: unpacking even an empty dict costs

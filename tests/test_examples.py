@@ -119,6 +119,16 @@ def test_batchnorm_and_dropout(tmp_path, capsys):
     assert "gap" in capsys.readouterr().out
 
 
+def test_explain_mnist_draws_its_pictures(tmp_path, capsys):
+    pytest.importorskip("matplotlib")
+    ex = example("explain_mnist")
+    written = ex.main([str(tmp_path), "--steps", "3", "--data", str(mnist_root()),
+                       "--no-download"])
+    assert [p.name for p in written] == ex.pictures("mnist")
+    assert all(p.read_bytes()[:4] == b"\x89PNG" for p in written)
+    assert "mnist: 3 steps, test accuracy" in capsys.readouterr().out
+
+
 def test_conv_arithmetic_prints_the_lessons_numbers_from_the_layers(capsys):
     result = example("conv_arithmetic").main([])
     sizes = {(r["W"], r["F"], r["P"], r["S"]): r["layer"] for r in result["sizes"]}

@@ -10,6 +10,7 @@ from typing import Any, Callable, Sequence
 
 from ..optim.registry import DEFAULT_LR, OPTIMIZERS, SCHEDULES
 from .errors import Abort
+from .explain import run_explain
 from .export import DEFAULT_RUN, run_export
 from .graph import run_graph
 from .train import CHECKPOINT, CURVE, DATASETS, MODELS, NPZ_CHECKPOINT, RUN_DEFAULTS, run_mnist
@@ -46,12 +47,12 @@ def _wrap(text: str) -> str:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """The ``autograd-lite`` argument parser (subcommands ``mnist`` and ``graph``)."""
+    """The ``autograd-lite`` argument parser (subcommands mnist, graph, export, explain)."""
     parser = argparse.ArgumentParser(
         prog="autograd-lite",
         description="autograd_lite's command line: train the lessons' two-layer network on "
                     "MNIST, draw a computation graph, or export a trained network to ONNX.",
-        epilog="Run 'autograd-lite COMMAND --help' (mnist, graph, export) for the options of "
+        epilog="Run 'autograd-lite COMMAND --help' (mnist, graph, export, explain) for the options of "
                "each command.")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
@@ -192,6 +193,30 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--opset", type=_opset, default=17, metavar="N",
                    help="ONNX opset version, 17 or newer [default: %(default)s]")
     e.set_defaults(func=run_export)
+
+    x = sub.add_parser(
+        "explain", formatter_class=argparse.RawDescriptionHelpFormatter,
+        help="what a trained CNN looked at: Grad-CAM, conv1 filters and activation maps",
+        description=_wrap(
+            "For one test image, write four PNGs into -o DIR: the input; the Grad-CAM "
+            "heatmap of the predicted class over it (the last convolution's rectified "
+            "feature maps weighted by the average gradient of the class score), with the "
+            "predicted and true class and the class probabilities; the first convolution's "
+            "filters; and its activation maps for the image. Needs a CNN checkpoint "
+            "('autograd-lite mnist --model cnn') and matplotlib."),
+        epilog="example:\n"
+               "  autograd-lite explain --checkpoint runs/cnn/checkpoint.safetensors "
+               "--index 0 -o explain/")
+    x.add_argument("--checkpoint", required=True, metavar="PATH", help="the CNN's checkpoint")
+    x.add_argument("--index", type=int, default=0, metavar="I",
+                   help="which test image [default: %(default)s]")
+    x.add_argument("-o", "--output", default="explain", metavar="DIR",
+                   help="directory for the PNGs [default: %(default)s]")
+    x.add_argument("--data", metavar="DIR",
+                   help="directory holding the dataset's files [default: as for mnist]")
+    x.add_argument("--no-download", dest="download", action="store_false",
+                   help="fail instead of downloading missing files")
+    x.set_defaults(func=run_explain)
     return parser
 
 
