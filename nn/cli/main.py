@@ -12,6 +12,7 @@ from ..optim.registry import DEFAULT_LR, OPTIMIZERS, SCHEDULES
 from .errors import Abort
 from .export import DEFAULT_RUN, run_export
 from .graph import run_graph
+from .threads import DEFAULT_THREADS
 from .train import CHECKPOINT, CURVE, NPZ_CHECKPOINT, RUN_DEFAULTS, run_mnist
 
 __all__ = ["main", "build_parser"]
@@ -115,6 +116,11 @@ def build_parser() -> argparse.ArgumentParser:
                              "to 10x its first value, stop and name the likely cause")
     length.add_argument("--no-progress", dest="progress", action="store_false",
                         help="no progress bars (for logs)")
+    length.add_argument("--threads", type=_positive_int, metavar="N",
+                        help="threads NumPy's BLAS may use (set with threadpoolctl). Measured on "
+                             "a busy 2-core machine, epochs with one thread were >10x faster "
+                             "than with two; on a quiet machine two are ~20%% faster "
+                             f"[default: {DEFAULT_THREADS}]")
 
     data = m.add_argument_group("data")
     data.add_argument("--data", metavar="DIR",

@@ -24,6 +24,7 @@ from ..rng import get_rng_state, manual_seed, set_rng_state
 from ..serialization import CheckpointError, load, save
 from .errors import Abort
 from .plots import plot_history
+from .threads import blas_threads, check_threads
 
 __all__ = ["run_mnist", "checkpoint_path", "CHECKPOINT", "NPZ_CHECKPOINT", "CURVE", "FORMAT",
            "VERSION", "RUN_DEFAULTS"]
@@ -317,6 +318,7 @@ def run_mnist(args: argparse.Namespace) -> int:
             if not d.is_dir():
                 raise Abort(f"--out: {d} is a file, not a directory")
             break
+    check_threads(args.threads)
     state = _resume_state(args, out)
     _fill_defaults(args)
     ckpt = checkpoint_path(out)
@@ -333,7 +335,8 @@ def run_mnist(args: argparse.Namespace) -> int:
     except OSError as e:
         raise Abort(f"--out: cannot create directory {out}: {e.strerror or e}") from None
     try:
-        return _train(args, run, out, state, (X, y, X_test, y_test))
+        with blas_threads(args.threads) as args.blas:
+            return _train(args, run, out, state, (X, y, X_test, y_test))
     finally:
         remove_empty(made)  # only those still empty: a run that saved nothing leaves nothing
 
@@ -348,7 +351,7 @@ def _train(args: argparse.Namespace, run: _Trainer, out: Path, state: dict | Non
           f"{args.optimizer} lr {args.lr:g}"
           f"{f' weight decay {args.weight_decay:g}' if args.weight_decay else ''}, "
           f"{args.schedule} schedule, batch {args.batch_size}, seed {args.seed}, "
-          f"{_n(args.epochs, 'epoch')} -> {out}", flush=True)
+          f"{_n(args.epochs, 'epoch')}, {args.blas} -> {out}", flush=True)
     if run.monitor:
         run.monitor.open()
     # Adam's moments decay into subnormal floats where a pixel is rarely lit, and those
