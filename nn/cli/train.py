@@ -319,6 +319,7 @@ def run_mnist(args: argparse.Namespace) -> int:
                 raise Abort(f"--out: {d} is a file, not a directory")
             break
     check_threads(args.threads)
+    args.progress = args.progress and sys.stderr.isatty()  # no bar redraws in a log
     state = _resume_state(args, out)
     _fill_defaults(args)
     ckpt = checkpoint_path(out)
