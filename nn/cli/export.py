@@ -17,22 +17,23 @@ from ..serialization import CheckpointError, load
 from .errors import Abort
 from .train import FORMAT, checkpoint_path
 
-__all__ = ["run_export", "DEFAULT_RUN"]
+__all__ = ["run_export", "DEFAULT_RUN", "network"]
 
 DEFAULT_RUN = "runs/mnist"
 _CHECK_BATCH = 64  # random images on which onnxruntime is compared with nn
 
 
-def _network(path: Path) -> tuple[TwoLayerNet, str]:
+def network(path: Path, command: str = "export") -> tuple[TwoLayerNet, str]:
     """The two-layer network saved at ``path`` (an ``autograd-lite mnist`` checkpoint, or
-    a TwoLayerNet's ``state_dict``), and a description of where it came from."""
+    a TwoLayerNet's ``state_dict``), and a description of where it came from; errors name
+    ``command``."""
     try:
         state = load(path)
     except FileNotFoundError:
-        raise Abort(f"export: no checkpoint at {path} (train one with 'autograd-lite mnist', or "
+        raise Abort(f"{command}: no checkpoint at {path} (train one with 'autograd-lite mnist', or "
                     f"pass --checkpoint PATH)") from None
     except CheckpointError as e:
-        raise Abort(f"export: {e}") from None
+        raise Abort(f"{command}: {e}") from None
     if isinstance(state, dict) and state.get("format") == FORMAT:
         weights = state["model"]
         hist = state.get("history", {}).get("test_acc") or [None]
@@ -42,7 +43,7 @@ def _network(path: Path) -> tuple[TwoLayerNet, str]:
         weights, about = state, "a state_dict"
     w = weights.get("fc1.weight") if isinstance(weights, dict) else None
     if not isinstance(w, np.ndarray) or w.ndim != 2:
-        raise Abort(f"export: {path} holds neither an 'autograd-lite mnist' checkpoint nor a "
+        raise Abort(f"{command}: {path} holds neither an 'autograd-lite mnist' checkpoint nor a "
                     f"TwoLayerNet state_dict (no 2-d 'fc1.weight')")
     model = TwoLayerNet(w.shape[0], in_features=w.shape[1],
                         num_classes=np.shape(weights.get("fc2.bias", np.zeros(10)))[0],
@@ -50,14 +51,14 @@ def _network(path: Path) -> tuple[TwoLayerNet, str]:
     try:
         model.load_state_dict(weights)
     except RuntimeError as e:
-        raise Abort(f"export: {path}: {e}") from None
+        raise Abort(f"{command}: {path}: {e}") from None
     return model, about
 
 
 def run_export(args: argparse.Namespace) -> int:
     """``autograd-lite export``: see ``autograd-lite export --help``."""
     path = Path(args.checkpoint) if args.checkpoint else checkpoint_path(Path(DEFAULT_RUN))
-    model, about = _network(path)
+    model, about = network(path)
     example = np.zeros((1, model.fc1.in_features), model.fc1.weight.dtype)
     out = Path(args.output)
     try:

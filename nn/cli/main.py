@@ -138,11 +138,13 @@ def build_parser() -> argparse.ArgumentParser:
             "name, one cluster per module and, after backward, gradient statistics coloured to "
             "flag vanishing (blue), exploding (orange) or NaN/inf (red) gradients. Without "
             "--script: the two-layer MNIST network's forward pass with the gradients of one "
-            "backward pass on a random batch. svg, png and pdf need Graphviz's 'dot' program; "
+            "backward pass on a random batch (with --checkpoint: a trained network on a batch "
+            "of MNIST's test images). svg, png and pdf need Graphviz's 'dot' program; "
             "dot output does not."),
         epilog="examples:\n"
                "  autograd-lite graph -o mnist.svg --hidden 16\n"
                "  autograd-lite graph --html -o mnist.html   # the interactive explorer\n"
+               "  autograd-lite graph --checkpoint runs/mnist/checkpoint.safetensors -o run.svg\n"
                "  autograd-lite graph --script train.py --tensor loss -o loss.png\n"
                "  autograd-lite graph --script train.py --tensor loss -o loss.svg -- --epochs 1")
     g.add_argument("-o", "--output", default="mnist_graph.svg", metavar="FILE",
@@ -153,12 +155,24 @@ def build_parser() -> argparse.ArgumentParser:
                    help="write the interactive explorer instead (one self-contained HTML page: "
                         "click nodes, step through backward, search, collapse modules); also "
                         "chosen by a FILE ending in .html")
-    g.add_argument("--hidden", type=_positive_int, default=128, metavar="H",
-                   help="hidden units of the drawn network [default: %(default)s]")
+    g.add_argument("--hidden", type=_positive_int, metavar="H",
+                   help="hidden units of the drawn network [default: 128; with --checkpoint, "
+                        "the checkpoint's]")
     g.add_argument("--batch-size", type=_positive_int, default=8, metavar="B",
                    help="batch size of the drawn network [default: %(default)s]")
     g.add_argument("--no-backward", dest="backward", action="store_false",
                    help="draw the forward graph only, without gradient statistics")
+    g.add_argument("--checkpoint", metavar="PATH",
+                   help="draw this trained (or diverged) network, an 'autograd-lite mnist' "
+                        "checkpoint or a TwoLayerNet state_dict, on the first B images of "
+                        "MNIST's test set (read as 'mnist' reads them: --data, --no-download)")
+    g.add_argument("--data", metavar="DIR",
+                   help="with --checkpoint: the directory holding the MNIST files (or "
+                        "DIR/mnist) [default: $AUTOGRAD_LITE_DATA/mnist, then "
+                        "~/.cache/autograd_lite/mnist]")
+    g.add_argument("--no-download", dest="download", action="store_false",
+                   help="with --checkpoint: fail with instructions instead of downloading "
+                        "missing MNIST files")
     g.add_argument("--script", metavar="PATH",
                    help="run this Python script and draw one of its global tensors")
     g.add_argument("--tensor", metavar="NAME", help="the script's global Tensor to draw")

@@ -24,6 +24,8 @@ from ..rng import get_rng_state, manual_seed, set_rng_state
 from ..serialization import CheckpointError, load, save
 from .errors import Abort
 from .plots import plot_history
+from .output import progress_bar as _progress, say as _say
+from .notes import chance_note, in_cli_terms, schedule_note
 from .threads import blas_threads, check_threads
 
 __all__ = ["run_mnist", "checkpoint_path", "CHECKPOINT", "NPZ_CHECKPOINT", "CURVE", "FORMAT",
@@ -51,32 +53,6 @@ def _epoch_seed(seed: int, epoch: int) -> int:
     # Each epoch's shuffle depends only on (seed, epoch), so a resumed run visits the
     # batches in the same order as an uninterrupted one.
     return int(np.random.SeedSequence([seed, epoch]).generate_state(1)[0])
-
-
-# ------------------------------------------------------------------------------ output
-
-
-def _progress(iterable: Any, total: int, desc: str, enabled: bool) -> Any:
-    if enabled:
-        try:
-            from tqdm import tqdm
-        except ImportError:
-            pass
-        else:
-            return tqdm(iterable, total=total, desc=desc, unit="batch", leave=False,
-                        dynamic_ncols=True)
-    return iterable
-
-
-def _say(text: str) -> None:
-    """Print without breaking a tqdm bar that may be on screen."""
-    try:
-        from tqdm import tqdm
-    except ImportError:
-        print(text, flush=True)
-    else:
-        tqdm.write(text, file=sys.stdout)
-        sys.stdout.flush()
 
 
 # ---------------------------------------------------------------------------- training
@@ -201,7 +177,7 @@ def _load_data(args: argparse.Namespace) -> tuple[np.ndarray, ...]:
         data = load_mnist(args.data, download=args.download, normalize=True, flatten=True,
                           progress=args.progress)
     except DatasetError as e:
-        raise Abort(f"autograd-lite mnist: cannot load MNIST.\n{e}") from None
+        raise Abort(f"autograd-lite mnist: cannot load MNIST.\n{in_cli_terms(str(e))}") from None
     X, y = data.train
     if args.limit is not None:
         X, y = X[:args.limit], y[:args.limit]
@@ -353,6 +329,12 @@ def _train(args: argparse.Namespace, run: _Trainer, out: Path, state: dict | Non
           f"{f' weight decay {args.weight_decay:g}' if args.weight_decay else ''}, "
           f"{args.schedule} schedule, batch {args.batch_size}, seed {args.seed}, "
           f"{_n(args.epochs, 'epoch')}, {args.blas} -> {out}", flush=True)
+    # What a stretched schedule does to the lr, rather than a silent jump.
+    note = state and run.history["lr"] and schedule_note(
+        args.schedule, run.epoch, args.epochs, run.history["lr"][-1],
+        run.opt.param_groups[0]["lr"], run.steps_per_epoch)
+    if note:
+        print(note, flush=True)
     if run.monitor:
         run.monitor.open()
     # Adam's moments decay into subnormal floats where a pixel is rarely lit, and those
@@ -411,6 +393,9 @@ def _train(args: argparse.Namespace, run: _Trainer, out: Path, state: dict | Non
           f"{np.mean(h['seconds']):.1f} s per epoch of training.\nCheckpoint: {ckpt}"
           + (f"\nLearning curve: {curve}" if curve else
              "\n(no learning curve: matplotlib is not installed; pip install matplotlib)"))
+    note = not args.diagnose and chance_note(h["test_acc"][-1])
+    if note:
+        print(note)
     return 0
 
 
