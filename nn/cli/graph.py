@@ -108,6 +108,9 @@ def _network_and_batch(args: argparse.Namespace) -> tuple[TwoLayerNet, al.Tensor
                                                            str]:
     """The network to draw, its batch of images and labels, and what they are."""
     if args.checkpoint is None:
+        if args.data is not None or not args.download:
+            raise Abort("graph: --data and --no-download say where the MNIST test images of a "
+                        "--checkpoint are; without --checkpoint a random batch is drawn")
         rng = np.random.default_rng(0)
         model = TwoLayerNet(args.hidden or 128, generator=rng)
         # Random pixels and labels: the graph's structure is the same as on MNIST.

@@ -156,8 +156,8 @@ def build_parser() -> argparse.ArgumentParser:
                         "click nodes, step through backward, search, collapse modules); also "
                         "chosen by a FILE ending in .html")
     g.add_argument("--hidden", type=_positive_int, metavar="H",
-                   help="hidden units of the drawn network [default: 128; with --checkpoint, "
-                        "the checkpoint's]")
+                   help="hidden units of the drawn network [default: 128; a --checkpoint has "
+                        "its own]")
     g.add_argument("--batch-size", type=_positive_int, default=8, metavar="B",
                    help="batch size of the drawn network [default: %(default)s]")
     g.add_argument("--no-backward", dest="backward", action="store_false",

@@ -170,6 +170,8 @@ def test_graph_checkpoint_errors(data, tmp_path, capsys):
     err = capsys.readouterr().err
     assert "cannot be loaded" in err and "(--no-download)" in err and "download=" not in err
     assert not (tmp_path / "g.dot").exists()
+    assert cli.main(["graph", "--data", str(data), "-o", str(tmp_path / "g.dot")]) == 2
+    assert "without --checkpoint a random batch is drawn" in capsys.readouterr().err
 
 
 # ------------------------------------------------------------- graph --script: NumPy names
