@@ -129,7 +129,7 @@ def test_graph_of_a_trained_checkpoint_on_test_images(data, tmp_path, capsys):
     assert cli.main(["graph", "--checkpoint", str(run / cli.CHECKPOINT), "--data", str(data),
                      "--no-download", "--batch-size", "4", "-o", str(dot)]) == 0
     said = capsys.readouterr().out
-    assert f"(epoch 1, test accuracy " in said and "on MNIST test images 0-3, loss " in said
+    assert "(epoch 1, test accuracy " in said and "on MNIST test images 0-3, loss " in said
     text = dot.read_text()
     assert "(16, 784) float32" in text and "(4, 784) float32" in text  # its size, 4 images
     # The loss printed is the trained network's on the first four test images.
