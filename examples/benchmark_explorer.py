@@ -1,7 +1,7 @@
 """How the explorer scales: a page for a graph of N nodes, its size, and how fast it opens
 and answers a click in headless Chromium.
 
-    python examples/benchmark_explorer.py [--nodes 10000] [--keep DIR] [--page FILE]
+    python examples/benchmark_explorer.py [--nodes 10000] [--keep DIR] [--page FILE] [--quick]
 
 The graph is a deep MLP made with nn (blocks of Linear(8, 8) and Tanh, four drawn nodes
 per block: weight, bias, linear, tanh) after one traced backward pass. Printed: the time
@@ -75,7 +75,12 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
     parser.add_argument("--keep", type=Path, help="write the page here (default: a temporary dir)")
     parser.add_argument("--page", type=Path,
                         help="measure this page (written by an earlier run) instead of making one")
+    parser.add_argument("--quick", action="store_true",
+                        help="seconds: --nodes 60 unless given (check it runs, ignore the figures)")
     args = parser.parse_args(argv)
+    if args.quick:
+        parser.set_defaults(nodes=60)
+        args = parser.parse_args(argv)
     if args.page:
         page = args.page
         nodes = page.read_text(encoding="utf-8").count('class="node"')
@@ -85,6 +90,7 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
         out_dir = args.keep or Path(tempfile.mkdtemp(prefix="explorer-bench-"))
         out_dir.mkdir(parents=True, exist_ok=True)
         page = out_dir / f"explorer-{args.nodes}.html"
+        print(f"building and laying out a graph of about {args.nodes} nodes...", flush=True)
         loss, model, tr = deep_mlp(args.nodes)
         t = time.perf_counter()
         explorer = al.viz.explore(loss, params=model, grads=tr, max_nodes=None)
@@ -101,6 +107,7 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
     if missing:
         print(f"no browser timings: {missing}")
         return r
+    print("opening it in headless Chromium...", flush=True)
     with chromium() as driver:
         driver.execute_cdp_cmd("Performance.enable", {})
         open_page(driver, page, timeout=600)

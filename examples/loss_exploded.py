@@ -9,7 +9,7 @@ and the same high rate with the gradient norm clipped to 1 (nn.clip_grad_norm_).
 Clipping bounds every step, so the loss cannot explode, but compare the
 accuracies: it is a safety net, not a cure for a learning rate that is too high.
 
-    python examples/loss_exploded.py [--lr 3] [--limit 10000]
+    python examples/loss_exploded.py [--lr 3] [--limit 10000] [--quick]
 """
 
 from __future__ import annotations
@@ -54,7 +54,12 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--limit", type=int, default=10000, help="training images used")
     parser.add_argument("--hidden", type=int, default=128)
     parser.add_argument("--data", help="directory holding mnist/ (default: the usual places)")
+    parser.add_argument("--quick", action="store_true",
+                        help="a few seconds: --limit 960 unless given")
     args = parser.parse_args(argv)
+    if args.quick:
+        parser.set_defaults(limit=960)
+        args = parser.parse_args(argv)
 
     (X, y), (X_test, y_test) = load_mnist(args.data, normalize=True, flatten=True)
     X, y = X[:args.limit], y[:args.limit]
@@ -72,12 +77,13 @@ def main(argv: list[str] | None = None) -> dict:
     for key, lr, clip, title in (("smaller_lr", args.lr / 10, None, f"lr = {args.lr / 10:g}"),
                                  ("clipped", args.lr, 1.0,
                                   f"lr = {args.lr:g}, gradient norm clipped to 1")):
+        print(f"\n2{'ab'[key == 'clipped']}. {title}: training one epoch...", flush=True)
         model, mon = train(X, y, lr, clip, hidden=args.hidden)
         acc = evaluate(model, X_test, y_test)
         results[key] = {"exploded": mon.diverged(), "test_acc": acc}
         outcome = "exploded again" if mon.diverged() else "trained"
-        print(f"\n2{'ab'[key == 'clipped']}. {title}: {outcome}; one epoch on {len(X)} images "
-              f"gives {100 * acc:.2f}% test accuracy.")
+        print(f"    {outcome}; one epoch on {len(X)} images gives {100 * acc:.2f}% test "
+              f"accuracy.")
     return results
 
 

@@ -9,6 +9,7 @@ lr at the lowest loss, is printed too. The sweep, the suggestion and the plot ar
 ``nn.optim.lr_finder`` and its result's ``plot()``; this script runs them on MNIST.
 
     python examples/lr_range_test.py [--optimizer momentum] [--steps 300] [--out runs/examples]
+    python examples/lr_range_test.py --quick     # seconds: 640 images, 80 steps, H = 16
 """
 
 from __future__ import annotations
@@ -49,9 +50,16 @@ def main(argv: list[str] | None = None) -> nn.optim.LRFinderResult:
     parser.add_argument("--limit", type=int, help="use the first N training images only")
     parser.add_argument("--data", help="directory holding mnist/ (default: the usual places)")
     parser.add_argument("--out", default="runs/examples", help="where the plot goes")
+    parser.add_argument("--quick", action="store_true",
+                        help="a few seconds: --limit 640 --steps 80 --hidden 16 unless given")
     args = parser.parse_args(argv)
+    if args.quick:
+        parser.set_defaults(limit=640, steps=80, hidden=16)
+        args = parser.parse_args(argv)
 
     (X, y), _ = load_mnist(args.data, normalize=True, flatten=True)
+    print(f"{args.optimizer}: sweeping lr from {args.start:.1e} to {args.end:.1e} over at most "
+          f"{args.steps} steps...", flush=True)  # a phase line: the sweep takes a few seconds
     r = lr_range_test(X[:args.limit], y[:args.limit], args.optimizer, args.start, args.end,
                       args.steps, args.hidden, args.batch_size)
     stopped = "early: the loss blew up" if r.stopped_early else "at the end"

@@ -9,6 +9,7 @@ the same order, so the curves differ only by the update rule:
     Adam       m, s: averages of g and g^2;     w -= lr * m^ / (sqrt(s^) + eps)
 
     python examples/optimizers.py [--epochs 2] [--limit N] [--out runs/examples]
+    python examples/optimizers.py --quick     # seconds: 384 images, 1 epoch, H = 16
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ import nn
 from nn.data import DataLoader
 from nn.datasets import load_mnist
 from nn.models import evaluate, two_layer_net
+
+from _progress import Progress
 
 # Each with a learning rate that suits it (the usual defaults for this network).
 OPTIMIZERS = {
@@ -42,18 +45,22 @@ def smooth(values: list[float], beta: float = 0.98) -> np.ndarray:
     return np.array(out)
 
 
-def train(make_optimizer, data, hidden: int, batch_size: int, epochs: int) -> dict:
+def train(make_optimizer, data, hidden: int, batch_size: int, epochs: int,
+          name: str = "") -> dict:
     (X, y), (X_test, y_test) = data
     model = two_layer_net(hidden, seed=0)  # the same start for every optimiser
     opt = make_optimizer(model.parameters())
     losses = []
-    for epoch in range(epochs):
-        for xb, yb in DataLoader((X, y), batch_size, shuffle=True, seed=epoch):
-            loss = model.loss(model(xb), yb)
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-            losses.append(loss.item())
+    with Progress(name, epochs * -(-len(X) // batch_size)) as progress:
+        for epoch in range(epochs):
+            for xb, yb in DataLoader((X, y), batch_size, shuffle=True, seed=epoch):
+                loss = model.loss(model(xb), yb)
+                opt.zero_grad()
+                loss.backward()
+                opt.step()
+                losses.append(loss.item())
+                progress.step()
+            progress.epoch(f"epoch {epoch + 1}/{epochs}, loss {smooth(losses)[-1]:.4f}")
     return {"losses": losses, "test_acc": evaluate(model, X_test, y_test)}
 
 
@@ -65,13 +72,18 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--limit", type=int, help="train on the first N images only")
     parser.add_argument("--data", help="directory holding mnist/ (default: the usual places)")
     parser.add_argument("--out", default="runs/examples", help="where the plot goes")
+    parser.add_argument("--quick", action="store_true",
+                        help="a few seconds: --limit 384 --epochs 1 --hidden 16 unless given")
     args = parser.parse_args(argv)
+    if args.quick:
+        parser.set_defaults(limit=384, epochs=1, hidden=16)
+        args = parser.parse_args(argv)
 
     (X, y), test = load_mnist(args.data, normalize=True, flatten=True)
     data = ((X[:args.limit], y[:args.limit]), test)
     results = {}
     for name, make in OPTIMIZERS.items():
-        r = results[name] = train(make, data, args.hidden, args.batch_size, args.epochs)
+        r = results[name] = train(make, data, args.hidden, args.batch_size, args.epochs, name)
         print(f"{name:<20} final loss {smooth(r['losses'])[-1]:.4f}   "
               f"test accuracy {100 * r['test_acc']:.2f}%")
 

@@ -73,9 +73,11 @@ def test_xor_perceptron_and_mlp(capsys):
     assert "did NOT converge" in capsys.readouterr().out
 
 
-def test_optimizer_comparison(tmp_path):
-    r = example("optimizers").main(["--limit", "384", "--epochs", "1", "--hidden", "16",
-                                    "--data", str(mnist_root()), "--out", str(tmp_path)])
+def test_optimizer_comparison(tmp_path, capsys):
+    r = example("optimizers").main(["--quick", "--data", str(mnist_root()),
+                                    "--out", str(tmp_path)])
+    out = capsys.readouterr().out  # not a terminal: one line per epoch, no bar
+    assert "  Adam (lr 1e-3): epoch 1/1, loss " in out and "\r" not in out
     assert len(r) == 4
     for name, result in r.items():
         losses = result["losses"]
@@ -86,7 +88,7 @@ def test_optimizer_comparison(tmp_path):
 
 
 def test_lr_range_test_stops_when_the_loss_blows_up(tmp_path, capsys):
-    r = example("lr_range_test").main(["--limit", "640", "--steps", "80", "--hidden", "16",
+    r = example("lr_range_test").main(["--quick",
                                        "--optimizer", "sgd", "--start", "1e-3", "--end",
                                        "1e3", "--data", str(mnist_root()),
                                        "--out", str(tmp_path)])
@@ -99,7 +101,7 @@ def test_lr_range_test_stops_when_the_loss_blows_up(tmp_path, capsys):
 
 
 def test_loss_exploded_is_diagnosed_and_fixed(capsys):
-    r = example("loss_exploded").main(["--limit", "960", "--lr", "4",
+    r = example("loss_exploded").main(["--quick", "--lr", "4",
                                        "--data", str(mnist_root())])
     assert r["exploded"] and r["cause"] == "lr_too_high"
     assert not r["smaller_lr"]["exploded"] and r["smaller_lr"]["test_acc"] > 0.3
@@ -109,14 +111,32 @@ def test_loss_exploded_is_diagnosed_and_fixed(capsys):
 
 
 def test_batchnorm_and_dropout(tmp_path, capsys):
-    r = example("batchnorm_dropout").main(["--limit", "256", "--epochs", "2", "--hidden", "16",
-                                           "--data", str(mnist_root()), "--out", str(tmp_path)])
+    r = example("batchnorm_dropout").main(["--quick", "--data", str(mnist_root()),
+                                           "--out", str(tmp_path)])
     assert sorted(r) == ["batchnorm lr 0.05", "batchnorm lr 0.5", "both lr 0.05",
                          "dropout lr 0.05", "plain lr 0.05", "plain lr 0.5"]
     for result in r.values():
         assert len(result["test_acc"]) == 2 and 0 <= result["train_acc"] <= 1
     assert (tmp_path / "batchnorm_dropout.png").read_bytes()[:4] == b"\x89PNG"
-    assert "gap" in capsys.readouterr().out
+    out = capsys.readouterr()
+    assert "gap" in out.out and "  both lr 0.05: epoch 2/2, test acc " in out.out
+    assert out.err == ""  # no progress bars where the output is not a terminal
+
+
+def test_progress_draws_a_bar_only_on_a_terminal(monkeypatch, capsys):
+    import _progress
+    pytest.importorskip("tqdm")
+    for terminal in (True, False):
+        monkeypatch.setattr(_progress.sys.stderr, "isatty", lambda: terminal, raising=False)
+        with _progress.Progress("run", total=4) as p:
+            for _ in range(4):
+                p.step()
+            p.epoch("epoch 1/1, loss 0.5")
+        out = capsys.readouterr()
+        if terminal:
+            assert "run: 100%" in out.err and "4/4" in out.err and out.out == ""
+        else:
+            assert out.err == "" and out.out.startswith("  run: epoch 1/1, loss 0.5  ")
 
 
 def test_explain_mnist_draws_its_pictures(tmp_path, capsys):

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Any, Iterable, Mapping
 
+import numpy as np
+
 from ..tensor import Tensor
 
 
@@ -60,3 +62,43 @@ def script_names(namespace: Mapping[str, Any]) -> dict[str, Any]:
     """A script's public global Tensors and Modules, to name what it computed."""
     return {k: v for k, v in namespace.items()
             if not k.startswith("_") and (isinstance(v, Tensor) or is_module(v))}
+
+
+def array_names(namespace: Mapping[str, Any], root: Tensor) -> dict[str, Tensor]:
+    """Names for the constant leaves of ``root``'s graph that hold one of the script's public
+    NumPy arrays: the array's name when the leaf holds that very array, ``view of NAME``
+    when a view of it (``X.T``), ``NAME as DTYPE`` when a converted copy of it. A script
+    that multiplies by its global ``X`` then sees ``X`` in the drawing, not ``input``."""
+    arrays = [(k, v) for k, v in namespace.items()
+              if not k.startswith("_") and isinstance(v, np.ndarray) and v.size > 0]
+    found: dict[str, Tensor] = {}
+    if not arrays or root.node is None:
+        return found
+    stack, seen = [root.node], set()
+    while stack:
+        node = stack.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        for p in node.parents:
+            if not isinstance(p, Tensor):
+                stack.append(p)
+            elif not p.requires_grad and id(p) not in seen:
+                seen.add(id(p))
+                name = _array_name(p.data, arrays)
+                if name is not None:
+                    found.setdefault(name, p)
+    return found
+
+
+def _array_name(data: np.ndarray, arrays: list[tuple[str, np.ndarray]]) -> str | None:
+    for name, a in arrays:
+        if data is a:
+            return name
+    for name, a in arrays:
+        if np.may_share_memory(data, a) and data.size == a.size:
+            return f"view of {name}"
+    for name, a in arrays:
+        if data.shape == a.shape and data.dtype != a.dtype and np.array_equal(data, a):
+            return f"{name} as {data.dtype}"
+    return None

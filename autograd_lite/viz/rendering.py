@@ -14,7 +14,7 @@ from ..tensor import Tensor
 from .build import draw
 from .dot import MAX_NODES, TIMEOUT
 from .graph import Graph
-from .naming import script_names
+from .naming import array_names, script_names
 from .stats import GradRecord, record
 
 if TYPE_CHECKING:
@@ -76,7 +76,8 @@ def render_script(script_path: str | os.PathLike, tensor_name: str, out_path: st
     The script runs as ``__main__`` (as ``python script.py`` would) with ``sys.argv``
     set to ``[script_path, *argv]`` and the script's directory first on ``sys.path``,
     inside :func:`record`, so any backward it runs adds gradient statistics. Its
-    global Tensors and Modules name the leaves. ``sys.argv``, ``sys.path`` and
+    global Tensors and Modules name the leaves, and so do its global NumPy arrays the
+    graph used as constants. ``sys.argv``, ``sys.path`` and
     ``sys.modules['__main__']`` are given back as they were when it returns or
     raises (modules the script imported stay imported, as after any import).
 
@@ -126,6 +127,8 @@ def run_script(who: str, script_path: str | os.PathLike, tensor_name: str,
         raise (NameError if tensor_name not in namespace else TypeError)(
             f"{who}: {script} {what} {tensor_name!r}; its global tensors are: "
             f"{', '.join(tensors) or 'none'}")
+    for name, leaf in array_names(namespace, target).items():  # after the Tensors: they win
+        found.setdefault(name, leaf)
     return target, found
 
 

@@ -12,8 +12,11 @@ import numpy as np
 import autograd_lite as al
 
 from .._atomic import make_dirs, remove_empty
+from ..datasets import DatasetError, load_mnist
 from ..models import LeNet, TwoLayerNet
 from .errors import Abort
+from .export import network
+from .notes import in_cli_terms
 
 __all__ = ["run_graph"]
 
@@ -52,8 +55,12 @@ def _draw(args: argparse.Namespace, out: Path, fmt: str) -> int:
     # The explorer shows each node's source line: record it while the forward pass runs.
     lines = al.detect_anomaly(check_nan=False) if html else contextlib.nullcontext()
     draw = {"collapse": args.collapse}
+    about = ""
     try:
         if args.script:
+            if args.checkpoint:
+                raise Abort("graph: --checkpoint draws the two-layer network; a --script draws "
+                            "its own tensor: pass one or the other")
             if not args.tensor:
                 raise Abort("graph: --script needs --tensor NAME, the script's global Tensor to "
                             "draw (e.g. --tensor loss)")
@@ -68,14 +75,11 @@ def _draw(args: argparse.Namespace, out: Path, fmt: str) -> int:
             if args.tensor:
                 raise Abort("graph: --tensor names a tensor of a --script; without --script the "
                             "two-layer MNIST network is drawn")
-            rng = np.random.default_rng(0)
-            model = (LeNet() if getattr(args, "model", "mlp") == "cnn"
-                     else TwoLayerNet(args.hidden, generator=rng))
-            # Random pixels and labels: the graph's structure is the same as on MNIST.
-            x = al.Tensor(rng.random((args.batch_size, 784), dtype=np.float32))
-            labels = al.Tensor(rng.integers(0, 10, args.batch_size), dtype=np.int64)
+            model, x, labels, about = _network_and_batch(args)
             with lines:
                 loss = al.cross_entropy(model(x), labels)
+            if about:  # a diverged network's loss is NaN: say so beside the red marks
+                about += f", loss {float(loss.item()):.4g}"
             rec = None
             if args.backward:
                 with (al.viz.trace() if html else al.viz.record()) as rec:
@@ -96,7 +100,35 @@ def _draw(args: argparse.Namespace, out: Path, fmt: str) -> int:
         hint = ("\n(on the command line: --collapse K, or --format dot)"
                 if "collapse=" in str(e) else "")
         raise Abort(f"graph: {e}{hint}") from None
-    print(f"Wrote {path}")
+    print(f"Wrote {path}" + (f": {about}" if about else ""))
     return 0
+
+
+def _network_and_batch(args: argparse.Namespace) -> tuple[TwoLayerNet | LeNet, al.Tensor,
+                                                           al.Tensor, str]:
+    """The network to draw, its batch of images and labels, and what they are."""
+    if args.checkpoint is None:
+        if args.data is not None or not args.download:
+            raise Abort("graph: --data and --no-download say where the MNIST test images of a "
+                        "--checkpoint are; without --checkpoint a random batch is drawn")
+        rng = np.random.default_rng(0)
+        model = (LeNet() if args.model == "cnn"
+                 else TwoLayerNet(args.hidden or 128, generator=rng))
+        # Random pixels and labels: the graph's structure is the same as on MNIST.
+        x = al.Tensor(rng.random((args.batch_size, 784), dtype=np.float32))
+        return model, x, al.Tensor(rng.integers(0, 10, args.batch_size), dtype=np.int64), ""
+    if args.hidden is not None:
+        raise Abort("graph: --hidden sets the size of a new network; a --checkpoint has its own")
+    model, about = network(Path(args.checkpoint), command="graph")
+    try:
+        test = load_mnist(args.data, download=args.download, normalize=True, flatten=True,
+                          progress=False).test
+    except DatasetError as e:
+        raise Abort(f"graph: --checkpoint draws the network on MNIST's test images, which "
+                    f"cannot be loaded.\n{in_cli_terms(str(e))}") from None
+    n = min(args.batch_size, len(test.labels))
+    x = al.Tensor(test.images[:n].astype(next(model.parameters()).dtype, copy=False))
+    return model, x, al.Tensor(test.labels[:n], dtype=np.int64), (
+        f"{args.checkpoint} ({about}) on MNIST test images 0-{n - 1}")
 
 

@@ -13,6 +13,7 @@ from .errors import Abort
 from .explain import run_explain
 from .export import DEFAULT_RUN, run_export
 from .graph import run_graph
+from .threads import DEFAULT_THREADS
 from .train import CHECKPOINT, CURVE, DATASETS, MODELS, NPZ_CHECKPOINT, RUN_DEFAULTS, run_mnist
 
 __all__ = ["main", "build_parser"]
@@ -126,6 +127,11 @@ def build_parser() -> argparse.ArgumentParser:
                              "to 10x its first value, stop and name the likely cause")
     length.add_argument("--no-progress", dest="progress", action="store_false",
                         help="no progress bars (for logs)")
+    length.add_argument("--threads", type=_positive_int, metavar="N",
+                        help="threads NumPy's BLAS may use (set with threadpoolctl). Measured on "
+                             "a busy 2-core machine, epochs with one thread were >10x faster "
+                             "than with two; on a quiet machine two are ~20%% faster "
+                             f"[default: {DEFAULT_THREADS}]")
 
     data = m.add_argument_group("data")
     data.add_argument("--data", metavar="DIR",
@@ -146,11 +152,13 @@ def build_parser() -> argparse.ArgumentParser:
             "name, one cluster per module and, after backward, gradient statistics coloured to "
             "flag vanishing (blue), exploding (orange) or NaN/inf (red) gradients. Without "
             "--script: the two-layer MNIST network's forward pass with the gradients of one "
-            "backward pass on a random batch. svg, png and pdf need Graphviz's 'dot' program; "
+            "backward pass on a random batch (with --checkpoint: a trained network on a batch "
+            "of MNIST's test images). svg, png and pdf need Graphviz's 'dot' program; "
             "dot output does not."),
         epilog="examples:\n"
                "  autograd-lite graph -o mnist.svg --hidden 16\n"
                "  autograd-lite graph --html -o mnist.html   # the interactive explorer\n"
+               "  autograd-lite graph --checkpoint runs/mnist/checkpoint.safetensors -o run.svg\n"
                "  autograd-lite graph --script train.py --tensor loss -o loss.png\n"
                "  autograd-lite graph --script train.py --tensor loss -o loss.svg -- --epochs 1")
     g.add_argument("-o", "--output", default="mnist_graph.svg", metavar="FILE",
@@ -164,12 +172,24 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--model", choices=MODELS, default="mlp",
                    help="the drawn network: the two-layer mlp or the LeNet-5 cnn (one cluster "
                         "per conv block) [default: %(default)s]")
-    g.add_argument("--hidden", type=_positive_int, default=128, metavar="H",
-                   help="hidden units of the drawn mlp [default: %(default)s]")
+    g.add_argument("--hidden", type=_positive_int, metavar="H",
+                   help="hidden units of the drawn network [default: 128; a --checkpoint has "
+                        "its own]")
     g.add_argument("--batch-size", type=_positive_int, default=8, metavar="B",
                    help="batch size of the drawn network [default: %(default)s]")
     g.add_argument("--no-backward", dest="backward", action="store_false",
                    help="draw the forward graph only, without gradient statistics")
+    g.add_argument("--checkpoint", metavar="PATH",
+                   help="draw this trained (or diverged) network, an 'autograd-lite mnist' "
+                        "checkpoint or a TwoLayerNet state_dict, on the first B images of "
+                        "MNIST's test set (read as 'mnist' reads them: --data, --no-download)")
+    g.add_argument("--data", metavar="DIR",
+                   help="with --checkpoint: the directory holding the MNIST files (or "
+                        "DIR/mnist) [default: $AUTOGRAD_LITE_DATA/mnist, then "
+                        "~/.cache/autograd_lite/mnist]")
+    g.add_argument("--no-download", dest="download", action="store_false",
+                   help="with --checkpoint: fail with instructions instead of downloading "
+                        "missing MNIST files")
     g.add_argument("--script", metavar="PATH",
                    help="run this Python script and draw one of its global tensors")
     g.add_argument("--tensor", metavar="NAME", help="the script's global Tensor to draw")

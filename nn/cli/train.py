@@ -4,7 +4,6 @@ MNIST or Fashion-MNIST, checkpoint every epoch, resume."""
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import math
 import sys
 import time
@@ -19,32 +18,21 @@ from .._atomic import make_dirs, remove_empty
 from ..data import DataLoader
 from ..datasets import DatasetError, load_mnist
 from ..diagnostics import Monitor
-from ..models import LeNet, evaluate, two_layer_net
-from ..module import Module
+from ..models import evaluate
 from ..optim.registry import DEFAULT_LR, OPTIMIZERS, SCHEDULES, make_optimizer, make_scheduler
 from ..rng import get_rng_state, manual_seed, set_rng_state
 from ..serialization import CheckpointError, load, save
 from .errors import Abort
 from .plots import plot_history
+from .output import progress_bar as _progress, say as _say
+from .notes import chance_note, in_cli_terms, schedule_note
+from .runs import (CHECKPOINT, CURVE, DATASETS, FORMAT, MODELS, NPZ_CHECKPOINT, RUN_DEFAULTS,
+                   VERSION, checkpoint_path, describe_model, make_model)
+from .threads import blas_threads, check_threads
 
 __all__ = ["run_mnist", "checkpoint_path", "make_model", "describe_model", "CHECKPOINT",
            "NPZ_CHECKPOINT", "CURVE", "FORMAT", "VERSION", "RUN_DEFAULTS", "MODELS", "DATASETS"]
 
-# safetensors, which PyTorch reads; .npz without the safetensors package, and for runs
-# started before (a run keeps the file it has: see checkpoint_path).
-CHECKPOINT = "checkpoint.safetensors"
-NPZ_CHECKPOINT = "checkpoint.npz"
-CURVE = "learning_curve.png"
-FORMAT = "autograd-lite-mnist"
-VERSION = 1
-# Options that define a run: a --resume must not silently change them.
-RUN_DEFAULTS: dict[str, Any] = {"hidden": 128, "batch_size": 64, "optimizer": "adam",
-                                "lr": None, "schedule": "cosine", "weight_decay": None,
-                                "seed": None, "limit": None, "model": "mlp", "dataset": "mnist"}
-#: --model: the two-layer network, or LeNet-5 (``nn.models.LeNet``).
-MODELS = ("mlp", "cnn")
-#: --dataset, and the titles the messages use.
-DATASETS = {"mnist": "MNIST", "fashion-mnist": "Fashion-MNIST"}
 _CURVE_POINTS = 20  # points per epoch of the fine-grained loss curve
 
 
@@ -58,43 +46,7 @@ def _epoch_seed(seed: int, epoch: int) -> int:
     return int(np.random.SeedSequence([seed, epoch]).generate_state(1)[0])
 
 
-# ------------------------------------------------------------------------------ output
-
-
-def _progress(iterable: Any, total: int, desc: str, enabled: bool) -> Any:
-    if enabled:
-        try:
-            from tqdm import tqdm
-        except ImportError:
-            pass
-        else:
-            return tqdm(iterable, total=total, desc=desc, unit="batch", leave=False,
-                        dynamic_ncols=True)
-    return iterable
-
-
-def _say(text: str) -> None:
-    """Print without breaking a tqdm bar that may be on screen."""
-    try:
-        from tqdm import tqdm
-    except ImportError:
-        print(text, flush=True)
-    else:
-        tqdm.write(text, file=sys.stdout)
-        sys.stdout.flush()
-
-
 # ---------------------------------------------------------------------------- training
-
-
-def checkpoint_path(out: Path) -> Path:
-    """The checkpoint of the run in ``out``: the one there (``CHECKPOINT``, else an older
-    run's ``NPZ_CHECKPOINT``), else where a new run writes it: ``CHECKPOINT``, or
-    ``NPZ_CHECKPOINT`` when the safetensors package is not installed."""
-    for name in (CHECKPOINT, NPZ_CHECKPOINT):
-        if (out / name).exists():
-            return out / name
-    return out / (CHECKPOINT if importlib.util.find_spec("safetensors") else NPZ_CHECKPOINT)
 
 
 def _run_config(args: argparse.Namespace) -> dict[str, Any]:
@@ -213,24 +165,11 @@ def _load_data(args: argparse.Namespace) -> tuple[np.ndarray, ...]:
         hint = ("\n--data DIR names the directory of the files, --dataset which dataset "
                 "they must be." if "wrong dataset" in str(e) else "")
         raise Abort(f"autograd-lite mnist: cannot load {DATASETS[args.dataset]} "
-                    f"(--dataset {args.dataset}).\n{e}{hint}") from None
+                    f"(--dataset {args.dataset}).\n{in_cli_terms(str(e))}{hint}") from None
     X, y = data.train
     if args.limit is not None:
         X, y = X[:args.limit], y[:args.limit]
     return X, y, data.test.images, data.test.labels
-
-
-def make_model(model: str, hidden: int, seed: int) -> Module:
-    """The network of ``--model``: the two-layer 784-hidden-10 network, or LeNet-5 (whose
-    sizes are fixed; ``hidden`` is for the MLP), initialised from ``seed``."""
-    if model == "cnn":
-        manual_seed(seed)  # the layers draw from nn's generator
-        return LeNet(batch_norm=True)
-    return two_layer_net(hidden, seed=seed)
-
-
-def describe_model(model: str, hidden: int) -> str:
-    return "LeNet-5 CNN" if model == "cnn" else f"two-layer network 784-{hidden}-10"
 
 
 def _new_history() -> dict[str, list[float]]:
@@ -343,6 +282,8 @@ def run_mnist(args: argparse.Namespace) -> int:
             if not d.is_dir():
                 raise Abort(f"--out: {d} is a file, not a directory")
             break
+    check_threads(args.threads)
+    args.progress = args.progress and sys.stderr.isatty()  # no bar redraws in a log
     state = _resume_state(args, out)
     _fill_defaults(args)
     ckpt = checkpoint_path(out)
@@ -359,7 +300,8 @@ def run_mnist(args: argparse.Namespace) -> int:
     except OSError as e:
         raise Abort(f"--out: cannot create directory {out}: {e.strerror or e}") from None
     try:
-        return _train(args, run, out, state, (X, y, X_test, y_test))
+        with blas_threads(args.threads) as args.blas:
+            return _train(args, run, out, state, (X, y, X_test, y_test))
     finally:
         remove_empty(made)  # only those still empty: a run that saved nothing leaves nothing
 
@@ -375,7 +317,13 @@ def _train(args: argparse.Namespace, run: _Trainer, out: Path, state: dict | Non
           f"{args.optimizer} lr {args.lr:g}"
           f"{f' weight decay {args.weight_decay:g}' if args.weight_decay else ''}, "
           f"{args.schedule} schedule, batch {args.batch_size}, seed {args.seed}, "
-          f"{_n(args.epochs, 'epoch')} -> {out}", flush=True)
+          f"{_n(args.epochs, 'epoch')}, {args.blas} -> {out}", flush=True)
+    # What a stretched schedule does to the lr, rather than a silent jump.
+    note = state and run.history["lr"] and schedule_note(
+        args.schedule, run.epoch, args.epochs, run.history["lr"][-1],
+        run.opt.param_groups[0]["lr"], run.steps_per_epoch)
+    if note:
+        print(note, flush=True)
     if run.monitor:
         run.monitor.open()
     # Adam's moments decay into subnormal floats where a pixel is rarely lit, and those
@@ -435,6 +383,9 @@ def _train(args: argparse.Namespace, run: _Trainer, out: Path, state: dict | Non
           f"{np.mean(h['seconds']):.1f} s per epoch of training.\nCheckpoint: {ckpt}"
           + (f"\nLearning curve: {curve}" if curve else
              "\n(no learning curve: matplotlib is not installed; pip install matplotlib)"))
+    note = not args.diagnose and chance_note(h["test_acc"][-1])
+    if note:
+        print(note)
     return 0
 
 
