@@ -84,7 +84,11 @@ def tensor_hooks(tensor: Any) -> graph.TensorHooks:
     """The hooks entry of ``tensor``'s gradient (made on first use): keyed by its node
     for an intermediate, so it fires where backward completes that node's cotangent;
     by the tensor itself for a leaf. The entry goes when its key dies."""
-    key = tensor._node if tensor._node is not None else tensor
+    try:
+        node = tensor._node
+    except AttributeError:  # not a Tensor: say so, not "'int' object has no attribute '_node'"
+        raise TypeError(f"tensor_hooks: expected a Tensor, got {type(tensor).__name__}") from None
+    key = node if node is not None else tensor
     k = id(key)
     entry = graph.tensor_hooks.get(k)
     if entry is None:

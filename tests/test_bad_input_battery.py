@@ -441,6 +441,9 @@ for name in ("forward_hooks", "backward_hooks"):
 case("al.hooks.RemovableHandle", TypeError, r"RemovableHandle", lambda: al.hooks.RemovableHandle())
 case("al.hooks.RemovableHandle", TypeError, r"RemovableHandle", lambda: al.hooks.RemovableHandle(1, 2, 3))
 case("al.hooks.RemovableHandle", TypeError, r"RemovableHandle", lambda: al.hooks.RemovableHandle(x=1))
+case("al.hooks.tensor_hooks", TypeError, r"^tensor_hooks: expected a Tensor, got int", lambda: al.hooks.tensor_hooks(1))
+case("al.hooks.tensor_hooks", TypeError, r"^tensor_hooks: expected a Tensor, got ndarray", lambda: al.hooks.tensor_hooks(A(2)))
+case("al.hooks.tensor_hooks", TypeError, r"^tensor_hooks: expected a Tensor, got NoneType", lambda: al.hooks.tensor_hooks(None))
 
 
 # ---- viz ---------------------------------------------------------------------------
@@ -1165,6 +1168,107 @@ case("nn.load", nn.CheckpointError, r"^load: '.*' is not a valid nn checkpoint: 
 case("nn.load", TypeError, r"^load: path must be", lambda: nn.load(None))
 
 
+# ---- convolution and pooling ---------------------------------------------------------
+
+X4 = A(2, 3, 8, 8, dtype=np.float32)  # (N, C, H, W)
+X3 = A(2, 3, 8, dtype=np.float32)  # (N, C, L)
+case("nn.Conv1d", ValueError, r"^Conv1d: in_channels must be a positive int, got 0", lambda: nn.Conv1d(0, 2, 3))
+case("nn.Conv1d", ValueError, r"^Conv1d: stride must be positive, got 0", lambda: nn.Conv1d(3, 2, 3, stride=0))
+case("nn.Conv1d", ValueError, r"^Conv1d\(3, 2, kernel_size=\(3,\), stride=\(1,\)\): expected 3 input channels "
+     r"\(in_channels=3\), got input of shape \(2, 4, 8\)", lambda: nn.Conv1d(3, 2, 3)(A(2, 4, 8, dtype=np.float32)))
+case("nn.Conv1d", ValueError, r"^Conv1d\(3, 2, .*\): expected input of shape \(N, C, L\) .*got shape \(2, 3\)",
+     lambda: nn.Conv1d(3, 2, 3)(X23))
+case("nn.Conv2d", TypeError, r"^Conv2d: kernel_size must be an int or a tuple of 2 ints, got '3'",
+     lambda: nn.Conv2d(3, 2, "3"))
+case("nn.Conv2d", ValueError, r"^Conv2d: groups=2 must divide both in_channels \(3\) and out_channels \(2\)",
+     lambda: nn.Conv2d(3, 2, 3, groups=2))
+case("nn.Conv2d", ValueError, r"^Conv2d: padding must be an int, a tuple of 2 ints, 'same' or 'valid', got 'bogus'",
+     lambda: nn.Conv2d(3, 2, 3, padding="bogus"))
+case("nn.Conv2d", ValueError, r"^Conv2d\(3, 2, .*\): expected input of shape \(N, C, H, W\) .*got shape \(2, 3, 8\)",
+     lambda: nn.Conv2d(3, 2, 3)(X3))
+case("nn.Conv2d", ValueError, r"^Conv2d\(3, 2, kernel_size=\(5, 5\), .*\): conv2d: the output would be empty: "
+     r"input size \(2, 2\), kernel \(5, 5\)", lambda: nn.Conv2d(3, 2, 5)(A(1, 3, 2, 2, dtype=np.float32)))
+for name in ("MaxPool2d", "AvgPool2d"):
+    C = getattr(nn, name)
+    case(f"nn.{name}", ValueError, rf"^{name}: kernel_size must be positive, got 0", lambda C=C: C(0))
+    case(f"nn.{name}", TypeError, rf"^{name}: kernel_size must be an int or a tuple of 2 ints, got '2'", lambda C=C: C("2"))
+    case(f"nn.{name}", ValueError, rf"^{name}: stride must be positive, got 0", lambda C=C: C(2, stride=0))
+    case(f"nn.{name}", ValueError, rf"^{name}\(kernel_size=2, .*\): expected input of shape \(N, C, H, W\), got "
+         r"shape \(2, 3\)", lambda C=C: C(2)(X23))
+    case(f"nn.{name}", ValueError, rf"^{name}\(kernel_size=3, .*\): {name.lower()[:3]}_pool2d: the output would be empty",
+         lambda C=C: C(3)(A(1, 1, 2, 2, dtype=np.float32)))
+case("nn.AdaptiveAvgPool2d", ValueError, r"^AdaptiveAvgPool2d: output_size must be a positive int or a pair of them "
+     r"\(or None\), got 0", lambda: nn.AdaptiveAvgPool2d(0))
+case("nn.AdaptiveAvgPool2d", ValueError, r"^AdaptiveAvgPool2d: output_size .*, got '2'", lambda: nn.AdaptiveAvgPool2d("2"))
+case("nn.AdaptiveAvgPool2d", ValueError, r"^AdaptiveAvgPool2d\(output_size=2\): expected input of shape \(N, C, H, W\), "
+     r"got shape \(2, 3\)", lambda: nn.AdaptiveAvgPool2d(2)(X23))
+case("nn.BatchNorm2d", ValueError, r"^BatchNorm2d: num_features must be a positive int, got 0", lambda: nn.BatchNorm2d(0))
+case("nn.BatchNorm2d", ValueError, r"^BatchNorm2d\(4\): expected input of shape \(N, 4, H, W\), got \(2, 3, 8, 8\)",
+     lambda: nn.BatchNorm2d(4)(X4))
+case("nn.BatchNorm2d", ValueError, r"^BatchNorm2d\(3\): expected input of shape \(N, 3, H, W\), got \(2, 3\)",
+     lambda: nn.BatchNorm2d(3)(X23))
+case("nn.BatchNorm2d", ValueError, r"^BatchNorm2d: momentum must be in \[0, 1\] or None, got 2.0",
+     lambda: nn.BatchNorm2d(3, momentum=2.0))
+case("nn.Dropout2d", ValueError, r"^Dropout2d: probability p must be in \[0, 1\], got 1.5", lambda: nn.Dropout2d(1.5))
+case("nn.Dropout2d", TypeError, r"^Dropout2d: p must be a number, got '0.5'", lambda: nn.Dropout2d("0.5"))
+case("nn.Dropout2d", TypeError, r"^Dropout2d: generator must be a numpy.random.Generator .*got int",
+     lambda: nn.Dropout2d(0.5, generator=3))
+case("nn.Dropout2d", ValueError, r"^Dropout2d\(p=0.5\): expected input of shape \(N, C, H, W\) or \(C, H, W\), got "
+     r"shape \(2, 3\)", lambda: nn.Dropout2d(0.5)(X23))
+case("nn.Unflatten", TypeError, r"^Unflatten: dim must be an int .*got dim='1'", lambda: nn.Unflatten("1", (3, 1)))
+case("nn.Unflatten", TypeError, r"^Unflatten: .*unflattened_size=\(-2, 3\)", lambda: nn.Unflatten(1, (-2, 3)))
+case("nn.Unflatten", ValueError, r"^Unflatten\(dim=1, unflattened_size=\(2, 2\)\): input of shape \(2, 3\) has 3 "
+     r"elements along dim 1, which cannot be split into \(2, 2\)", lambda: nn.Unflatten(1, (2, 2))(X23))
+case("nn.Unflatten", ValueError, r"^Unflatten\(dim=5, .*\): dim out of range for input of shape \(2, 3\)",
+     lambda: nn.Unflatten(5, (1, 3))(X23))
+
+for name, x, w in (("conv1d", X3, A(2, 3, 3, dtype=np.float32)), ("conv2d", X4, A(2, 3, 3, 3, dtype=np.float32))):
+    f = getattr(F, name)
+    more = (2, 4) + w.shape[2:]
+    case(f"nn.functional.{name}", ValueError, rf"^{name}: weight of shape \({more[0]}, 4, .*expects in_channels = "
+         rf"weight.shape\[1\] \* groups = 4, but the input of shape .* has 3 channels",
+         lambda f=f, x=x, m=more: f(x, A(*m, dtype=np.float32)))
+    case(f"nn.functional.{name}", ValueError, rf"^{name}: expected an input x of shape \(N, C, .*got shape \(2, 3\)",
+         lambda f=f, w=w: f(X23, w))
+    case(f"nn.functional.{name}", ValueError, rf"^{name}: bias must have shape \(out_channels,\) = \(2,\) .*got shape \(5,\)",
+         lambda f=f, x=x, w=w: f(x, w, A(5, dtype=np.float32)))
+    case(f"nn.functional.{name}", ValueError, rf"^{name}: stride must be positive, got 0", lambda f=f, x=x, w=w: f(x, w, stride=0))
+    case(f"nn.functional.{name}", TypeError, rf"^{name}: input 0: .*from str", lambda f=f, w=w: f("a", w))
+for name in ("max_pool2d", "avg_pool2d"):
+    f = getattr(F, name)
+    case(f"nn.functional.{name}", ValueError, rf"^{name}: expected an input x of shape \(N, C, H, W\) \(4 dimensions\), "
+         r"got shape \(2, 3\)", lambda f=f: f(X23, 2))
+    case(f"nn.functional.{name}", TypeError, rf"^{name}: kernel_size must be an int or a tuple of 2 ints, got '2'",
+         lambda f=f: f(X4, "2"))
+    case(f"nn.functional.{name}", ValueError, rf"^{name}: padding 3 must be at most half of the .*kernel size 2",
+         lambda f=f: f(X4, 2, padding=3))
+    case(f"nn.functional.{name}", ValueError, rf"^{name}: the output would be empty: input size \(2, 2\), kernel \(3, 3\)",
+         lambda f=f: f(A(1, 1, 2, 2, dtype=np.float32), 3))
+case("nn.functional.adaptive_avg_pool2d", ValueError, r"^adaptive_avg_pool2d: expected an input x of shape "
+     r"\(N, C, H, W\) \(4 dimensions\), got shape \(2, 3\)", lambda: F.adaptive_avg_pool2d(X23, 2))
+case("nn.functional.adaptive_avg_pool2d", ValueError, r"^adaptive_avg_pool2d: the output size \(0, 0\) must be positive",
+     lambda: F.adaptive_avg_pool2d(X4, 0))
+case("nn.functional.adaptive_avg_pool2d", TypeError, r"^adaptive_avg_pool2d: output_size must be an int or a pair "
+     r"of ints \(or None\), got '2'", lambda: F.adaptive_avg_pool2d(X4, "2"))
+case("nn.functional.dropout2d", ValueError, r"^dropout2d: probability p must be in \[0, 1\], got 1.5",
+     lambda: F.dropout2d(X4, 1.5))
+case("nn.functional.dropout2d", TypeError, r"^dropout2d: p must be a number, got '0.5'", lambda: F.dropout2d(X4, "0.5"))
+case("nn.functional.dropout2d", TypeError, r"^dropout2d: generator must be a numpy.random.Generator .*got int",
+     lambda: F.dropout2d(X4, 0.5, generator=3))
+case("nn.functional.dropout2d", ValueError, r"^dropout2d: expected input of shape \(N, C, H, W\) or \(C, H, W\), "
+     r"got shape \(2, 3\)", lambda: F.dropout2d(X23, 0.5))
+
+case("nn.models.LeNet", ValueError, r"^LeNet: num_classes must be a positive int, got 0", lambda: nn.models.LeNet(0))
+case("nn.models.LeNet", ValueError, r"^LeNet: num_classes must be a positive int, got '10'",
+     lambda: nn.models.LeNet(num_classes="10"))
+case("nn.models.LeNet", ValueError, r"^LeNet: channels must be a pair of positive ints, got \(6,\)",
+     lambda: nn.models.LeNet(channels=(6,)))
+case("nn.models.LeNet", ValueError, r"^LeNet: hidden must be a positive int, got 0", lambda: nn.models.LeNet(hidden=(0, 84)))
+case("nn.models.LeNet", ValueError, r"^LeNet: expected images of shape \(N, 1, 28, 28\) or rows of shape \(N, 784\), "
+     r"got \(2, 3, 28, 28\)", lambda: nn.models.LeNet()(A(2, 3, 28, 28, dtype=np.float32)))
+case("nn.models.LeNet", ValueError, r"^LeNet: expected images .*, got \(2, 1, 14, 14\)",
+     lambda: nn.models.LeNet()(A(2, 1, 14, 14, dtype=np.float32)))
+
 # ================================================================= the command line
 
 class CliError(Exception):
@@ -1275,6 +1379,31 @@ BAD_FLAGS: dict[str, list[tuple[tuple[str, ...], str]]] = {
                        (("--opset", "17.5"), "expected an integer, got '17.5'"),
                        (("--checkpoint", "CKPT", "--opset", "999"),
                         r"^export: export_onnx: opset_version must be an int from 17 to \d+ .*, got 999")],
+    "mnist --model": [(("--model", "lenet"), r"argument --model: invalid choice: 'lenet' \(choose from 'mlp', 'cnn'\)"),
+                      (("--model", "CNN"), "invalid choice: 'CNN'"), (("--model",), "argument --model: expected one argument")],
+    "mnist --dataset": [(("--dataset", "cifar10"), r"argument --dataset: invalid choice: 'cifar10' \(choose from 'mnist', "
+                                                   r"'fashion-mnist'\)"),
+                        (("--dataset", "fashion_mnist"), "invalid choice: 'fashion_mnist'"),
+                        (("--dataset", ""), "invalid choice: ''")],
+    "graph --model": [(("--model", "lenet"), r"argument --model: invalid choice: 'lenet' \(choose from 'mlp', 'cnn'\)"),
+                      (("--model", "CNN"), "invalid choice: 'CNN'"), (("--model",), "argument --model: expected one argument")],
+    "explain --checkpoint": [((), "the following arguments are required: --checkpoint"),
+                             (("--checkpoint", "/nonexistent.safetensors"), r"^explain: no checkpoint at /nonexistent.safetensors"),
+                             (("--checkpoint", __file__), r"^explain: load: .* is not a valid nn checkpoint"),
+                             (("--checkpoint", "CKPT"), r"^explain: ckpt.npz is not an 'autograd-lite mnist' checkpoint")],
+    "explain --index": [(("--checkpoint", "CNN_CKPT", "--index", "x"), "argument --index: invalid int value: 'x'"),
+                        (("--checkpoint", "CNN_CKPT", "--index", "1.5"), "invalid int value: '1.5'"),
+                        (("--checkpoint", "CNN_CKPT", "--index"), "argument --index: expected one argument")],
+    "explain --output": [(("--checkpoint", "CNN_CKPT", "-o", __file__, *NODATA), r"^explain: -o .*: .* is a file, not a directory"),
+                         (("--checkpoint", "CNN_CKPT", "-o", __file__ + "/pics", *NODATA),
+                          r"^explain: -o .*/pics: .*\.py is a file, not a directory"),
+                         (("--checkpoint", "CNN_CKPT", "-o", "", *NODATA), r"^explain: -o: expected a directory, got an empty path")],
+    "explain --data": [(("--checkpoint", "CNN_CKPT", *NODATA), r"^explain: cannot load the mnist test set: MNIST files not found"),
+                       (("--checkpoint", "CNN_CKPT", "--data", __file__, "--no-download"), r"^explain: cannot load the mnist test set"),
+                       (("--checkpoint", "CNN_CKPT", "--data"), "argument --data: expected one argument")],
+    "explain --no-download": [(("--checkpoint", "CNN_CKPT", "--no-download=1"), "argument --no-download: ignored explicit argument '1'"),
+                              (("--checkpoint", "CNN_CKPT", "--no-download", "x"), "unrecognized arguments: x"),
+                              (("--checkpoint", "CNN_CKPT", "--no-download="), "ignored explicit argument ''")],
     "graph --script": [(("--script", "/nonexistent.py", "--tensor", "loss", "-o", "g.dot"),
                         r"^graph: render_script: no script at '/nonexistent.py'"),
                        (("--script", "/", "--tensor", "loss", "-o", "g.dot"), r"^graph: render_script: no script at '/'"),
@@ -1297,12 +1426,20 @@ def _checkpoint() -> str:
     return "ckpt.npz"
 
 
+def _cnn_checkpoint() -> str:
+    """An 'autograd-lite mnist --model cnn' checkpoint of an untrained LeNet, saved likewise."""
+    from nn.cli.train import FORMAT
+    nn.save({"format": FORMAT, "version": 1, "epoch": 1, "config": {"model": "cnn", "dataset": "mnist"},
+             "model": nn.models.LeNet().state_dict()}, "cnn.npz")
+    return "cnn.npz"
+
+
 for flag, bad in BAD_FLAGS.items():
     command = flag.split()[0]
     for argv, pattern in bad:
-        # "CKPT": a valid checkpoint, so that the flag under test is what is wrong
+        # "CKPT", "CNN_CKPT": a valid (CNN) checkpoint, so that the flag under test is what is wrong
         case(f"cli {flag}", CliError, pattern, lambda argv=(command, *argv): run_cli(
-            *(_checkpoint() if a == "CKPT" else a for a in argv)))
+            *({"CKPT": _checkpoint, "CNN_CKPT": _cnn_checkpoint}[a]() if a in ("CKPT", "CNN_CKPT") else a for a in argv)))
 case("cli", CliError, r"invalid choice: 'train'", lambda: run_cli("train"))
 case("cli", CliError, r"autograd-lite: error: unrecognized arguments: --version", lambda: run_cli("--version"))
 case("cli", CliError, r"^autograd-lite: error: a command is required: mnist or graph", lambda: run_cli())

@@ -144,6 +144,13 @@ def _pictures(model: Module, image: np.ndarray, label: int, names: list[str], in
 def run_explain(args: argparse.Namespace) -> int:
     """``autograd-lite explain``: see ``autograd-lite explain --help``."""
     model, dataset = _network(Path(args.checkpoint))
+    out = Path(args.output)
+    if not args.output:
+        raise Abort("explain: -o: expected a directory, got an empty path")
+    # Checked before the (slow) data loading and forward pass, not found after them.
+    existing = next(p for p in (out, *out.parents) if p.exists())
+    if not existing.is_dir():
+        raise Abort(f"explain: -o {out}: {existing} is a file, not a directory")
     try:
         import matplotlib  # noqa: F401
     except ImportError:
@@ -159,7 +166,6 @@ def run_explain(args: argparse.Namespace) -> int:
                     f"{len(X)} images (0 to {len(X) - 1})")
     image = np.asarray(X[args.index], next(model.parameters()).dtype).reshape(1, 1, 28, 28)
     label = int(y[args.index])
-    out = Path(args.output)
     try:
         out.mkdir(parents=True, exist_ok=True)
         found = _pictures(model, image, label, CLASS_NAMES.get(dataset, CLASS_NAMES["mnist"]),

@@ -12,6 +12,7 @@ import numpy as np
 
 import autograd_lite as al
 
+from .._checks import check_generator
 from ..rng import get_generator
 from ._common import Tensor, _t
 
@@ -57,8 +58,11 @@ def dropout2d(input: Any, p: float = 0.5, training: bool = True,
     """Channel dropout: zero each whole channel of (N, C, H, W) input (or (C, H, W),
     one unbatched sample) with probability ``p`` and scale the kept ones by
     ``1 / (1 - p)``. The identity when not ``training`` or ``p == 0``."""
-    if isinstance(p, bool) or not 0.0 <= p <= 1.0:
+    if isinstance(p, bool) or not isinstance(p, (int, float, np.integer, np.floating)):
+        raise TypeError(f"dropout2d: p must be a number, got {p!r}")
+    if not 0.0 <= p <= 1.0:
         raise ValueError(f"dropout2d: probability p must be in [0, 1], got {p!r}")
+    check_generator(generator, "dropout2d")
     x = _t(input)
     if x.ndim not in (3, 4):
         raise ValueError(f"dropout2d: expected input of shape (N, C, H, W) or (C, H, W), "

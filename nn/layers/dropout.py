@@ -41,10 +41,10 @@ class Dropout2d(Module):
 
     def __init__(self, p: float = 0.5, generator: np.random.Generator | None = None) -> None:
         super().__init__()
-        if isinstance(p, bool) or not 0.0 <= p <= 1.0:
+        if not 0.0 <= check_number(p, "p", "Dropout2d") <= 1.0:
             raise ValueError(f"Dropout2d: probability p must be in [0, 1], got {p!r}")
         self.p = float(p)
-        self.generator = generator
+        self.generator = check_generator(generator, "Dropout2d")
 
     def forward(self, input: Any) -> al.Tensor:
         x = input if isinstance(input, al.Tensor) else al.Tensor(input)

@@ -6,6 +6,7 @@ from typing import Any, Sequence
 
 import autograd_lite as al
 
+from .._checks import check_int
 from ..containers import Sequential
 from ..layers import BatchNorm2d, Conv2d, Flatten, Linear, MaxPool2d, ReLU
 
@@ -37,6 +38,13 @@ class LeNet(Sequential):
     def __init__(self, num_classes: int = 10, in_channels: int = 1,
                  channels: Sequence[int] = (6, 16), hidden: Sequence[int] = (120, 84),
                  batch_norm: bool = False, dtype: Any = None) -> None:
+        check_int(num_classes, "num_classes", "LeNet")
+        check_int(in_channels, "in_channels", "LeNet")
+        for name, pair in (("channels", channels), ("hidden", hidden)):
+            if isinstance(pair, str) or not isinstance(pair, Sequence) or len(pair) != 2:
+                raise ValueError(f"LeNet: {name} must be a pair of positive ints, got {pair!r}")
+            for size in pair:
+                check_int(size, name, "LeNet")
         c1, c2 = channels
         h1, h2 = hidden
 
