@@ -22,6 +22,7 @@ import numpy as np
 
 import autograd_lite as al
 
+from ._checks import check_int, check_number
 from .module import Module
 
 __all__ = ["GradCAM", "grad_cam", "grad_cam_steps", "overlay", "filters", "activation_maps",
@@ -30,6 +31,8 @@ __all__ = ["GradCAM", "grad_cam", "grad_cam_steps", "overlay", "filters", "activ
 
 def conv_layers(model: Module) -> list[tuple[str, Module]]:
     """The model's 2-D convolution layers (a 4-D ``weight``), by name, in order."""
+    if not isinstance(model, Module):
+        raise TypeError(f"conv_layers: model must be an nn.Module, got {type(model).__name__}")
     return [(name, m) for name, m in model.named_modules()
             if name and getattr(getattr(m, "weight", None), "ndim", 0) == 4]
 
@@ -112,7 +115,14 @@ def grad_cam_steps(model: Module, layer: Module, x: Any, target: Any = None) -> 
     if target is None:
         tgt = scores.argmax(axis=1)
     else:
-        tgt = np.broadcast_to(np.asarray(target), (n,)).astype(np.int64)
+        t = np.asarray(target)
+        if t.dtype.kind not in "iu":
+            raise TypeError(f"grad_cam: target must be a class (an int) or one per image, "
+                            f"got {target!r}")
+        if t.ndim > 1 or t.size not in (1, n):
+            raise ValueError(f"grad_cam: target must be one class or one per image ({n}), "
+                             f"got shape {t.shape}")
+        tgt = np.broadcast_to(t, (n,)).astype(np.int64)
         if tgt.min() < 0 or tgt.max() >= classes:
             raise IndexError(f"grad_cam: target {target!r} out of range for {classes} classes")
     # Step 2: the score of each image's class; the images do not interact (eval mode),
@@ -159,7 +169,10 @@ def _resize(maps: np.ndarray, size: tuple[int, int]) -> np.ndarray:
 
 def colormap(v: np.ndarray) -> np.ndarray:
     """Values in ``[0, 1]`` as RGB (..., 3): dark blue, cyan, yellow, red (a jet-like map)."""
-    v = np.clip(np.asarray(v, np.float64), 0, 1)[..., None]
+    v = np.asarray(v)
+    if v.dtype.kind not in "biuf":
+        raise TypeError(f"colormap: expected real values in [0, 1], got dtype {v.dtype}")
+    v = np.clip(v.astype(np.float64), 0, 1)[..., None]
     stops = np.array([0.0, 0.35, 0.65, 1.0])
     colours = np.array([[0.0, 0.0, 0.5], [0.0, 0.8, 1.0], [1.0, 0.9, 0.0], [0.8, 0.0, 0.0]])
     return np.stack([np.interp(v[..., 0], stops, colours[:, c]) for c in range(3)], axis=-1)
@@ -179,12 +192,16 @@ def _gray(img: np.ndarray) -> np.ndarray:
 def overlay(x: Any, heatmap: np.ndarray, alpha: float = 0.5) -> np.ndarray:
     """One image ``x`` ((C, H, W) or (H, W)) with ``heatmap`` (H, W) in colour over it:
     RGB (H, W, 3) in ``[0, 1]``, ``alpha`` the heatmap's weight."""
-    img = _gray(np.asarray(getattr(x, "data", x)))
+    arr = np.asarray(getattr(x, "data", x))
+    if arr.dtype.kind not in "biuf" or arr.ndim not in (2, 3):
+        raise TypeError(f"overlay: x must be one real image (C, H, W) or (H, W), got shape "
+                        f"{arr.shape} dtype {arr.dtype}")
+    img = _gray(arr)
     heat = np.asarray(heatmap)
     if heat.shape != img.shape[:2]:
         raise ValueError(f"overlay: heatmap shape {heat.shape} does not match the image's "
                          f"(H, W) {img.shape[:2]}")
-    if not 0 <= alpha <= 1:
+    if not 0 <= check_number(alpha, "alpha", "overlay") <= 1:
         raise ValueError(f"overlay: alpha must be in [0, 1], got {alpha}")
     return (1 - alpha) * img + alpha * colormap(heat)
 
@@ -210,6 +227,7 @@ def filters(conv_layer: Module, scale: int = 1) -> np.ndarray:
         raise ValueError(f"filters: expected a conv layer with a 4-D weight (out, in, kh, kw), "
                          f"got {type(conv_layer).__name__} with weight shape "
                          f"{None if w is None else w.shape}")
+    scale = check_int(scale, "scale", "filters")
     wt = np.asarray(w.data, np.float64)
     peak = np.abs(wt).reshape(len(wt), -1).max(axis=1).reshape(-1, 1, 1, 1)
     wt = 0.5 + 0.5 * np.divide(wt, peak, out=np.zeros_like(wt), where=peak > 0)
@@ -285,6 +303,7 @@ def maximize_activation(model: Module, layer: Module, unit: int, steps: int = 20
     _check_layer(model, layer, "maximize_activation")
     if isinstance(steps, bool) or not isinstance(steps, int) or steps < 1:
         raise ValueError(f"maximize_activation: steps must be an int >= 1, got {steps!r}")
+    lr, l2 = check_number(lr, "lr", "maximize_activation"), check_number(l2, "l2", "maximize_activation")
     rng = np.random.default_rng(seed)
     dtype = next((p.dtype for p in model.parameters()), np.dtype(np.float32))
     x = (rng.normal(0, 0.01, shape) if x0 is None else np.array(getattr(x0, "data", x0))

@@ -1269,6 +1269,77 @@ case("nn.models.LeNet", ValueError, r"^LeNet: expected images of shape \(N, 1, 2
 case("nn.models.LeNet", ValueError, r"^LeNet: expected images .*, got \(2, 1, 14, 14\)",
      lambda: nn.models.LeNet()(A(2, 1, 14, 14, dtype=np.float32)))
 
+# ---- explain -------------------------------------------------------------------------
+
+import nn.explain as E  # noqa: E402
+
+
+def _lenet() -> nn.models.LeNet:
+    return nn.models.LeNet().eval()
+
+
+IMG = A(1, 1, 28, 28, dtype=np.float32) / 784
+for name in ("grad_cam", "grad_cam_steps"):
+    f = getattr(E, name)
+    case(f"nn.explain.{name}", TypeError, r"^grad_cam: model must be an nn.Module, got str",
+         lambda f=f: f("model", nn.Conv2d(1, 2, 3), IMG))
+    case(f"nn.explain.{name}", ValueError, r"^grad_cam: layer Conv2d is not a submodule of the model LeNet",
+         lambda f=f: f(_lenet(), nn.Conv2d(1, 2, 3), IMG))
+    case(f"nn.explain.{name}", ValueError, r"^grad_cam: layer Linear must produce \(N, K, h, w\) feature maps .*got \(1, 10\)",
+         lambda f=f: (lambda m: f(m, m.fc3, IMG))(_lenet()))
+    case(f"nn.explain.{name}", ValueError, r"^grad_cam: x must be a float batch of shape \(N, C, H, W\), got shape \(28, 28\)",
+         lambda f=f: (lambda m: f(m, m.conv2[0], IMG[0, 0]))(_lenet()))
+    case(f"nn.explain.{name}", IndexError, r"^grad_cam: target 10 out of range for 10 classes",
+         lambda f=f: (lambda m: f(m, m.conv2[0], IMG, target=10))(_lenet()))
+    case(f"nn.explain.{name}", TypeError, r"^grad_cam: target must be a class \(an int\) or one per image, got 'a'",
+         lambda f=f: (lambda m: f(m, m.conv2[0], IMG, target="a"))(_lenet()))
+    case(f"nn.explain.{name}", ValueError, r"^grad_cam: target must be one class or one per image \(1\), got shape \(3,\)",
+         lambda f=f: (lambda m: f(m, m.conv2[0], IMG, target=[1, 2, 3]))(_lenet()))
+case("nn.explain.overlay", ValueError, r"^overlay: heatmap shape \(14, 14\) does not match the image's \(H, W\) \(28, 28\)",
+     lambda: E.overlay(IMG[0, 0], np.zeros((14, 14))))
+case("nn.explain.overlay", ValueError, r"^overlay: alpha must be in \[0, 1\], got 2.0",
+     lambda: E.overlay(IMG[0, 0], np.zeros((28, 28)), alpha=2.0))
+case("nn.explain.overlay", TypeError, r"^overlay: alpha must be a number, got 'a'",
+     lambda: E.overlay(IMG[0, 0], np.zeros((28, 28)), alpha="a"))
+case("nn.explain.overlay", TypeError, r"^overlay: x must be one real image \(C, H, W\) or \(H, W\), got shape \(\) dtype <U",
+     lambda: E.overlay("a", np.zeros((28, 28))))
+case("nn.explain.overlay", TypeError, r"^overlay: x must be one real image .*got shape \(1, 1, 28, 28\)",
+     lambda: E.overlay(IMG, np.zeros((28, 28))))
+case("nn.explain.colormap", TypeError, r"^colormap: expected real values in \[0, 1\], got dtype <U1", lambda: E.colormap("a"))
+case("nn.explain.colormap", TypeError, r"^colormap: .*got dtype complex128", lambda: E.colormap(COMPLEX))
+case("nn.explain.colormap", TypeError, r"^colormap: .*got dtype object", lambda: E.colormap(OBJECTS))
+case("nn.explain.filters", ValueError, r"^filters: expected a conv layer with a 4-D weight \(out, in, kh, kw\), got Linear "
+     r"with weight shape \(2, 3\)", lambda: E.filters(_lin()))
+case("nn.explain.filters", ValueError, r"^filters: expected a conv layer .*got str with weight shape None",
+     lambda: E.filters("conv1"))
+case("nn.explain.filters", ValueError, r"^filters: scale must be a positive int, got 0", lambda: E.filters(nn.Conv2d(1, 2, 3), 0))
+case("nn.explain.filters", ValueError, r"^filters: scale must be a positive int, got '2'",
+     lambda: E.filters(nn.Conv2d(1, 2, 3), "2"))
+case("nn.explain.activation_maps", TypeError, r"^activation_maps: model must be an nn.Module, got NoneType",
+     lambda: E.activation_maps(None, nn.Conv2d(1, 2, 3), IMG))
+case("nn.explain.activation_maps", ValueError, r"^activation_maps: layer str is not a submodule of the model LeNet",
+     lambda: E.activation_maps(_lenet(), "conv1", IMG))
+case("nn.explain.activation_maps", IndexError, r"^activation_maps: index 5 out of range for 1 images",
+     lambda: (lambda m: E.activation_maps(m, m.conv1[0], IMG, index=5))(_lenet()))
+case("nn.explain.maximize_activation", IndexError, r"^maximize_activation: unit 99 out of range for Conv2d output "
+     r"of shape \(1, 16, 10, 10\)", lambda: (lambda m: E.maximize_activation(m, m.conv2[0], 99, steps=1))(_lenet()))
+case("nn.explain.maximize_activation", ValueError, r"^maximize_activation: steps must be an int >= 1, got 0",
+     lambda: (lambda m: E.maximize_activation(m, m.conv2[0], 0, steps=0))(_lenet()))
+case("nn.explain.maximize_activation", TypeError, r"^maximize_activation: lr must be a number, got 'a'",
+     lambda: (lambda m: E.maximize_activation(m, m.conv2[0], 0, steps=1, lr="a"))(_lenet()))
+case("nn.explain.maximize_activation", ValueError, r"^maximize_activation: layer Conv2d is not a submodule",
+     lambda: E.maximize_activation(_lenet(), nn.Conv2d(1, 2, 3), 0, steps=1))
+case("nn.explain.conv_layers", TypeError, r"^conv_layers: model must be an nn.Module, got str", lambda: E.conv_layers("m"))
+case("nn.explain.conv_layers", TypeError, r"^conv_layers: model must be an nn.Module, got NoneType",
+     lambda: E.conv_layers(None))
+case("nn.explain.conv_layers", TypeError, r"^conv_layers: model must be an nn.Module, got OrderedDict",
+     lambda: E.conv_layers(_lenet().state_dict()))
+for name, n in (("GradCAM", 7), ("ActivationMaximum", 3)):
+    C = getattr(E, name)
+    case(f"nn.explain.{name}", TypeError, rf"{name}.*missing {n} required", lambda C=C: C())
+    case(f"nn.explain.{name}", TypeError, rf"{name}.*positional arguments? but", lambda C=C, n=n: C(*range(n + 1)))
+    case(f"nn.explain.{name}", TypeError, rf"{name}.*unexpected keyword argument 'x'", lambda C=C: C(x=1))
+
 # ================================================================= the command line
 
 class CliError(Exception):
@@ -1475,13 +1546,14 @@ def test_bad_input(owner, call, exc, pattern):
 # ------------------------------------------------------------------- completeness
 
 NAMESPACES = ["al", "al.viz", "al.testing", "al.hooks", "nn", "nn.functional", "nn.init", "nn.optim",
-              "nn.optim.lr_scheduler", "nn.diagnostics", "nn.models", "nn.datasets", "nn.data", "nn.utils"]
+              "nn.optim.lr_scheduler", "nn.diagnostics", "nn.models", "nn.datasets", "nn.data", "nn.utils",
+              "nn.explain"]
 
 
 def _public_names() -> dict[str, str]:
     """Every public function and class (not modules, exceptions or constants), by its
     first name in NAMESPACES: an object with several names needs cases under one."""
-    import nn.data, nn.datasets, nn.diagnostics, nn.models, nn.utils  # noqa: E401, F401
+    import nn.data, nn.datasets, nn.diagnostics, nn.explain, nn.models, nn.utils  # noqa: E401, F401
     found: dict[int, str] = {}
     for space in NAMESPACES:
         module = eval(space, {"al": al, "nn": nn})
