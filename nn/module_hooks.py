@@ -135,9 +135,12 @@ class HooksMixin:
         return self.__dict__.setdefault(name, [])
 
     def _add_hook(self, name: str, entry: Any, prepend: bool) -> al.hooks.RemovableHandle:
-        if not callable(entry[0] if isinstance(entry, tuple) else entry):
-            raise TypeError(f"{type(self).__name__}.register_{name.strip('_')}: the hook must be "
-                            f"callable")
+        hook = entry[0] if isinstance(entry, tuple) else entry
+        if not callable(hook):
+            method = {"_backward_hooks": "register_full_backward_hook"}.get(
+                name, "register_" + name.strip("_")[:-1])  # the method the user called
+            raise TypeError(f"{type(self).__name__}.{method}: the hook must be callable, got "
+                            f"{type(hook).__name__}")
         hooks = self._hook_list(name)
         hooks.insert(0, entry) if prepend else hooks.append(entry)
         return al.hooks.RemovableHandle(hooks, entry)

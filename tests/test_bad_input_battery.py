@@ -444,6 +444,10 @@ case("al.hooks.RemovableHandle", TypeError, r"RemovableHandle", lambda: al.hooks
 case("al.hooks.tensor_hooks", TypeError, r"^tensor_hooks: expected a Tensor, got int", lambda: al.hooks.tensor_hooks(1))
 case("al.hooks.tensor_hooks", TypeError, r"^tensor_hooks: expected a Tensor, got ndarray", lambda: al.hooks.tensor_hooks(A(2)))
 case("al.hooks.tensor_hooks", TypeError, r"^tensor_hooks: expected a Tensor, got NoneType", lambda: al.hooks.tensor_hooks(None))
+case("al.Tensor", TypeError, r"^register_hook: expected a callable, got int", lambda: T(2).register_hook(1))
+case("al.Tensor", RuntimeError, r"^register_hook: cannot register a hook on a tensor that does not require grad",
+     lambda: T(2, grad=False).register_hook(lambda g: g))
+case("al.Tensor", RuntimeError, r"^retain_grad: this tensor does not require grad", lambda: T(2, grad=False).retain_grad())
 
 
 # ---- viz ---------------------------------------------------------------------------
@@ -606,6 +610,9 @@ case("nn.ModuleDict", KeyError, r"ModuleDict.*'b'", lambda: nn.ModuleDict({"a": 
 case("nn.IncompatibleKeys", TypeError, r"IncompatibleKeys", lambda: nn.IncompatibleKeys())
 case("nn.IncompatibleKeys", TypeError, r"IncompatibleKeys", lambda: nn.IncompatibleKeys([], [], []))
 case("nn.IncompatibleKeys", TypeError, r"IncompatibleKeys", lambda: nn.IncompatibleKeys(missing=[]))
+for method in ("register_forward_pre_hook", "register_forward_hook", "register_full_backward_hook"):
+    case("nn.Module", TypeError, rf"^Linear.{method}: the hook must be callable, got int",
+         lambda m=method: getattr(_lin(), m)(1))
 
 # ---- layers --------------------------------------------------------------------------
 
