@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 from pathlib import Path
 
@@ -22,3 +23,13 @@ def mnist_root() -> Path:
             return root
     pytest.skip("real MNIST files not found (set AUTOGRAD_LITE_DATA to the directory holding "
                 "mnist/)")
+
+
+@functools.lru_cache(maxsize=None)
+def cached_load(path, **kwargs):
+    """``nn.datasets.load_mnist`` read once per process for each set of arguments: the CLI
+    tests patch it in so that their many short runs share one decoding of the files."""
+    from nn.datasets import load_mnist
+
+    kwargs.pop("progress")
+    return load_mnist(path, **kwargs)

@@ -3,7 +3,6 @@ learning curve, --resume, --seed, Ctrl-C, divergence), data errors, and ``graph`
 
 from __future__ import annotations
 
-import functools
 from pathlib import Path
 
 import numpy as np
@@ -11,6 +10,7 @@ import pytest
 
 import nn.cli as cli
 import nn.cli.train as cli_train
+from mnist_data import cached_load as _cached_load
 from mnist_data import mnist_root
 from nn.serialization import load
 from nn.models import TwoLayerNet
@@ -22,15 +22,6 @@ def data(monkeypatch) -> Path:
     root = mnist_root()
     monkeypatch.setattr(cli_train, "load_mnist", _cached_load)
     return root
-
-
-@functools.lru_cache(maxsize=None)
-def _cached_load(path, **kwargs):
-    kwargs.pop("progress")
-    return _real_load(path, **kwargs)
-
-
-_real_load = cli_train.load_mnist
 
 
 def _tiny(data: Path, out: Path, *extra: str) -> list[str]:

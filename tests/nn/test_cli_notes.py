@@ -5,7 +5,6 @@ in ``graph --script``."""
 
 from __future__ import annotations
 
-import functools
 
 import numpy as np
 import pytest
@@ -14,17 +13,9 @@ import nn
 import nn.cli as cli
 import nn.cli.graph as cli_graph
 import nn.cli.train as cli_train
+from mnist_data import cached_load as _cached_load
 from mnist_data import mnist_root
 from nn.cli.notes import in_cli_terms, schedule_note
-
-
-@functools.lru_cache(maxsize=None)
-def _cached_load(path, **kwargs):
-    kwargs.pop("progress")
-    return _real_load(path, **kwargs)
-
-
-_real_load = cli_train.load_mnist
 
 
 @pytest.fixture

@@ -3,13 +3,13 @@
 
 from __future__ import annotations
 
-import functools
 import sys
 
 import pytest
 
 import nn.cli as cli
 import nn.cli.train as cli_train
+from mnist_data import cached_load as _cached_load
 from mnist_data import mnist_root
 from nn.cli.threads import DEFAULT_THREADS
 
@@ -19,15 +19,6 @@ threadpoolctl = pytest.importorskip("threadpoolctl")
 @pytest.fixture(autouse=True)
 def _load_once(monkeypatch):
     monkeypatch.setattr(cli_train, "load_mnist", _cached_load)
-
-
-@functools.lru_cache(maxsize=None)
-def _cached_load(path, **kwargs):
-    kwargs.pop("progress")
-    return _real_load(path, **kwargs)
-
-
-_real_load = cli_train.load_mnist
 
 
 def _blas_threads() -> list[int]:
