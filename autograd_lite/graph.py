@@ -53,12 +53,13 @@ def increment_version(tensors: Tensor | Iterable[Tensor]) -> None:
     global _clock
     _clock += 1
     if hasattr(tensors, "_version"):  # one Tensor (this module does not import the class)
-        tensors._version = _clock
-        return
+        tensors = (tensors,)
     for t in tensors:
         if not hasattr(t, "_version"):
             raise TypeError(f"increment_version: expected Tensors, got {type(t).__name__}")
         t._version = _clock
+        if t._node is not None:  # nodes do not keep the intermediates they read: see Node
+            t._node.modified = _clock
 
 
 class Node:
@@ -73,10 +74,11 @@ class Node:
         or a constant;
     ``needs``
         one bool per input: does it require grad;
-    ``inputs``, ``arrays``
-        the input Tensors (for the version check and create_graph's recomputation)
-        and their arrays as the forward used them: what the VJP gets, even if an
-        input's ``.data`` is rebound in between;
+    ``arrays``
+        the inputs' arrays as the forward used them: what the VJP gets, even if an
+        input's ``.data`` is rebound in between. The input Tensors themselves are not
+        kept (a leaf's or constant's is its parent): an intermediate Tensor nobody
+        holds is freed at once, and create_graph rebuilds one from its node and array;
     ``out``, ``saved``
         the output array, and what ``forward_saving`` kept for the VJP;
     ``seq``
@@ -84,6 +86,9 @@ class Node:
         uses as its order;
     ``stamp``
         the in-place clock when the inputs were saved;
+    ``modified``
+        the in-place clock when a Tensor this node produced was last changed in place
+        (0: never): what a consumer's version check reads for an intermediate input;
     ``shape``, ``dtype``
         the output's;
     ``scope``
@@ -93,12 +98,12 @@ class Node:
     ``held``
         the locks on the leaf and constant arrays it saved (see ``locks.py``), or None.
 
-    ``inputs``, ``arrays``, ``out``, ``saved`` and ``held`` are the *saved* state, dropped after
+    ``arrays``, ``out``, ``saved`` and ``held`` are the *saved* state, dropped after
     a backward without ``retain_graph``; the rest stays so the graph can still be
     drawn and a second backward can explain what happened.
     """
 
-    __slots__ = ("op", "parents", "needs", "inputs", "arrays", "seq", "stamp", "out", "saved",
+    __slots__ = ("op", "parents", "needs", "arrays", "seq", "stamp", "modified", "out", "saved",
                  "params", "shape", "dtype", "scope", "where", "held", "__weakref__")
     requires_grad = True  # a node exists only where some input requires grad
 

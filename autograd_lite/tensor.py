@@ -538,6 +538,12 @@ class Tensor:
         # it finds a Tensor among the inputs and asks it, instead of importing apply.
         return apply(op, *args, **params)
 
+    @staticmethod
+    def _of_node(data: np.ndarray, node: Node) -> Tensor:
+        # The same for backward's create_graph, which rebuilds a node's intermediate
+        # inputs (a node does not keep them) to record its VJP on.
+        return Tensor._make(data, node)
+
 
 #: NumPy's differentiable ufuncs and functions on Tensors, by the op that implements them.
 UFUNC_OPS: dict[str, str] = {
@@ -863,12 +869,14 @@ def apply(op: type[Op], *args: Any, **params: Any) -> Tensor:
         node.params = params or _NO_PARAMS
         node.parents = tuple(parents)
         node.needs = flags
-        node.inputs = args
+        # No input Tensors kept: in a chain the intermediate Tensor then dies at once (two
+        # GC-tracked objects fewer per op, 136 bytes; see Node).
         node.arrays = arrays
         node.out = out
         node.saved = saved
         node.seq = graph._next_seq()
         node.stamp = graph._clock
+        node.modified = 0
         node.shape = out.shape
         node.dtype = out.dtype
         node.scope = graph._scope
