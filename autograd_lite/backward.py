@@ -127,6 +127,8 @@ def _call_vjp(node: Node, g: Any, record: Any, needs: tuple[bool, ...]) -> tuple
     arrays = node.arrays
     if arrays is None:
         raise _freed(node)
+    if arrays is node.parents:
+        arrays = node.input_arrays()
     if graph._clock > node.stamp:  # something was modified in place since: which?
         _check_unmodified(node)
     op, kw = node.op, node.params
@@ -161,7 +163,7 @@ def _check_unmodified(node: Node) -> None:
         for lk in node.held:
             for changed in (lk, lk.root):
                 if changed is not None and changed.stamp > stamp:
-                    for i, a in enumerate(node.arrays):
+                    for i, a in enumerate(node.input_arrays()):
                         if a is changed.array or _root_array(a) is changed.array:
                             raise _modified(node, i, changed.where)
     for i, p in enumerate(node.parents):
@@ -247,7 +249,7 @@ def _freed(node: Node) -> GraphFreedError:
 
 
 def _modified(node: Node, i: int, where: Any = None) -> InplaceModificationError:
-    t = node.arrays[i]
+    t = node.input_arrays()[i]
     at = "" if where is None else f"\n  it was modified at:\n{where.format()}"
     return InplaceModificationError(
         f"backward: input {i} of '{node.op.name}' (shape {t.shape}, dtype {t.dtype}) was "

@@ -76,9 +76,11 @@ class Node:
         one bool per input: does it require grad;
     ``arrays``
         the inputs' arrays as the forward used them: what the VJP gets, even if an
-        input's ``.data`` is rebound in between. The input Tensors themselves are not
-        kept (a leaf's or constant's is its parent): an intermediate Tensor nobody
-        holds is freed at once, and create_graph rebuilds one from its node and array;
+        input's ``.data`` is rebound in between. When each of them is its parent's own
+        (a node's ``out``, a shared constant's), ``arrays`` is the ``parents`` tuple
+        itself: read them with :meth:`input_arrays`. The input Tensors are not kept (a
+        leaf's or constant's is its parent): an intermediate Tensor nobody holds is
+        freed at once, and create_graph rebuilds one from its node and array;
     ``out``, ``saved``
         the output array, and what ``forward_saving`` kept for the VJP;
     ``seq``
@@ -109,6 +111,24 @@ class Node:
 
     def __repr__(self) -> str:
         return f"<Node {self.op.name} {self.shape} {self.dtype}>"
+
+    def input_arrays(self) -> tuple:
+        """The arrays the forward gave this op, while they are saved (see ``arrays``)."""
+        arrays = self.arrays
+        if arrays is not self.parents:
+            return arrays
+        out = []
+        for p in arrays:
+            if type(p) is not Node:
+                out.append(p.data)  # a shared constant: its array never changes
+            elif p.out is None:
+                raise GraphFreedError(
+                    f"'{self.op.name}' (output shape {self.shape}) reads the output of "
+                    f"'{p.op.name}', whose saved arrays were freed by an earlier backward; "
+                    f"call backward(retain_graph=True) the first time to backpropagate twice")
+            else:
+                out.append(p.out)
+        return tuple(out)
 
 
 class scope:

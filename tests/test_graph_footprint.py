@@ -72,3 +72,26 @@ def test_second_derivatives_through_intermediates_nobody_holds():
     np.testing.assert_allclose(g.data, x.data * np.exp(x.data ** 2 / 2))
     g.sum().backward()
     np.testing.assert_allclose(x.grad, (1 + x.data ** 2) * np.exp(x.data ** 2 / 2))
+
+
+def test_a_node_reading_an_output_freed_by_an_earlier_backward_is_refused():
+    x = Tensor(np.array([1.0, 2.0]), requires_grad=True)
+    h = x.exp()
+    a, b = (h * 2.0).sum(), (h * 3.0).sum()
+    assert b.node.parents[0].arrays is b.node.parents[0].parents  # read from h's node
+    a.backward()  # frees h's node
+    with pytest.raises(al.GraphFreedError, match="saved arrays were freed"):
+        b.backward()
+
+
+@pytest.mark.parametrize("rebind_first", [False, True])
+def test_a_rebound_intermediate_does_not_change_what_backward_reads(rebind_first):
+    x = Tensor(np.array([1.0, 2.0]), requires_grad=True)
+    h = x * 2.0
+    if rebind_first:  # the product reads the new array: kept in the node's own tuple
+        h.data = np.array([5.0, 7.0])
+    y = (h * h).sum()
+    used = h.data.copy()
+    h.data = np.zeros(2)
+    y.backward()
+    np.testing.assert_allclose(x.grad, 2 * used * 2)
