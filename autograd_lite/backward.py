@@ -146,7 +146,8 @@ def _call_vjp(node: Node, g: Any, record: Any, needs: tuple[bool, ...]) -> tuple
     try:
         if op._wants_needs:
             return op.vjp(g, out, *inputs, needs=needs, **kw)
-        return op.vjp(g, out, *inputs, **kw)
+        # No ``**kw`` when empty, as in apply: unpacking even an empty dict costs.
+        return op.vjp(g, out, *inputs, **kw) if kw else op.vjp(g, out, *inputs)
     except Exception as e:
         hint = ("; a VJP must not write into the arrays it is given (a leaf's or "
                 "constant's is read-only while its graph lives)"
