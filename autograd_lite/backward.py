@@ -127,8 +127,13 @@ def _call_vjp(node: Node, g: Any, record: Any, needs: tuple[bool, ...]) -> tuple
     arrays = node.arrays
     if arrays is None:
         raise _freed(node)
-    if arrays is node.parents:
-        arrays = node.input_arrays()
+    if arrays is node.parents:  # the parents' own arrays: Node.input_arrays, inline
+        arrays = []
+        for p in node.parents:
+            a = p.out if type(p) is Node else p.data
+            if a is None:  # a parent freed by an earlier backward
+                node.input_arrays()  # raises, naming it
+            arrays.append(a)
     if graph._clock > node.stamp:  # something was modified in place since: which?
         _check_unmodified(node)
     op, kw = node.op, node.params
