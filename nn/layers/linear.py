@@ -49,10 +49,11 @@ class Linear(Module):
         weight makes the forward product and the weight gradient faster and the input
         gradient slower (on the 2-core development machine, 784-128 at batch 128: 153 ->
         135, 137 -> 103 and 130 -> 146 us), so it suits a first layer, whose input needs
-        no gradient. ``None`` lets the layer choose at its first call: column-major if
-        that input needs no gradient, else row-major, provided the weight is still the
-        array the layer allocated (an array assigned to ``weight.data`` is kept as it
-        is). The weight gradient comes out in the weight's order, so updates stay
+        no gradient. ``None`` lets the layer choose at its first call with grad mode on
+        (under ``no_grad`` no call says whether the input will need one): column-major
+        if that input needs no gradient, else row-major, provided the weight is still
+        the array the layer allocated (an array assigned to ``weight.data`` is kept as
+        it is). The weight gradient comes out in the weight's order, so updates stay
         contiguous.
     """
 
@@ -82,7 +83,7 @@ class Linear(Module):
 
     def forward(self, input: Any) -> al.Tensor:
         x = input if isinstance(input, al.Tensor) else al.Tensor(input)
-        if self._unsettled is not None:
+        if self._unsettled is not None and al.is_grad_enabled():
             self._settle_order(x)
         try:
             if self.bias is None:
