@@ -57,6 +57,8 @@ def run_backward(roots: Sequence[Tensor], grads: Sequence[Any], *, retain_graph:
             _accumulate_leaf(r, g, handed, create_graph)
         elif id(r) in leaf_targets:
             _capture(found, id(r), g)
+    # create_graph records the VJPs on Tensors, rebuilt from each node (see _call_vjp).
+    record = roots[0]._of_node if create_graph and roots else None
     prev_mode, graph._grad_enabled = graph._grad_enabled, create_graph  # VJPs record only then
     try:
         while heap:
@@ -71,12 +73,12 @@ def run_backward(roots: Sequence[Tensor], grads: Sequence[Any], *, retain_graph:
                 needs = useful[node]
                 if True not in needs:  # no target upstream: the cotangent stops here
                     continue
-            dxs = _call_vjp(node, g, create_graph, needs)
+            dxs = _call_vjp(node, g, record, needs)
             if graph.backward_hooks:
                 for hook in graph.backward_hooks:
                     hook(node, g, dxs)
             if not retain_graph:  # the last use: the arrays are the user's again
-                node.inputs = node.arrays = node.out = node.saved = node.held = None
+                node.arrays = node.out = node.saved = node.held = None
             for p, need, dx in zip(node.parents, needs, dxs):
                 if not need or dx is None:
                     continue
@@ -166,29 +168,38 @@ def _send(pending: dict[Node, Any], heap: list[tuple[int, Node]], node: Node, g:
         heappush(heap, (-node.seq, node))
 
 
-def _call_vjp(node: Node, g: Any, create_graph: bool, needs: tuple[bool, ...]) -> tuple:
-    """The cotangents of ``node``'s inputs, from its VJP and what the forward saved."""
-    saved = node.inputs
-    if saved is None:
+def _call_vjp(node: Node, g: Any, record: Any, needs: tuple[bool, ...]) -> tuple:
+    """The cotangents of ``node``'s inputs, from its VJP and what the forward saved.
+    ``record`` is None, or for create_graph ``Tensor._of_node``."""
+    arrays = node.arrays
+    if arrays is None:
         raise _freed(node)
+    if arrays is node.parents:  # the parents' own arrays: Node.input_arrays, inline
+        arrays = []
+        for p in node.parents:
+            a = p.out if type(p) is Node else p.data
+            if a is None:  # a parent freed by an earlier backward
+                node.input_arrays()  # raises, naming it
+            arrays.append(a)
     if graph._clock > node.stamp:  # something was modified in place since: which?
         _check_unmodified(node)
     op, kw = node.op, node.params
-    if create_graph:
+    if record is not None:
         # The VJP may use ``out``; recomputing it as a recorded op keeps its
         # dependence on the inputs, which a second derivative needs.
-        inputs = saved
+        inputs = tuple(record(a, p) if type(p) is Node else p for p, a in zip(node.parents, arrays))
         out = op.apply(list(inputs), **kw) if op.arity is None else op.apply(*inputs, **kw)
         if op._wants_saved:  # arrays saved by the forward are constants here
             kw = {**kw, "saved": None}
     else:
-        inputs, out = node.arrays, node.out
+        inputs, out = arrays, node.out
         if op._wants_saved:
             kw = {**kw, "saved": node.saved}
     try:
         if op._wants_needs:
             return op.vjp(g, out, *inputs, needs=needs, **kw)
-        return op.vjp(g, out, *inputs, **kw)
+        # No ``**kw`` when empty, as in apply: unpacking even an empty dict costs.
+        return op.vjp(g, out, *inputs, **kw) if kw else op.vjp(g, out, *inputs)
     except Exception as e:
         hint = ("; a VJP must not write into the arrays it is given (a leaf's or "
                 "constant's is read-only while its graph lives)"
@@ -205,11 +216,11 @@ def _check_unmodified(node: Node) -> None:
         for lk in node.held:
             for changed in (lk, lk.root):
                 if changed is not None and changed.stamp > stamp:
-                    for i, a in enumerate(node.arrays):
+                    for i, a in enumerate(node.input_arrays()):
                         if a is changed.array or _root_array(a) is changed.array:
                             raise _modified(node, i, changed.where)
-    for i, t in enumerate(node.inputs):
-        if t._version > stamp:
+    for i, p in enumerate(node.parents):
+        if (p.modified if type(p) is Node else p._version) > stamp:
             raise _modified(node, i)
 
 
@@ -299,7 +310,7 @@ def _freed(node: Node) -> GraphFreedError:
 
 
 def _modified(node: Node, i: int, where: Any = None) -> InplaceModificationError:
-    t = node.inputs[i]
+    t = node.input_arrays()[i]
     at = "" if where is None else f"\n  it was modified at:\n{where.format()}"
     return InplaceModificationError(
         f"backward: input {i} of '{node.op.name}' (shape {t.shape}, dtype {t.dtype}) was "

@@ -115,24 +115,26 @@ class Trace:
 
 
 def _node_jvp(node: Node, ts: list[Any], record: bool) -> Any:
-    if node.inputs is None:
+    if node.arrays is None:
         raise GraphFreedError(
             f"jvp: the saved arrays of '{node.op.name}' (output shape {node.shape}) were freed "
             f"by a backward inside the function; call backward(retain_graph=True) there")
     if graph._clock > node.stamp:
-        for i, t in enumerate(node.inputs):
-            if t._version > node.stamp:
+        for i, (p, a) in enumerate(zip(node.parents, node.input_arrays())):
+            if (p.modified if type(p) is Node else p._version) > node.stamp:
                 raise InplaceModificationError(
-                    f"jvp: input {i} of '{node.op.name}' (shape {t.shape}) was modified in "
+                    f"jvp: input {i} of '{node.op.name}' (shape {a.shape}) was modified in "
                     f"place after it was used; the tangent would be wrong")
     op, params = node.op, node.params
     if record:
         # The rule may use ``out``: recomputed as a recorded op, it keeps its
-        # dependence on the inputs (as backward's create_graph does).
-        xs = node.inputs
+        # dependence on the inputs (as backward's create_graph does). A node keeps no
+        # intermediate Tensors: they are rebuilt from its parents and arrays.
+        xs = tuple(Tensor._make(a, p) if type(p) is Node else p
+                   for p, a in zip(node.parents, node.input_arrays()))
         out = op.apply(list(xs), **params) if op.arity is None else op.apply(*xs, **params)
         return op_jvp(op, ts, out, xs, params)
-    return op_jvp(op, ts, node.out, node.arrays, params, node.saved)
+    return op_jvp(op, ts, node.out, node.input_arrays(), params, node.saved)
 
 
 def op_jvp(op: type[Op], tangents: Sequence[Any], out: Any, xs: Sequence[Any],

@@ -58,12 +58,13 @@ def increment_version(tensors: Tensor | Iterable[Tensor]) -> None:
     global _clock
     _clock += 1
     if hasattr(tensors, "_version"):  # one Tensor (this module does not import the class)
-        tensors._version = _clock
-        return
+        tensors = (tensors,)
     for t in tensors:
         if not hasattr(t, "_version"):
             raise TypeError(f"increment_version: expected Tensors, got {type(t).__name__}")
         t._version = _clock
+        if t._node is not None:  # nodes do not keep the intermediates they read: see Node
+            t._node.modified = _clock
 
 
 class Node:
@@ -78,10 +79,13 @@ class Node:
         or a constant;
     ``needs``
         one bool per input: does it require grad;
-    ``inputs``, ``arrays``
-        the input Tensors (for the version check and create_graph's recomputation)
-        and their arrays as the forward used them: what the VJP gets, even if an
-        input's ``.data`` is rebound in between;
+    ``arrays``
+        the inputs' arrays as the forward used them: what the VJP gets, even if an
+        input's ``.data`` is rebound in between. When each of them is its parent's own
+        (a node's ``out``, a shared constant's), ``arrays`` is the ``parents`` tuple
+        itself: read them with :meth:`input_arrays`. The input Tensors are not kept (a
+        leaf's or constant's is its parent): an intermediate Tensor nobody holds is
+        freed at once, and create_graph rebuilds one from its node and array;
     ``out``, ``saved``
         the output array, and what ``forward_saving`` kept for the VJP;
     ``seq``
@@ -89,6 +93,9 @@ class Node:
         uses as its order;
     ``stamp``
         the in-place clock when the inputs were saved;
+    ``modified``
+        the in-place clock when a Tensor this node produced was last changed in place
+        (0: never): what a consumer's version check reads for an intermediate input;
     ``shape``, ``dtype``
         the output's;
     ``scope``
@@ -98,17 +105,35 @@ class Node:
     ``held``
         the locks on the leaf and constant arrays it saved (see ``locks.py``), or None.
 
-    ``inputs``, ``arrays``, ``out``, ``saved`` and ``held`` are the *saved* state, dropped after
+    ``arrays``, ``out``, ``saved`` and ``held`` are the *saved* state, dropped after
     a backward without ``retain_graph``; the rest stays so the graph can still be
     drawn and a second backward can explain what happened.
     """
 
-    __slots__ = ("op", "parents", "needs", "inputs", "arrays", "seq", "stamp", "out", "saved",
+    __slots__ = ("op", "parents", "needs", "arrays", "seq", "stamp", "modified", "out", "saved",
                  "params", "shape", "dtype", "scope", "where", "held", "__weakref__")
     requires_grad = True  # a node exists only where some input requires grad
 
     def __repr__(self) -> str:
         return f"<Node {self.op.name} {self.shape} {self.dtype}>"
+
+    def input_arrays(self) -> tuple:
+        """The arrays the forward gave this op, while they are saved (see ``arrays``)."""
+        arrays = self.arrays
+        if arrays is not self.parents:
+            return arrays
+        out = []
+        for p in arrays:
+            if type(p) is not Node:
+                out.append(p.data)  # a shared constant: its array never changes
+            elif p.out is None:
+                raise GraphFreedError(
+                    f"'{self.op.name}' (output shape {self.shape}) reads the output of "
+                    f"'{p.op.name}', whose saved arrays were freed by an earlier backward; "
+                    f"call backward(retain_graph=True) the first time to backpropagate twice")
+            else:
+                out.append(p.out)
+        return tuple(out)
 
 
 class TensorHooks:

@@ -579,6 +579,12 @@ class Tensor:
         # it finds a Tensor among the inputs and asks it, instead of importing apply.
         return apply(op, *args, **params)
 
+    @staticmethod
+    def _of_node(data: np.ndarray, node: Node) -> Tensor:
+        # The same for backward's create_graph, which rebuilds a node's intermediate
+        # inputs (a node does not keep them) to record its VJP on.
+        return Tensor._make(data, node)
+
 
 #: NumPy's differentiable ufuncs and functions on Tensors, by the op that implements them.
 UFUNC_OPS: dict[str, str] = {
@@ -883,16 +889,20 @@ def apply(op: type[Op], *args: Any, **params: Any) -> Tensor:
     if record:
         parents = []
         held = None
+        own = True  # is every input array its parent's own? (see Node.arrays)
         for a in args:
             n = a._node
             if n is not None:
                 parents.append(n)
+                if a.data is not n.out:
+                    own = False
                 continue
             parents.append(a)
             # A leaf's or constant's array: lock it. A shared scalar constant (the 0.5
             # of y * 0.5) is skipped by one set lookup: about 1,500 fewer of the 41,000
             # machine instructions an op costs in the per-op benchmark.
             if a not in _SHARED:
+                own = False
                 held = _hold(a.data, held)
         # One shared tuple per pattern of needs: a graph's every object is scanned by
         # the cyclic GC while the graph is alive, so fewer objects is faster.
@@ -902,15 +912,21 @@ def apply(op: type[Op], *args: Any, **params: Any) -> Tensor:
         node = _new(Node)
         node.op = op
         node.params = params or _NO_PARAMS
-        node.parents = tuple(parents)
+        node.parents = parents = tuple(parents)
         node.needs = flags
-        node.inputs = args
-        node.arrays = arrays
+        # No input Tensors kept: in a chain the intermediate Tensor then dies at once (two
+        # GC-tracked objects fewer per op, 136 bytes; see Node). Nor, usually, a tuple of
+        # the arrays the parents hold anyway (56 bytes more).
+        node.arrays = parents if own else arrays
         node.out = out
         node.saved = saved
         node.seq = graph._next_seq()
         node.stamp = graph._clock
-        node.shape = out.shape
+        node.modified = 0
+        shape = out.shape
+        # One shared tuple per shape: 48 bytes and a GC-tracked object less per op.
+        s = _SHAPES.get(shape)
+        node.shape = s if s is not None else _shape(shape)
         node.dtype = out.dtype
         node.scope = graph._scope
         node.where = None
@@ -927,6 +943,13 @@ def apply(op: type[Op], *args: Any, **params: Any) -> Tensor:
     return t
 
 
+def _shape(shape: tuple[int, ...]) -> tuple[int, ...]:
+    if len(_SHAPES) < 4096:  # bounded: a loop over growing sizes must not fill memory
+        _SHAPES[shape] = shape
+    return shape
+
+
 _new = object.__new__
+_SHAPES: dict[tuple[int, ...], tuple[int, ...]] = {}
 _NEEDS: dict[tuple[bool, ...], tuple[bool, ...]] = {}  # at most 14 entries: (True,), (True, False)...
 _NO_PARAMS: dict[str, Any] = {}  # shared by every node of an op without params: never written

@@ -19,9 +19,12 @@ performance targets, measured in one process.
    forward and weight-gradient products faster than the row-major ones the lessons
    write by hand. So a second figure compares the engine with the hand-written step
    given that same layout: the engine's own overhead, with the layout's gain removed.
+   A user's plain ``nn.Sequential(Linear, ReLU, Linear)`` is timed beside it.
 2. Per-op overhead: ``y = y * 1.0001 + 0.0001`` on a (16,) float32 tensor, forward
-   and backward, per op.
-3. Backward over deep chains (linear time) and the memory released afterwards.
+   and backward, per op: on 10,000 and 100,000-op chains, and on 10,000 ops in a
+   process that also holds 1,000,000 live lists (a busy notebook); PyTorch beside each.
+3. Backward over deep chains (linear time), the graph's bytes per op and the memory
+   released afterwards.
 4. A training loop's peak memory after 200 and after 2,000 steps.
 5. float32 end to end: every VJP output of the training step is float32.
 """
@@ -99,10 +102,19 @@ def numpy_step(p: dict[str, np.ndarray], X: np.ndarray, y: np.ndarray, lr: float
     return loss
 
 
-def engine_stepper(p: dict[str, np.ndarray], lr: float) -> tuple[Callable, nn.Module]:
-    # The model the CLI trains, started from the same weights as the NumPy step.
-    model = nn.TwoLayerNet(hidden=p["b1"].shape[0])
-    for lin, w, b in ((model.fc1, "W1", "b1"), (model.fc2, "W2", "b2")):
+def engine_stepper(p: dict[str, np.ndarray], lr: float,
+                   model_kind: str = "twolayer") -> tuple[Callable, nn.Module]:
+    """The engine's step, started from the same weights as the NumPy step, on the
+    model the CLI trains (``"twolayer"``) or on a user's plain ``nn.Sequential`` built
+    as the docs teach (``"sequential"``)."""
+    hidden = p["b1"].shape[0]
+    if model_kind == "twolayer":
+        model = nn.TwoLayerNet(hidden=hidden)
+        layers = (model.fc1, model.fc2)
+    else:
+        model = nn.Sequential(nn.Linear(784, hidden), nn.ReLU(), nn.Linear(hidden, 10))
+        layers = (model[0], model[2])
+    for lin, w, b in zip(layers, ("W1", "W2"), ("b1", "b2")):
         lin.weight.data[...] = p[w]
         lin.bias.data[...] = p[b]
     opt = nn.optim.SGD(model.parameters(), lr=lr)
@@ -127,11 +139,13 @@ def bench_mnist_step(batch: int, repeats: int, steps: int) -> dict[str, float]:
     lr = 0.05
     p_np, p_same = init_params(), init_params(w1_order="F")
     step, model = engine_stepper(init_params(), lr)
-    # Same start, same batches: the three must agree before their times mean anything.
+    seq, _ = engine_stepper(init_params(), lr, "sequential")
+    # Same start, same batches: the four must agree before their times mean anything.
     for X, y in batches[:3]:
-        a, a2, b = numpy_step(p_np, X, y, lr), numpy_step(p_same, X, y, lr), step(X, y)
-        assert abs(a - b) < 1e-4 * max(1, abs(a)), f"engine loss {b} != NumPy loss {a}"
-        assert abs(a2 - b) < 1e-4 * max(1, abs(a)), f"engine loss {b} != NumPy loss {a2}"
+        a, a2 = numpy_step(p_np, X, y, lr), numpy_step(p_same, X, y, lr)
+        for b in (step(X, y), seq(X, y)):
+            assert abs(a - b) < 1e-4 * max(1, abs(a)), f"engine loss {b} != NumPy loss {a}"
+            assert abs(a2 - b) < 1e-4 * max(1, abs(a)), f"engine loss {b} != NumPy loss {a2}"
 
     def run(fn: Callable) -> float:
         t0 = time.perf_counter()
@@ -140,23 +154,36 @@ def bench_mnist_step(batch: int, repeats: int, steps: int) -> dict[str, float]:
             fn(X, y)
         return (time.perf_counter() - t0) / steps
 
-    ratios, same, t_np, t_same, t_al = [], [], [], [], []
-    for _ in range(repeats):  # interleaved, so drifts in machine load hit all three
+    ratios, same, seq_ratios, t_np, t_same, t_al, t_seq = [], [], [], [], [], [], []
+    for _ in range(repeats):  # interleaved, so drifts in machine load hit all four
         a = run(lambda X, y: numpy_step(p_np, X, y, lr))
         a2 = run(lambda X, y: numpy_step(p_same, X, y, lr))
         b = run(step)
+        c = run(seq)
         t_np.append(a)
         t_same.append(a2)
         t_al.append(b)
+        t_seq.append(c)
         ratios.append(b / a)
         same.append(b / a2)
+        seq_ratios.append(c / a)
     return {"numpy_ms": 1e3 * statistics.median(t_np), "engine_ms": 1e3 * statistics.median(t_al),
             "ratio": statistics.median(ratios), "ratio_min": min(ratios), "ratio_max": max(ratios),
             "numpy_same_layout_ms": 1e3 * statistics.median(t_same),
-            "ratio_same_layout": statistics.median(same)}
+            "ratio_same_layout": statistics.median(same),
+            "sequential_ms": 1e3 * statistics.median(t_seq),
+            "ratio_sequential": statistics.median(seq_ratios)}
 
 
-def bench_per_op(n_ops: int, repeats: int) -> dict[str, float]:
+def busy_heap(n: int) -> list[list[Any]]:
+    """``n`` live empty lists: objects the cyclic GC tracks, as a notebook that has
+    imported a few libraries holds (each full collection scans them all)."""
+    return [[] for _ in range(n)]
+
+
+def bench_per_op(n_ops: int, repeats: int, busy: int = 0) -> dict[str, float]:
+    heap = busy_heap(busy)  # noqa: F841 (kept alive while the chains run)
+
     def once() -> tuple[float, float]:
         x = al.Tensor(np.ones(16, np.float32), requires_grad=True)
         t0 = time.perf_counter()
@@ -176,28 +203,50 @@ def bench_per_op(n_ops: int, repeats: int) -> dict[str, float]:
             "total_us": statistics.median(totals), "total_min": min(totals), "total_max": max(totals)}
 
 
+def bench_per_op_torch(n_ops: int, repeats: int, busy: int = 0) -> dict[str, float] | None:
+    """The same chain in PyTorch (CPU), for comparison; None if torch is not installed."""
+    try:
+        import torch
+    except ImportError:
+        return None
+    heap = busy_heap(busy)  # noqa: F841
+
+    def once() -> float:
+        x = torch.ones(16, dtype=torch.float32, requires_grad=True)
+        t0 = time.perf_counter()
+        y = x
+        for _ in range(n_ops // 2):
+            y = y * 1.0001 + 0.0001
+        y.backward(torch.ones(16, dtype=torch.float32))
+        return (time.perf_counter() - t0) / n_ops * 1e6
+
+    once()  # warm-up: first-call costs
+    totals = [once() for _ in range(repeats)]
+    return {"total_us": statistics.median(totals), "total_min": min(totals), "total_max": max(totals)}
+
+
 def rss_mb() -> float:
     with open("/proc/self/statm") as f:
         return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
 
 
-def bench_deep_chain(sizes: list[int]) -> list[dict[str, float]]:
+def bench_deep_chain(sizes: list[int], shape: tuple[int, ...] = ()) -> list[dict[str, float]]:
     out = []
     for n in sizes:
         gc.collect()
         before = rss_mb()
-        x = al.Tensor(np.float32(1.0), requires_grad=True)
+        x = al.Tensor(np.ones(shape, np.float32), requires_grad=True)
         y = x
         for _ in range(n):
             y = y * 1.0
         built = rss_mb()
         t0 = time.perf_counter()
-        y.backward()
+        y.backward(np.ones(shape, np.float32))
         secs = time.perf_counter() - t0
         del y
         gc.collect()
         out.append({"ops": n, "backward_s": secs, "graph_mb": built - before,
-                    "left_mb": rss_mb() - before})
+                    "bytes_per_op": (built - before) * 2**20 / n, "left_mb": rss_mb() - before})
     return out
 
 
@@ -278,20 +327,39 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
               f"min {r['ratio_min']:.3f}, "
               f"max {r['ratio_max']:.3f})")
         print("  per process: " + ", ".join(f"{x:.3f}" for x in sorted(ratios)))
+        seq = [p["ratio_sequential"] for p in per]
+        r["ratio_sequential"] = statistics.median(seq)
+        r["sequential_ms"] = statistics.median(p["sequential_ms"] for p in per)
+        print(f"  a plain nn.Sequential(Linear, ReLU, Linear) ({r['sequential_ms']:.3f} ms): ratio "
+              f"{r['ratio_sequential']:.3f} (min {min(seq):.3f}, max {max(seq):.3f})")
         print(f"  against NumPy with the engine's column-major W1 ({r['numpy_same_layout_ms']:.3f} ms): "
               f"ratio {r['ratio_same_layout']:.3f} (per process: "
               + ", ".join(f"{x:.3f}" for x in sorted(same)) + ")")
 
-    r = isolated("bench_per_op", 200 if q else 10_000, 3 if q else 9)
-    results["per_op"] = r
-    print(f"per op (16,) float32 chain: forward {r['forward_us']:.2f} us + backward {r['backward_us']:.2f} us "
-          f"= {r['total_us']:.2f} us (min {r['total_min']:.2f}, max {r['total_max']:.2f})")
+    # Each in a fresh process: the GC's cost depends on what else is alive.
+    for key, n_ops, busy, what in (("per_op", 10_000, 0, "10,000 ops"),
+                                   ("per_op_100k", 100_000, 0, "100,000 ops"),
+                                   ("per_op_busy", 10_000, 1_000_000,
+                                    "10,000 ops beside 1,000,000 live lists")):
+        if q:
+            n_ops, busy = 200, min(busy, 1000)
+        r = isolated("bench_per_op", n_ops, 3 if q else 9, busy)
+        t = isolated("bench_per_op_torch", n_ops, 3 if q else 9, busy)
+        r["torch"] = t
+        results[key] = r
+        beside = "" if t is None else f"; PyTorch {t['total_us']:.2f} us ({t['total_min']:.2f}-{t['total_max']:.2f})"
+        print(f"per op (16,) float32 chain, {what}: forward {r['forward_us']:.2f} us + backward "
+              f"{r['backward_us']:.2f} us = {r['total_us']:.2f} us (min {r['total_min']:.2f}, max "
+              f"{r['total_max']:.2f}){beside}")
 
     chain = isolated("bench_deep_chain", [1000, 4000] if q else [250_000, 1_000_000])
     results["deep_chain"] = chain
     for c in chain:
-        print(f"backward over {c['ops']:>9,d} ops: {c['backward_s']:.2f} s; graph {c['graph_mb']:.0f} MB, "
-              f"left after release {c['left_mb']:.1f} MB")
+        print(f"backward over {c['ops']:>9,d} ops: {c['backward_s']:.2f} s; graph {c['graph_mb']:.0f} MB "
+              f"({c['bytes_per_op']:.0f} bytes/op), left after release {c['left_mb']:.1f} MB")
+    (c16,) = isolated("bench_deep_chain", [4000 if q else 1_000_000], [16])
+    results["deep_chain_16"] = c16
+    print(f"  the same chain of (16,) float32: graph {c16['graph_mb']:.0f} MB ({c16['bytes_per_op']:.0f} bytes/op)")
     a, b = chain
     print(f"  time ratio {b['backward_s'] / a['backward_s']:.2f} for {b['ops'] / a['ops']:.0f}x the ops (linear = "
           f"{b['ops'] / a['ops']:.0f})")

@@ -7,6 +7,7 @@ import importlib.util
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 import autograd_lite as al
 
@@ -16,21 +17,25 @@ benchmark = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(benchmark)
 
 
-def test_engine_step_matches_the_hand_written_numpy_step():
+@pytest.mark.parametrize("kind", ["twolayer", "sequential"])
+def test_engine_step_matches_the_hand_written_numpy_step(kind):
     p = benchmark.init_params(hidden=16)
-    step, model = benchmark.engine_stepper(benchmark.init_params(hidden=16), lr=0.1)
+    step, model = benchmark.engine_stepper(benchmark.init_params(hidden=16), lr=0.1, model_kind=kind)
     rng = np.random.default_rng(0)
     for _ in range(5):
         X = rng.random((8, 784), dtype=np.float32)
         y = rng.integers(0, 10, 8)
         np.testing.assert_allclose(step(X, y), benchmark.numpy_step(p, X, y, 0.1), rtol=1e-5)
-    np.testing.assert_allclose(model.fc1.weight.data, p["W1"], rtol=1e-4, atol=1e-6)
+    first = model.fc1 if kind == "twolayer" else model[0]
+    np.testing.assert_allclose(first.weight.data, p["W1"], rtol=1e-4, atol=1e-6)
+    assert first.weight.data.flags.f_contiguous  # the layout the first call chose
 
 
 def test_quick_run_reports_every_figure(capsys):
     results = benchmark.main(["--quick"])
     out = capsys.readouterr().out
-    for label in ("batch 128", "batch  16", "per op", "backward over", "peak RSS", "float32 end to end: yes"):
+    for label in ("batch 128", "batch  16", "nn.Sequential", "per op", "100,000 ops", "live lists",
+                  "backward over", "bytes/op", "peak RSS", "float32 end to end: yes"):
         assert label in out
     assert results["float32_violations"] == []
     assert al.hooks.backward_hooks() == ()

@@ -54,9 +54,9 @@ def test_a_checkpointed_segment_is_one_node_that_keeps_only_its_inputs():
     names = [n.op.name for n in al.toposort([ckpt.node])]
     assert names.count("checkpoint") == 2 and "tanh" not in names
     assert len(al.toposort([plain.node])) > len(names)
-    first = next(n for n in al.toposort([ckpt.node]) if n.op.name == "checkpoint" and n.inputs[0] is x)
+    first = next(n for n in al.toposort([ckpt.node]) if n.op.name == "checkpoint" and n.parents[0] is x)
     # The segment's input, then the parameters it read, in the order it read them.
-    assert list(first.inputs[1:]) == [layers[0][0], layers[0][1], layers[1][0], layers[1][1]]
+    assert list(first.parents[1:]) == [layers[0][0], layers[0][1], layers[1][0], layers[1][1]]
 
 
 def test_gradients_through_al_grad_and_second_order():

@@ -230,7 +230,7 @@ def test_arrays_an_op_saved_for_backward_are_used_then_freed():
     np.testing.assert_allclose((exps / sums).T, p)
     assert flat.tolist() == [4, 1]  # the labelled logits' flat indices: label * 2 + row
     loss.backward()
-    assert node.saved is None and node.inputs is None
+    assert node.saved is None and node.arrays is None
     np.testing.assert_allclose(logits.grad, (p - np.eye(3)[[2, 0]]) / 2)
 
 

@@ -33,8 +33,9 @@ class TwoLayerNet(Module):
 
     ``fc1`` maps the 784 pixels to ``hidden`` units, ``fc2`` the hidden units to the 10
     class scores (logits; the softmax lives in the loss, fused with the log for
-    stability). ``fc1``'s weight is stored column-major (``Linear(order="F")``),
-    which makes its products faster. Optionally ``BatchNorm1d`` between ``fc1`` and
+    stability). Like any ``Linear`` whose first input needs no gradient, ``fc1``
+    stores its weight column-major from its first call, which makes its products
+    faster. Optionally ``BatchNorm1d`` between ``fc1`` and
     the ReLU and dropout after it, so that their effect can be measured on the same
     network.
 
@@ -73,10 +74,10 @@ class TwoLayerNet(Module):
             raise ValueError(f"TwoLayerNet: dropout must be in [0, 1), got {dropout!r}")
         self.hidden, self.init = int(hidden), init
         self.batch_norm, self.dropout = batch_norm, dropout
-        # Column-major: fc1's input (the images) never needs a gradient, so its products
-        # are the forward and the weight gradient, both faster from that order (see Linear).
+        # fc1's input (the images) never needs a gradient: its first call makes its weight
+        # column-major, as any Linear fed data does (see Linear's order).
         self.fc1 = Linear(in_features, hidden, bias=not batch_norm, dtype=dtype,
-                          generator=generator, order="F")
+                          generator=generator)
         self.bn1 = BatchNorm1d(hidden, dtype=dtype) if batch_norm else None
         self.drop = Dropout(dropout, generator=generator) if dropout > 0 else None
         self.fc2 = Linear(hidden, num_classes, dtype=dtype, generator=generator)

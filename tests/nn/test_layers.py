@@ -287,10 +287,74 @@ def test_a_column_major_linear_layer_trains_like_a_row_major_one():
     assert all(v.flags.f_contiguous for v in opts[1].state[f.weight].values() if isinstance(v, np.ndarray))
     f.double().float()
     assert f.weight.data.flags.f_contiguous and f.weight.dtype == np.float32
-    with pytest.raises(ValueError, match="Linear: order must be 'C' or 'F', got 'K'"):
+    with pytest.raises(ValueError, match="Linear: order must be 'C', 'F' or None, got 'K'"):
         nn.Linear(2, 2, order="K")
 
 
 def test_the_two_layer_networks_first_layer_is_column_major():
     net = nn.TwoLayerNet(hidden=8)
+    net(np.zeros((2, 784), np.float32))
     assert net.fc1.weight.data.flags.f_contiguous and net.fc2.weight.data.flags.c_contiguous
+
+
+def is_column_major(a):
+    return a.flags.f_contiguous and not a.flags.c_contiguous
+
+
+def test_a_plain_sequential_gets_a_column_major_first_layer_at_its_first_call():
+    nn.manual_seed(0)
+    model = nn.Sequential(nn.Linear(6, 5), nn.ReLU(), nn.Linear(5, 3))
+    first, last = model[0].weight, model[2].weight
+    values, state = first.data.copy(), model.state_dict()
+    assert not is_column_major(first.data)
+    x, y = np.random.default_rng(0).standard_normal((4, 6)).astype(np.float32), np.array([0, 1, 2, 0])
+    nn.functional.cross_entropy(model(x), y).backward()
+    # The data's layer: column-major, 64-byte aligned, same values; the next one, whose
+    # input needs a gradient, stays row-major.
+    assert is_column_major(first.data) and first.data.ctypes.data % 64 == 0
+    assert not is_column_major(last.data)
+    np.testing.assert_array_equal(first.data, values)
+    assert is_column_major(first.grad) and first.grad.dtype == np.float32
+    # PyTorch's layout in the state dict, and it loads back into either order.
+    after = model.state_dict()
+    assert after["0.weight"].shape == (5, 6) and set(after) == set(state)
+    np.testing.assert_array_equal(after["0.weight"], values)
+    model.load_state_dict(state)
+    assert is_column_major(first.data)
+    assert repr(model[0]) == "Linear(in_features=6, out_features=5, bias=True)"
+
+
+def test_the_first_call_chooses_only_for_the_layers_own_array():
+    for order in ("C", None):
+        layer = nn.Linear(3, 2, order=order)
+        if order is None:
+            mine = np.arange(6, dtype=np.float32).reshape(2, 3)
+            layer.weight.data = mine   # the user's array stays theirs
+        layer(np.ones((1, 3), np.float32))
+        assert not is_column_major(layer.weight.data)
+        if order is None:
+            assert layer.weight.data is mine
+    inner = nn.Linear(3, 2)
+    with al.no_grad():   # cannot tell whether a later input needs a gradient: no choice yet
+        inner(np.ones((1, 3), np.float32))
+    inner(al.tensor(np.ones((1, 3), np.float32), requires_grad=True))
+    inner(np.ones((1, 3), np.float32))   # only the first call chooses
+    assert not is_column_major(inner.weight.data)
+
+
+def test_a_sequential_trains_like_the_same_model_kept_row_major():
+    rng = np.random.default_rng(0)
+    models = []
+    for order in (None, "C"):
+        nn.manual_seed(1)
+        models.append(nn.Sequential(nn.Linear(6, 5, order=order), nn.Tanh(), nn.Linear(5, 3, order=order)))
+    opts = [nn.optim.SGD(m.parameters(), lr=0.1, momentum=0.9) for m in models]
+    for _ in range(3):
+        x, y = rng.standard_normal((4, 6)).astype(np.float32), rng.integers(0, 3, 4)
+        for m, opt in zip(models, opts):
+            opt.zero_grad()
+            nn.functional.cross_entropy(m(x), y).backward()
+            opt.step()
+    assert is_column_major(models[0][0].weight.data)
+    for a, b in zip(models[0].parameters(), models[1].parameters()):
+        np.testing.assert_allclose(a.data, b.data, rtol=1e-6)
