@@ -89,6 +89,17 @@ def _save(fig: Any, path: Path) -> None:
     fig.savefig(path, format="png", dpi=100)
 
 
+def _picture(path: Path, size: tuple[float, float], pixels: np.ndarray, title: str,
+             fontsize: int = 9, **imshow: Any) -> None:
+    """One image, titled, without axes, written to ``path``."""
+    fig = _figure(size)
+    ax = fig.subplots()
+    ax.imshow(pixels, **imshow)
+    ax.set_title(title, fontsize=fontsize)
+    ax.axis("off")
+    _save(fig, path)
+
+
 def _pictures(model: Module, image: np.ndarray, label: int, names: list[str], index: int,
               out: Path, dataset: str) -> dict[str, Any]:
     """Write the four PNGs for one image (1, C, H, W); returns what Grad-CAM found."""
@@ -97,12 +108,9 @@ def _pictures(model: Module, image: np.ndarray, label: int, names: list[str], in
     pred, probs = int(steps.target[0]), steps.probs[0]
     conv1_name, conv1 = explain.conv_layers(model)[0]
 
-    fig = _figure((3.2, 3.4))
-    ax = fig.subplots()
-    ax.imshow(image[0].transpose(1, 2, 0).squeeze(-1), cmap="gray")
-    ax.set_title(f"{dataset} test image {index}\ntrue class: {names[label]}", fontsize=10)
-    ax.axis("off")
-    _save(fig, out / FILES["input"])
+    _picture(out / FILES["input"], (3.2, 3.4), image[0].transpose(1, 2, 0).squeeze(-1),
+             f"{dataset} test image {index}\ntrue class: {names[label]}", fontsize=10,
+             cmap="gray")
 
     fig = _figure((8, 3.6))
     ax_img, ax_p = fig.subplots(1, 2, width_ratios=[1, 1.3])
@@ -120,24 +128,15 @@ def _pictures(model: Module, image: np.ndarray, label: int, names: list[str], in
     ax_p.set_xlabel("probability (green: true class, red: wrong prediction)")
     _save(fig, out / FILES["gradcam"])
 
-    grid = explain.filters(conv1, scale=4)
-    fig = _figure((4, 4))
-    ax = fig.subplots()
-    ax.imshow(grid, cmap="gray", vmin=0, vmax=1, interpolation="nearest")
-    ax.set_title(f"{conv1_name} filters {tuple(conv1.weight.shape)}\n"
-                 f"gray 0, white positive, black negative", fontsize=9)
-    ax.axis("off")
-    _save(fig, out / FILES["filters"])
+    grid = dict(vmin=0, vmax=1, interpolation="nearest")  # tiles in [0, 1], pixel for pixel
+    _picture(out / FILES["filters"], (4, 4), explain.filters(conv1, scale=4),
+             f"{conv1_name} filters {tuple(conv1.weight.shape)}\n"
+             f"gray 0, white positive, black negative", cmap="gray", **grid)
 
     act_name, act = rectified(model, 0)
-    grid = explain.activation_maps(model, act, image)
-    fig = _figure((4, 4))
-    ax = fig.subplots()
-    ax.imshow(grid, cmap="magma", vmin=0, vmax=1, interpolation="nearest")
-    ax.set_title(f"{act_name} (conv1 rectified) maps of image {index}\n"
-                 f"(one scale: dark = quiet)", fontsize=9)
-    ax.axis("off")
-    _save(fig, out / FILES["activations"])
+    _picture(out / FILES["activations"], (4, 4), explain.activation_maps(model, act, image),
+             f"{act_name} (conv1 rectified) maps of image {index}\n(one scale: dark = quiet)",
+             cmap="magma", **grid)
     return {"layer": lname, "pred": pred, "probs": probs}
 
 

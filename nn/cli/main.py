@@ -47,6 +47,14 @@ def _wrap(text: str) -> str:
     return textwrap.fill(text, 79)
 
 
+def _data_flags(parser: Any, data_help: str, when: str = "") -> None:
+    """``--data DIR`` and ``--no-download``: where a command that loads a dataset finds
+    its files (``load_mnist``'s path and ``download``); ``when`` prefixes both helps."""
+    parser.add_argument("--data", metavar="DIR", help=when + data_help)
+    parser.add_argument("--no-download", dest="download", action="store_false",
+                        help=f"{when}fail with instructions instead of downloading missing files")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The ``autograd-lite`` argument parser (subcommands mnist, graph, export, explain)."""
     parser = argparse.ArgumentParser(
@@ -134,14 +142,11 @@ def build_parser() -> argparse.ArgumentParser:
                              f"[default: {DEFAULT_THREADS}]")
 
     data = m.add_argument_group("data")
-    data.add_argument("--data", metavar="DIR",
-                      help="directory holding the dataset's four files (or DIR/mnist, "
-                           "DIR/fashion-mnist) [default: $AUTOGRAD_LITE_DATA/mnist, then "
-                           "~/.cache/autograd_lite/mnist; for Fashion-MNIST also "
-                           "/usr/share/datasets/fashion-mnist, where Debian's "
-                           "dataset-fashion-mnist package puts them]")
-    data.add_argument("--no-download", dest="download", action="store_false",
-                      help="fail with instructions instead of downloading missing files")
+    _data_flags(data, "directory holding the dataset's four files (or DIR/mnist, "
+                      "DIR/fashion-mnist) [default: $AUTOGRAD_LITE_DATA/mnist, then "
+                      "~/.cache/autograd_lite/mnist; for Fashion-MNIST also "
+                      "/usr/share/datasets/fashion-mnist, where Debian's "
+                      "dataset-fashion-mnist package puts them]")
     m.set_defaults(func=run_mnist)
 
     g = sub.add_parser(
@@ -183,13 +188,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="draw this trained (or diverged) network, an 'autograd-lite mnist' "
                         "checkpoint or a TwoLayerNet state_dict, on the first B images of "
                         "MNIST's test set (read as 'mnist' reads them: --data, --no-download)")
-    g.add_argument("--data", metavar="DIR",
-                   help="with --checkpoint: the directory holding the MNIST files (or "
-                        "DIR/mnist) [default: $AUTOGRAD_LITE_DATA/mnist, then "
-                        "~/.cache/autograd_lite/mnist]")
-    g.add_argument("--no-download", dest="download", action="store_false",
-                   help="with --checkpoint: fail with instructions instead of downloading "
-                        "missing MNIST files")
+    _data_flags(g, "the directory holding the MNIST files (or DIR/mnist) [default: "
+                   "$AUTOGRAD_LITE_DATA/mnist, then ~/.cache/autograd_lite/mnist]",
+                when="with --checkpoint: ")
     g.add_argument("--script", metavar="PATH",
                    help="run this Python script and draw one of its global tensors")
     g.add_argument("--tensor", metavar="NAME", help="the script's global Tensor to draw")
@@ -232,10 +233,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="which test image [default: %(default)s]")
     x.add_argument("-o", "--output", default="explain", metavar="DIR",
                    help="directory for the PNGs [default: %(default)s]")
-    x.add_argument("--data", metavar="DIR",
-                   help="directory holding the dataset's files [default: as for mnist]")
-    x.add_argument("--no-download", dest="download", action="store_false",
-                   help="fail instead of downloading missing files")
+    _data_flags(x, "directory holding the dataset's files [default: as for mnist]")
     x.set_defaults(func=run_explain)
     return parser
 

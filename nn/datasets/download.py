@@ -215,46 +215,38 @@ def _download(
         made = make_dirs(target)
     except OSError as exc:
         return [f"{target}: cannot create directory: {exc.strerror or exc}"]
-    try:
-        return _download_into(target, missing, mirrors, checksums, timeout, progress)
-    finally:
-        remove_empty(made)  # a mistyped path= must not stay behind as an empty directory
-
-
-def _download_into(
-    target: Path,
-    missing: Sequence[str],
-    mirrors: Sequence[str],
-    checksums: Mapping[str, Checksum],
-    timeout: float,
-    progress: bool,
-) -> list[str]:
     failures: list[str] = []
     # Offline, each attempt can take the whole timeout: a mirror that could not be
     # reached once is not tried again for the remaining files.
     unreachable: set[str] = set()
-    for stem in missing:
-        attempts: list[str] = []
-        for mirror in mirrors:
-            url = f"{mirror.rstrip('/')}/{stem}.gz"
-            if mirror in unreachable:
-                attempts.append(f"{url}: skipped, the mirror was unreachable for an earlier file")
-                continue
-            try:
-                _fetch(url, target / f"{stem}.gz", stem, checksums.get(stem), timeout, progress)
-            except (OSError, ValueError, http.client.HTTPException) as exc:
-                # DatasetError is a ValueError; urllib's errors are OSErrors.
-                reason = str(exc) if isinstance(exc, DatasetError) else f"{url}: {exc}"
-                attempts.append(reason)
-                if isinstance(exc, TimeoutError) or (
-                    isinstance(exc, urllib.error.URLError)
-                    and not isinstance(exc, urllib.error.HTTPError)
-                ):
-                    unreachable.add(mirror)
-                continue
-            break
-        else:
-            failures.extend(attempts or [f"{stem}.gz: no mirrors to try"])
+    try:
+        for stem in missing:
+            attempts: list[str] = []
+            for mirror in mirrors:
+                url = f"{mirror.rstrip('/')}/{stem}.gz"
+                if mirror in unreachable:
+                    attempts.append(
+                        f"{url}: skipped, the mirror was unreachable for an earlier file"
+                    )
+                    continue
+                try:
+                    _fetch(url, target / f"{stem}.gz", stem, checksums.get(stem), timeout,
+                           progress)
+                except (OSError, ValueError, http.client.HTTPException) as exc:
+                    # DatasetError is a ValueError; urllib's errors are OSErrors.
+                    reason = str(exc) if isinstance(exc, DatasetError) else f"{url}: {exc}"
+                    attempts.append(reason)
+                    if isinstance(exc, TimeoutError) or (
+                        isinstance(exc, urllib.error.URLError)
+                        and not isinstance(exc, urllib.error.HTTPError)
+                    ):
+                        unreachable.add(mirror)
+                    continue
+                break
+            else:
+                failures.extend(attempts or [f"{stem}.gz: no mirrors to try"])
+    finally:
+        remove_empty(made)  # a mistyped path= must not stay behind as an empty directory
     return failures
 
 
