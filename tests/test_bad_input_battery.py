@@ -1520,7 +1520,7 @@ for flag, bad in BAD_FLAGS.items():
             *({"CKPT": _checkpoint, "CNN_CKPT": _cnn_checkpoint}[a]() if a in ("CKPT", "CNN_CKPT") else a for a in argv)))
 case("cli", CliError, r"invalid choice: 'train'", lambda: run_cli("train"))
 case("cli", CliError, r"autograd-lite: error: unrecognized arguments: --version", lambda: run_cli("--version"))
-case("cli", CliError, r"^autograd-lite: error: a command is required: mnist or graph", lambda: run_cli())
+case("cli", CliError, r"^autograd-lite: error: a command is required: one of mnist, graph, export, explain", lambda: run_cli())
 
 
 @pytest.fixture(autouse=True, scope="module")

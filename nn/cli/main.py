@@ -235,6 +235,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="directory for the PNGs [default: %(default)s]")
     _data_flags(x, "directory holding the dataset's files [default: as for mnist]")
     x.set_defaults(func=run_explain)
+    parser.commands = tuple(sub.choices)  # for the error when none is given
     return parser
 
 
@@ -244,7 +245,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.command is None:
         parser.print_help()
-        print("autograd-lite: error: a command is required: mnist or graph", file=sys.stderr)
+        names = ", ".join(parser.commands)
+        print(f"autograd-lite: error: a command is required: one of {names}", file=sys.stderr)
         return 2
     try:
         return args.func(args)
