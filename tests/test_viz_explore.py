@@ -11,6 +11,7 @@ import re
 import shutil
 import tomllib
 from pathlib import Path
+from unittest import mock
 
 import numpy as np
 import pytest
@@ -275,6 +276,31 @@ def test_a_graph_over_max_nodes_is_drawn_by_modules():
         if boxes:
             assert sorted(p for b in boxes for p in b["params"]) == sorted(n for n, _ in model.named_parameters())
     assert levels == {30: (None, 27, 0), 20: (2, 15, 12), 12: (1, 9, 6), 5: (0, 4, 1), 1: (0, 4, 1)}
+
+
+def test_explore_draws_up_to_max_nodes_past_draws_render_limit():
+    """explore's max_nodes (10,000 by default) is what Graphviz gets, although render
+    refuses graphs over dot.MAX_NODES (5,000); more than that is refused before Graphviz
+    runs, by explore, and max_nodes=None lifts it (the benchmark draws 10,000 nodes)."""
+    from autograd_lite.viz import dot
+
+    x = al.tensor(0.5, requires_grad=True)
+    y = x
+    for _ in range(dot.MAX_NODES):  # a chain without modules: nothing to collapse
+        y = y.tanh()
+    page = al.viz.explore(y)
+    assert page.nodes == dot.MAX_NODES + 1
+    assert page.html().count('class="node"') == page.nodes
+    with pytest.raises(ValueError, match=r"explore: the graph draws 5,001 nodes \(no module to draw "
+                                         r"as one box\), more than 5,000 \(max_nodes=10\).*max_nodes=None"):
+        al.viz.explore(y, max_nodes=10)
+    loss, model, _, _ = deep_model(6)
+    with mock.patch.object(dot, "MAX_NODES", 10), pytest.raises(
+            ValueError, match=r"draws 15 nodes with modules collapsed \(collapse=2\), more than 10 "
+                              r"\(max_nodes=5\)"):
+        al.viz.explore(loss, params=model, collapse=2, max_nodes=5)
+    with mock.patch.object(dot, "MAX_NODES", 10):
+        assert al.viz.explore(loss, params=model, collapse=2, max_nodes=None).nodes == 15
 
 
 def test_two_snapshots_side_by_side():
