@@ -135,7 +135,8 @@ def explore(root: Tensor | Sequence[Tensor], path: str | os.PathLike | None = No
         With ``collapse=None``, a graph with more nodes than this is drawn with modules
         collapsed, at the deepest level that fits. A drawing still larger than this (and
         than :func:`render`'s 5,000) is refused with ValueError before Graphviz runs.
-        None: draw every node, whatever the count.
+        None: draw every node, whatever the count. Graphviz is given no time limit:
+        10,000 nodes take it 30 s to minutes.
     vanishing, exploding
         Thresholds on ``max|grad|`` for the colours, as in :func:`draw`.
     title
@@ -230,7 +231,10 @@ def _build_pane(roots: tuple[Tensor, ...], params: Any, grads: GradRecord | None
     # node for the browser to lay out: the panel shows both.
     plain = replace(graph, _source=None, nodes=[replace(n, tooltip=None, label=n.label[:2] + tuple(
         line for line in n.label[2:] if not line.startswith("min "))) for n in graph.nodes])
-    svg = dot.run_dot(plain, "svg", ids=_PREFIX, legend=False, max_nodes=None).decode("utf-8")
+    # No timeout: max_nodes bounds the layout, and render's 60 s stopped a 10,000-node
+    # layout (max_nodes=None) on this 2-core machine at load average 5.
+    svg = dot.run_dot(plain, "svg", ids=_PREFIX, legend=False, max_nodes=None,
+                      timeout=None).decode("utf-8")
     data["svg"], lines = _split_svg(svg)
     return _Pane(data, lines)
 
