@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from .. import graph as _graph
+from .. import hooks
 from ..broadcasting import unbroadcast
 from ..graph import Node
 from ..tensor import Tensor
@@ -159,7 +159,7 @@ class Trace(GradRecord):
             if dx.shape != p.shape:
                 dx = unbroadcast(dx, p.shape, node.op.name)
             leaf = None
-            if type(p) is not Node and _graph.tensor_hooks and id(p) in _graph.tensor_hooks:
+            if type(p) is not Node and hooks.has_tensor_hooks(p):
                 leaf = self._hooked_leaf(p, node, len(sent))
             elif type(p) is not Node:
                 before = running.get(id(p))
@@ -179,7 +179,7 @@ class Trace(GradRecord):
         if entry is None:
             # A copy: the engine may add to .grad's array in place.
             before = None if leaf.grad is None else np.array(_array(leaf.grad))
-            fns = _graph.tensor_hooks[id(leaf)].fns
+            fns = hooks.tensor_hooks(leaf).fns
 
             def watch(g: Any, key: int = id(leaf)) -> None:
                 self._hooks_ran(key, g)
