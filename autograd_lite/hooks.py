@@ -80,6 +80,18 @@ def backward_hooks() -> tuple[BackwardHook, ...]:
     return tuple(graph.backward_hooks)
 
 
+def has_tensor_hooks(tensor: Any) -> bool:
+    """Whether ``tensor``'s gradient has a hooks entry (:func:`tensor_hooks`, made by
+    ``register_hook`` or ``retain_grad``), without making one. Backward passes such a
+    gradient through the entry's hooks; for a leaf, on the sum of its cotangents, after
+    the walk, before adding the result to ``.grad``."""
+    try:
+        node = tensor._node
+    except AttributeError:
+        raise TypeError(f"has_tensor_hooks: expected a Tensor, got {type(tensor).__name__}") from None
+    return id(node if node is not None else tensor) in graph.tensor_hooks
+
+
 def tensor_hooks(tensor: Any) -> graph.TensorHooks:
     """The hooks entry of ``tensor``'s gradient (made on first use): keyed by its node
     for an intermediate, so it fires where backward completes that node's cotangent;

@@ -444,6 +444,11 @@ case("al.hooks.RemovableHandle", TypeError, r"RemovableHandle", lambda: al.hooks
 case("al.hooks.tensor_hooks", TypeError, r"^tensor_hooks: expected a Tensor, got int", lambda: al.hooks.tensor_hooks(1))
 case("al.hooks.tensor_hooks", TypeError, r"^tensor_hooks: expected a Tensor, got ndarray", lambda: al.hooks.tensor_hooks(A(2)))
 case("al.hooks.tensor_hooks", TypeError, r"^tensor_hooks: expected a Tensor, got NoneType", lambda: al.hooks.tensor_hooks(None))
+case("al.hooks.has_tensor_hooks", TypeError, r"^has_tensor_hooks: expected a Tensor, got int", lambda: al.hooks.has_tensor_hooks(1))
+case("al.hooks.has_tensor_hooks", TypeError, r"^has_tensor_hooks: expected a Tensor, got ndarray",
+     lambda: al.hooks.has_tensor_hooks(A(2)))
+case("al.hooks.has_tensor_hooks", TypeError, r"^has_tensor_hooks: expected a Tensor, got NoneType",
+     lambda: al.hooks.has_tensor_hooks(None))
 case("al.Tensor", TypeError, r"^register_hook: expected a callable, got int", lambda: T(2).register_hook(1))
 case("al.Tensor", RuntimeError, r"^register_hook: cannot register a hook on a tensor that does not require grad",
      lambda: T(2, grad=False).register_hook(lambda g: g))

@@ -26,8 +26,18 @@ def test_the_benchmark_reports_every_figure(capsys, tmp_path):
     if bench.chromium_missing():
         assert "no browser timings" in out
         return
-    for figure in ("drawn", "main thread", "painted its panel", "one backward step", "load average"):
+    for figure in ("drawn", "main thread", "painted its panel", "one backward step", "load average",
+                   "open and click", "2 runs; medians [ranges]"):
         assert figure in out
     assert r["requests"] == 0 and r["errors"] == 0
+    # Two interleaved runs (make, then measure): the figures printed are their medians.
+    assert len(r["runs"]) == 2 and all("build_and_layout_s" in run and "open_s" in run for run in r["runs"])
+    assert r["open_s"] == pytest.approx((r["runs"][0]["open_s"] + r["runs"][1]["open_s"]) / 2)
     again = bench.main(["--page", str(tmp_path / "explorer-60.html")])
     assert again["nodes"] == 59 and again["bytes"] == r["bytes"]
+
+
+def test_the_benchmark_refuses_no_runs(capsys):
+    with pytest.raises(SystemExit):
+        bench.main(["--quick", "--repeat", "0"])
+    assert "--repeat must be at least 1, got 0" in capsys.readouterr().err

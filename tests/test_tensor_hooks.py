@@ -159,3 +159,15 @@ def test_hook_entries_go_with_their_tensor_and_cost_nothing_after():
     assert len(graph.tensor_hooks) == before + 2
     del x, y
     assert len(graph.tensor_hooks) == before
+
+
+def test_has_tensor_hooks_answers_without_making_an_entry():
+    before = len(graph.tensor_hooks)
+    x = al.tensor([1.0], requires_grad=True)
+    y = x * 2.0
+    assert not al.hooks.has_tensor_hooks(x) and not al.hooks.has_tensor_hooks(y)
+    assert len(graph.tensor_hooks) == before
+    x.register_hook(lambda g: g)
+    y.retain_grad()
+    assert al.hooks.has_tensor_hooks(x) and al.hooks.has_tensor_hooks(y)
+    assert not al.hooks.has_tensor_hooks(y * 1.0)

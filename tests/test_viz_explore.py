@@ -11,6 +11,7 @@ import re
 import shutil
 import tomllib
 from pathlib import Path
+from unittest import mock
 
 import numpy as np
 import pytest
@@ -19,6 +20,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 import autograd_lite as al
+from autograd_lite.graph import Node
 from autograd_lite.viz.trace import HIST_BINS, SMALL, Summary
 
 pytestmark = pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz's dot is not installed")
@@ -88,6 +90,49 @@ def test_trace_running_grad_starts_from_what_grad_held():
     (sent,) = tr.visit(loss.node.parents[0]).sent
     assert sent.leaf_grad.values == pytest.approx([2.0 + 3.0, -4.0 + 3.0])
     assert sent.leaf_grad.values == pytest.approx(list(w.grad))
+
+
+def test_trace_shows_the_gradient_a_hooked_leaf_receives():
+    """A tensor hook may replace a leaf's gradient: the engine sums the leaf's cotangents,
+    runs its hooks on the sum after the walk and adds the result to .grad. The trace
+    (and the page's running .grad) shows that, not the raw sum of the VJPs' outputs."""
+    w = al.tensor([1.0, -2.0], requires_grad=True)
+    (w * 1.0).sum().backward()  # .grad = [1, 1] before the traced pass
+    seen = []
+    w.register_hook(lambda g: seen.append(np.array(g)) or np.array([100.0, -100.0], g.dtype))
+    loss = (w * w).sum() + (w * 3.0).sum()  # three contributions, from two ops
+    with al.viz.trace() as tr:
+        order = engine_order(loss.backward)
+    np.testing.assert_array_equal(seen[0], 2 * w.data + 3.0)  # the hook saw the whole sum
+    assert list(w.grad) == [101.0, -99.0]
+    to_w = [(tr.visit(node).step, s) for node, _ in order for s in tr.visit(node).sent
+            if type(node.parents[s.index]) is not Node]
+    to_w.sort(key=lambda ss: ss[0])
+    assert len(to_w) == 3
+    assert [s.leaf_grad.values for _, s in to_w[:-1]] == [(1.0, 1.0)] * 2  # unchanged until the end
+    assert to_w[-1][1].leaf_grad.values == (101.0, -99.0)  # what .grad received
+    assert [s.norm for _, s in to_w] != [0.0] * 3  # what the VJPs sent, before the hook
+    # The watching hook is gone; a second traced pass watches again.
+    assert len(al.hooks.tensor_hooks(w).fns) == 1
+    loss2 = (w * 3.0).sum()
+    with al.viz.trace() as tr2:
+        loss2.backward()
+    (sent,) = tr2.visit(loss2.node.parents[0]).sent
+    assert sent.leaf_grad.values == (201.0, -199.0) == tuple(w.grad)
+    assert len(al.hooks.tensor_hooks(w).fns) == 1
+    # A hook that raises: the trace still takes its watching hook away.
+    def refuse(g):
+        raise RuntimeError("no gradient today")
+
+    v = al.tensor([1.0], requires_grad=True)
+    v.register_hook(refuse)
+    with pytest.raises(RuntimeError, match="no gradient today"), al.viz.trace():
+        (v * 2.0).sum().backward()
+    assert al.hooks.tensor_hooks(v).fns == [refuse]
+    # On the page: after the last step, w's .grad norm is the engine's.
+    pane = page_data(al.viz.explore(loss, params={"w": w}, grads=tr).html())["panes"][0]
+    last = [sent[4] for step in pane["steps"] for sent in step[3] if sent[3] >= 0]
+    assert last[-1]["x"] == [101.0, -99.0]
 
 
 @settings(max_examples=60, deadline=None)
@@ -275,6 +320,31 @@ def test_a_graph_over_max_nodes_is_drawn_by_modules():
         if boxes:
             assert sorted(p for b in boxes for p in b["params"]) == sorted(n for n, _ in model.named_parameters())
     assert levels == {30: (None, 27, 0), 20: (2, 15, 12), 12: (1, 9, 6), 5: (0, 4, 1), 1: (0, 4, 1)}
+
+
+def test_explore_draws_up_to_max_nodes_past_draws_render_limit():
+    """explore's max_nodes (10,000 by default) is what Graphviz gets, although render
+    refuses graphs over dot.MAX_NODES (5,000); more than that is refused before Graphviz
+    runs, by explore, and max_nodes=None lifts it (the benchmark draws 10,000 nodes)."""
+    from autograd_lite.viz import dot
+
+    x = al.tensor(0.5, requires_grad=True)
+    y = x
+    for _ in range(dot.MAX_NODES):  # a chain without modules: nothing to collapse
+        y = y.tanh()
+    page = al.viz.explore(y)
+    assert page.nodes == dot.MAX_NODES + 1
+    assert page.html().count('class="node"') == page.nodes
+    with pytest.raises(ValueError, match=r"explore: the graph draws 5,001 nodes \(no module to draw "
+                                         r"as one box\), more than 5,000 \(max_nodes=10\).*max_nodes=None"):
+        al.viz.explore(y, max_nodes=10)
+    loss, model, _, _ = deep_model(6)
+    with mock.patch.object(dot, "MAX_NODES", 10), pytest.raises(
+            ValueError, match=r"draws 15 nodes with modules collapsed \(collapse=2\), more than 10 "
+                              r"\(max_nodes=5\)"):
+        al.viz.explore(loss, params=model, collapse=2, max_nodes=5)
+    with mock.patch.object(dot, "MAX_NODES", 10):
+        assert al.viz.explore(loss, params=model, collapse=2, max_nodes=None).nodes == 15
 
 
 def test_two_snapshots_side_by_side():

@@ -291,6 +291,41 @@ def test_flags_and_colours_of_bad_gradients(browser, tmp_path):
     assert_clean(browser, path)
 
 
+def test_panel_params_gradient_summary_small_values_and_a_hooked_leaf(browser, tmp_path):
+    """What the MNIST page's panel tests leave out: an op's params, a gradient's min, max
+    and mean, the values of a small array, an exploding gradient flagged, and a leaf
+    whose hook replaces its gradient showing, once stepped past, what its .grad got."""
+    x = al.tensor([[1.0, -2.0], [3.0, 4.0]], requires_grad=True)
+    x.register_hook(lambda g: g * np.float32(1e4))
+    with al.scope("block"):
+        h = (x * 3.0).sum(axis=0)
+    loss = h.sum()
+    with al.viz.trace() as tr:
+        loss.backward()
+    assert x.grad.tolist() == [[3e4, 3e4], [3e4, 3e4]]
+    path = al.viz.explore(loss, params={"x": x, "h": h}, grads=tr).save(tmp_path / "small.html")
+    graph = al.viz.draw(loss, params={"x": x, "h": h}, grads=tr)
+    opened(browser, path)
+    browser.find_element(By.ID, f"p0_{graph.node('h = sum').id}").click()
+    assert text(browser, "#al-panel [data-field=op]") == "sum"
+    assert text(browser, "#al-panel [data-field=params]") == "axis=0, keepdims=False"
+    browser.find_element(By.ID, f"p0_{graph.node('x').id}").click()
+    for field, want in (("grad-norm", 6e4), ("grad-min", 3e4), ("grad-max", 3e4), ("grad-mean", 3e4)):
+        assert float(text(browser, f"#al-panel [data-field={field}]")) == want, field
+    assert text(browser, "#al-panel [data-field=grad-status]") == "exploding"
+    values = [e.text for e in browser.find_elements(By.CSS_SELECTOR, "#al-panel .al-values")]
+    assert values == ["values: [1, -2, 3, 4]", "values: [30000, 30000, 30000, 30000]"]
+    browser.find_element(By.CSS_SELECTOR, "#al-flags-box summary").click()
+    assert "x: exploding" in [li.text for li in browser.find_elements(By.CSS_SELECTOR, "#al-flags li")]
+    # Backward's last step sends to x: the table then shows what the hook made of it.
+    row = f"#al-leaves tr[data-node='{graph.node('x').id}'] td[data-pane='0']"
+    for _ in range(3):
+        browser.find_element(By.ID, "al-next").click()
+    assert float(text(browser, row)) == pytest.approx(6e4)
+    shot(browser, "09-hooked-leaf")
+    assert_clean(browser, path)
+
+
 def test_a_big_graph_keeps_only_what_is_on_screen(browser, tmp_path):
     import nn
 

@@ -133,7 +133,10 @@ def explore(root: Tensor | Sequence[Tensor], path: str | os.PathLike | None = No
         Draw modules nested deeper than ``collapse`` as one box each (see :func:`draw`).
     max_nodes
         With ``collapse=None``, a graph with more nodes than this is drawn with modules
-        collapsed, at the deepest level that fits (None: never).
+        collapsed, at the deepest level that fits. A drawing still larger than this (and
+        than :func:`render`'s 5,000) is refused with ValueError before Graphviz runs.
+        None: draw every node, whatever the count. Graphviz is given no time limit:
+        10,000 nodes take it 30 s to minutes.
     vanishing, exploding
         Thresholds on ``max|grad|`` for the colours, as in :func:`draw`.
     title
@@ -212,12 +215,26 @@ def _build_pane(roots: tuple[Tensor, ...], params: Any, grads: GradRecord | None
             collapse = k  # the deepest that fits, else one box per outermost module
             if len(graph.nodes) <= max_nodes:
                 break
+    # Graphviz gets at most max_nodes (never fewer than draw's dot.MAX_NODES: a small
+    # max_nodes asks for modules collapsed, not for a refusal); None lifts the limit.
+    limit = None if max_nodes is None else max(max_nodes, dot.MAX_NODES)
+    if limit is not None and len(graph.nodes) > limit:
+        raise ValueError(
+            f"explore: the graph draws {len(graph.nodes):,} nodes "
+            + ("(no module to draw as one box)" if collapse is None else
+               f"with modules collapsed (collapse={collapse})")
+            + f", more than {limit:,} (max_nodes={max_nodes:,}); Graphviz "
+            f"lays out graphs this large slowly (10,000 nodes take about 10 s, 20,000 over a "
+            f"minute): explore a smaller part of the graph, or pass max_nodes=None to try anyway")
     data = PageData(builder, grads).pane(graph, label, collapse, total)
     # Tooltips would wrap nodes in links, and a min/max line is one more text element per
     # node for the browser to lay out: the panel shows both.
     plain = replace(graph, _source=None, nodes=[replace(n, tooltip=None, label=n.label[:2] + tuple(
         line for line in n.label[2:] if not line.startswith("min "))) for n in graph.nodes])
-    svg = dot.run_dot(plain, "svg", ids=_PREFIX, legend=False).decode("utf-8")
+    # No timeout: max_nodes bounds the layout, and render's 60 s stopped a 10,000-node
+    # layout (max_nodes=None) on this 2-core machine at load average 5.
+    svg = dot.run_dot(plain, "svg", ids=_PREFIX, legend=False, max_nodes=None,
+                      timeout=None).decode("utf-8")
     data["svg"], lines = _split_svg(svg)
     return _Pane(data, lines)
 

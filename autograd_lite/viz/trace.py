@@ -5,7 +5,9 @@ it as ``grads=``) that also keeps, for every node backward visits, the order in 
 the engine visited it, summaries of its forward value and of the cotangent arriving,
 and what its VJP sent to each input: the norm of each cotangent and, for a leaf, the
 leaf's ``.grad`` right after it was added. Everything is taken from the engine's own
-backward hook as it runs, so the order is the engine's, not a re-derivation.
+backward hook as it runs, so the order is the engine's, not a re-derivation; a leaf
+with tensor hooks (``register_hook``) is watched by one more hook, run after the user's,
+because the engine sums its cotangents and runs its hooks at the end of the walk.
 """
 
 from __future__ import annotations
@@ -13,11 +15,12 @@ from __future__ import annotations
 import itertools
 import math
 import weakref
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
 
+from .. import hooks
 from ..broadcasting import unbroadcast
 from ..graph import Node
 from ..tensor import Tensor
@@ -124,13 +127,26 @@ class Trace(GradRecord):
 
     Visits are held weakly, by node. A node visited by several backward passes keeps
     its last visit. Leaves' running ``.grad`` values assume ``backward()`` (which adds
-    into ``.grad``), not a function-style gradient such as ``al.grad``.
+    into ``.grad``), not a function-style gradient such as ``al.grad``. A leaf with
+    tensor hooks gets its gradient as the engine gives it: the sum of its cotangents
+    after its hooks (which may replace it), added to ``.grad`` once, after the walk; its
+    ``.grad`` shows unchanged at the steps before its last contribution and final there.
     """
 
     def __init__(self) -> None:
         super().__init__()
         self._visits: weakref.WeakKeyDictionary[Node, Visit] = weakref.WeakKeyDictionary()
         self._count = itertools.count()
+        # Leaves with tensor hooks, by id, during a walk: [.grad before it (a copy, or
+        # None), (node, k) of its last contribution, the watching hook, the hook list].
+        self._hooked: dict[int, list] = {}
+
+    def __exit__(self, *exc: Any) -> None:
+        super().__exit__(*exc)
+        for _, _, watch, fns in self._hooked.values():  # a backward that failed midway
+            if watch in fns:
+                fns.remove(watch)
+        self._hooked.clear()
 
     def _on_backward(self, node: Node, g: Any, dxs: tuple) -> None:
         super()._on_backward(node, g, dxs)
@@ -143,7 +159,9 @@ class Trace(GradRecord):
             if dx.shape != p.shape:
                 dx = unbroadcast(dx, p.shape, node.op.name)
             leaf = None
-            if type(p) is not Node:
+            if type(p) is not Node and hooks.has_tensor_hooks(p):
+                leaf = self._hooked_leaf(p, node, len(sent))
+            elif type(p) is not Node:
                 before = running.get(id(p))
                 if before is None and p.grad is not None:
                     before = _array(p.grad)
@@ -152,6 +170,37 @@ class Trace(GradRecord):
             sent.append(Sent(i, Summary.of(dx).norm, leaf))
         value = Summary.of(node.out) if node.out is not None else None
         self._visits[node] = Visit(next(self._count), Summary.of(g), value, tuple(sent))
+
+    def _hooked_leaf(self, leaf: Tensor, node: Node, k: int) -> Summary | None:
+        """``node``'s ``k``-th sent entry goes to a leaf with tensor hooks: its ``.grad``
+        as it is (the engine adds to it after the walk). The first time in a walk, a
+        hook after the user's is added to watch what they return (:meth:`_hooks_ran`)."""
+        entry = self._hooked.get(id(leaf))
+        if entry is None:
+            # A copy: the engine may add to .grad's array in place.
+            before = None if leaf.grad is None else np.array(_array(leaf.grad))
+            fns = hooks.tensor_hooks(leaf).fns
+
+            def watch(g: Any, key: int = id(leaf)) -> None:
+                self._hooks_ran(key, g)
+
+            fns.append(watch)
+            entry = self._hooked[id(leaf)] = [before, None, watch, fns]
+        entry[1] = (node, k)
+        return None if entry[0] is None else Summary.of(entry[0])
+
+    def _hooks_ran(self, key: int, g: Any) -> None:
+        """The leaf's hooks returned ``g``, which the engine adds to its ``.grad``: the
+        ``.grad`` after that goes to the leaf's last contribution."""
+        before, (node, k), watch, fns = self._hooked.pop(key)
+        fns.remove(watch)
+        g = _array(g)
+        after = g if before is None else before + g
+        v = self._visits.get(node)
+        if v is not None:
+            sent = list(v.sent)
+            sent[k] = replace(sent[k], leaf_grad=Summary.of(after))
+            self._visits[node] = replace(v, sent=tuple(sent))
 
     def visit(self, node: Node) -> Visit | None:
         """How backward visited ``node`` (None if it did not, inside this trace)."""
