@@ -915,15 +915,24 @@ def apply(op: type[Op], *args: Any, **params: Any) -> Tensor:
         node.scope = graph._scope
         node.where = None
         node.held = held
-    if graph.forward_hooks:
-        for hook in graph.forward_hooks:
-            hook(op, args, out, node)
     t = _new(Tensor)  # what Tensor._make does
     t.data = out
     t.grad = None
     t.requires_grad = record
     t._node = node
     t._version = 0
+    if graph.forward_hooks:
+        return _forward_hooks(op, args, params, out, node, t)
+    return t
+
+
+def _forward_hooks(op: type[Op], args: tuple, params: dict, out: np.ndarray, node: Node | None,
+                   t: Tensor) -> Tensor:
+    for hook in graph.forward_hooks:
+        if isinstance(hook, graph.ForwardTap):
+            t = hook.tap(op, args, params, t)
+        else:
+            hook(op, args, out, node)
     return t
 
 
