@@ -151,9 +151,13 @@ def _jvp(f: Callable[..., Any], primals: Sequence[Any], tangents: Sequence[Any],
     if not isinstance(primals, (tuple, list)) or not isinstance(tangents, (tuple, list)):
         raise TypeError(f"{caller}: primals and tangents must be tuples with one entry per argument "
                         f"of f, got {type(primals).__name__} and {type(tangents).__name__}")
-    if len(primals) == len(tangents) and all(isinstance(x, Tensor) for x in primals) and \
-            all(isinstance(t, (Tensor, np.ndarray)) for t in tangents):
-        leaves, treedef, t_leaves = list(primals), None, list(tangents)   # no pytree to walk
+    flat = len(primals) == len(tangents)
+    for x, t in zip(primals, tangents):   # Tensors in, arrays or Tensors as tangents: no pytree
+        if not (isinstance(x, Tensor) and isinstance(t, (Tensor, np.ndarray))):
+            flat = False
+            break
+    if flat:
+        leaves, treedef, t_leaves = primals, None, tangents
     else:
         leaves, treedef = tree_flatten(tuple(primals))
         t_leaves = leaves_like(treedef, tuple(tangents), caller, "tangents")

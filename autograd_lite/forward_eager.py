@@ -197,7 +197,10 @@ def jvp(f: Callable[..., Any], leaves: Sequence[Any], treedef: TreeDef | None,
     try:
         result = f(*marks) if treedef is None else f(*tree_unflatten(treedef, marks))
     finally:
-        del hooks[next(i for i in range(len(hooks) - 1, -1, -1) if hooks[i] is push)]
+        if hooks[-1] is push:
+            hooks.pop()
+        else:   # a hook registered inside f and left there
+            del hooks[next(i for i in range(len(hooks) - 1, -1, -1) if hooks[i] is push)]
     push.check_used(since)
     out, aux = split_aux(result, has_aux, caller)
     if isinstance(out, Tensor):   # one output: no pytree to walk

@@ -28,6 +28,10 @@ def op_jvp(op: type[Op], tangents: Sequence[Any], out: Any, xs: Sequence[Any],
     shape and dtype."""
     if op.jvp is not None:
         t = op.jvp(tangents, out, *xs, **params)
+    elif op.jvp_rule == "diagonal" and len(xs) == 1 and tangents[0] is not None \
+            and not (op._wants_needs or op._wants_saved):
+        # relu, exp, tanh...: one VJP call (the loop below costs ~1.5 us more per op).
+        t = op.vjp(tangents[0], out, xs[0], **params)[0] if params else op.vjp(tangents[0], out, xs[0])[0]
     elif op.jvp_rule == "diagonal":
         t = None
         for i, ti in enumerate(tangents):

@@ -929,7 +929,7 @@ def apply(op: type[Op], *args: Any, **params: Any) -> Tensor:
 def _forward_hooks(op: type[Op], args: tuple, params: dict, out: np.ndarray, node: Node | None,
                    t: Tensor) -> Tensor:
     for hook in graph.forward_hooks:
-        if isinstance(hook, graph.ForwardTap):
+        if isinstance(hook, _ForwardTap):
             t = hook.tap(op, args, params, t)
         else:
             hook(op, args, out, node)
@@ -937,5 +937,6 @@ def _forward_hooks(op: type[Op], args: tuple, params: dict, out: np.ndarray, nod
 
 
 _new = object.__new__
+_ForwardTap = graph.ForwardTap
 _NEEDS: dict[tuple[bool, ...], tuple[bool, ...]] = {}  # at most 14 entries: (True,), (True, False)...
 _NO_PARAMS: dict[str, Any] = {}  # shared by every node of an op without params: never written
