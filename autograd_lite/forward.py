@@ -1,14 +1,16 @@
 """Forward mode: ``al.jvp``, the Jacobian-vector product ``J t``, by pushing tangents
 forward through the ops.
 
-``f`` runs once, recorded as usual from its marked inputs (as ``al.grad`` marks them);
-then each tangent is pushed through the recorded nodes in the order they ran, a
-node's output tangent made from its inputs' tangents by the op's JVP rule
-(:attr:`Op.jvp`, or the rule its ``jvp_rule`` names). One push costs about one
-evaluation of the ops' rules, whatever the number of outputs, which is why
-``jacobian(mode="forward")`` wins for functions with few inputs and many outputs.
-Because the graph is recorded, a traced function is pushed as many times as there are
-input directions without being run again.
+Two passes. The eager one (``forward_eager.py``) is what ``al.jvp`` runs when its result
+will not be differentiated through its inputs: ``f`` runs once with the tangents carried
+alongside the values, no graph recorded. The recorded one, here: ``f`` runs once,
+recorded as usual from its marked inputs (as ``al.grad`` marks them); then each tangent
+is pushed through the recorded nodes in the order they ran (:class:`Trace`). It serves
+``al.jvp`` of an input that requires grad (``al.grad`` of a JVP), ``f`` that nests a
+transform or a backward (``hvp``, JVP of a JVP), and ``jacobian(mode="forward")``, which
+pushes one traced function as many times as there are input directions without running
+it again. Both use the ops' JVP rules (``jvp_rules.py``), one evaluation per op and push,
+whatever the number of outputs.
 
 Nothing is recorded for the tangents themselves unless they may be differentiated
 afterwards: when grad mode is on and the computation depends on something that
@@ -131,8 +133,10 @@ def jvp(f: Callable[..., Any], primals: Sequence[Any], tangents: Sequence[Any], 
     ``(out, tangent_out)``, two pytrees of ``f``'s output structure, and with
     ``has_aux=True`` (``f`` returning ``(out, aux)``) also ``aux``.
 
-    Cost: one recorded run of ``f`` plus one pass of the ops' JVP rules, about one more
-    forward pass (see docs/transforms.md for the measurement).
+    Cost: one run of ``f`` with each op's JVP rule applied right after it, nothing
+    recorded (about two forward passes for an MLP, see docs/transforms.md). When ``f``
+    starts a transform or a backward pass of its own, ``f`` runs a second time, recorded,
+    and the tangents are pushed through that record.
 
     >>> import autograd_lite as al
     >>> out, t = al.jvp(lambda x: al.sin(x) * x, (al.tensor([0.0, 1.0]),), (al.tensor([1.0, 1.0]),))
