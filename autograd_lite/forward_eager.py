@@ -19,6 +19,7 @@ pushed through that backward. It then stops (:class:`Fallback`) and ``forward.py
 
 from __future__ import annotations
 
+import threading
 from typing import Any, Callable, Sequence
 
 import numpy as np
@@ -47,17 +48,18 @@ class Fallback(BaseException):
 class Push(graph.ForwardTap):
     """One eager pass: the tap that gives each op's output its tangent."""
 
-    __slots__ = ("busy", "used", "marks")
+    __slots__ = ("busy", "used", "marks", "thread")
 
     def __init__(self) -> None:
         self.marks: list[Dual] = []
+        self.thread = threading.get_ident()   # a backward in another thread is not f's
         self.busy = False   # inside a rule: its own ops carry no tangent of this pass
         # (op, tensor, clock) for every other input of an op that got a tangent: checked
         # for a later in-place change, which the recorded path also refuses.
         self.used: list[tuple[type[Op], Tensor, int]] = []
 
     def nested(self, what: str) -> None:
-        if not self.busy:
+        if not self.busy and threading.get_ident() == self.thread:
             raise Fallback(what)
 
     def tap(self, op: type[Op], args: tuple, params: dict[str, Any], t: Tensor) -> Tensor:
@@ -114,8 +116,9 @@ def _refuse(op: type[Op], a: Tensor) -> None:
 
 
 def _dual(x: Any, tangent: Any, push: Push) -> Dual:
-    """The marked input ``x`` carrying ``tangent``: its array, not a copy (nothing is
-    kept after the call that a later change of ``x`` could make stale)."""
+    """The marked input ``x`` carrying ``tangent``: its array, not a copy, as a plain
+    forward pass would use it (and, as there, an op recorded from it because a parameter
+    requires grad holds it read-only while that graph lives)."""
     if isinstance(x, Tensor) and x.dtype.kind == "f":
         data = x.data
     else:  # as a mark converts it, with its error for a non-float input

@@ -8,6 +8,7 @@ that would make a tangent stale are refused."""
 from __future__ import annotations
 
 import gc
+import threading
 import warnings
 import weakref
 
@@ -232,6 +233,28 @@ def test_transforms_and_backward_inside_f_fall_back_to_the_recorded_path(monkeyp
     assert spy.fell_back == before + 1
     assert graph.forward_hooks == []
     assert al.hooks.forward_hooks() == ()
+
+
+def test_a_backward_in_another_thread_neither_stops_the_pass_nor_fails(monkeypatch):
+    spy = Spy(monkeypatch)
+    errors = []
+
+    def other():
+        try:
+            w = al.tensor(np.ones(2), requires_grad=True)
+            (w * 2.0).sum().backward()
+        except BaseException as e:   # noqa: BLE001  (a Fallback raised here would be lost)
+            errors.append(e)
+
+    def f(y):
+        th = threading.Thread(target=other)
+        th.start()
+        th.join()
+        return y * 3.0
+
+    _, t = al.jvp(f, (al.tensor(np.ones(2)),), (np.ones(2),))
+    assert errors == [] and spy.done == 1 and spy.fell_back == 0
+    np.testing.assert_array_equal(t.data, 3.0)
 
 
 def test_a_closed_over_parameter_keeps_the_tangent_differentiable_without_a_fallback(monkeypatch):
