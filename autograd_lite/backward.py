@@ -39,6 +39,8 @@ def run_backward(roots: Sequence[Tensor], grads: Sequence[Any], *, retain_graph:
     of another one also gets the paths through it; a node that leads to no target
     is never visited, and no VJP computes a gradient for an input that leads to none.
     """
+    if graph.forward_hooks:  # an eager forward-mode pass cannot follow a backward pass
+        graph.nested_transform("backward")
     accumulate = targets is None
     node_targets, leaf_targets = _target_keys(targets)
     useful = None if accumulate else _toward_targets(roots, node_targets, leaf_targets)

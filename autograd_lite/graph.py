@@ -36,6 +36,8 @@ backward_hooks: list[Callable[[Node, Any, tuple], None]] = []
 #: Called as ``hook(op, inputs, out, node)`` for every op applied, recorded or not
 #: (``node`` is None when nothing was recorded). Used by anomaly mode; empty otherwise.
 forward_hooks: list[Callable[[type[Op], tuple, np.ndarray, Node | None], None]] = []
+#: An entry of ``forward_hooks`` may instead be a :class:`ForwardTap` (forward mode's eager
+#: tangent push), which ``apply`` calls with more: see there.
 #: Private: use ``Tensor.register_hook`` / ``Tensor.retain_grad``. The gradient hooks of
 #: single tensors, by ``id`` of the intermediate's node or of the leaf (an entry leaves
 #: when its key dies). Empty, backward pays one truth test per node and per leaf edge.
@@ -65,6 +67,28 @@ def increment_version(tensors: Tensor | Iterable[Tensor]) -> None:
         t._version = _clock
         if t._node is not None:  # nodes do not keep the intermediates they read: see Node
             t._node.modified = _clock
+
+
+class ForwardTap:
+    """A forward hook that sees the op's params and the output Tensor, and returns the
+    Tensor ``apply`` hands back (its own, or a replacement): how eager forward mode
+    (``forward_eager.py``) carries tangents alongside the values. Private; it sits in
+    ``forward_hooks`` so that the recorder pays nothing for it when none is there."""
+
+    __slots__ = ()
+
+    def tap(self, op: type[Op], inputs: tuple, params: dict[str, Any], out: Tensor) -> Tensor:
+        return out
+
+    def nested(self, what: str) -> None:
+        """Called as a transform or a backward pass starts (``what`` names it)."""
+
+
+def nested_transform(what: str) -> None:
+    """Tell every :class:`ForwardTap` that a transform or a backward pass starts."""
+    for h in forward_hooks:
+        if isinstance(h, ForwardTap):
+            h.nested(what)
 
 
 class Node:

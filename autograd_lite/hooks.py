@@ -72,7 +72,7 @@ def _check_callable(fn: Any, name: str) -> None:
 
 def forward_hooks() -> tuple[ForwardHook, ...]:
     """The forward hooks registered now, in calling order."""
-    return tuple(graph.forward_hooks)
+    return tuple(h for h in graph.forward_hooks if not isinstance(h, graph.ForwardTap))
 
 
 def backward_hooks() -> tuple[BackwardHook, ...]:

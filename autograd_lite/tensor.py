@@ -931,15 +931,24 @@ def apply(op: type[Op], *args: Any, **params: Any) -> Tensor:
         node.scope = graph._scope
         node.where = None
         node.held = held
-    if graph.forward_hooks:
-        for hook in graph.forward_hooks:
-            hook(op, args, out, node)
     t = _new(Tensor)  # what Tensor._make does
     t.data = out
     t.grad = None
     t.requires_grad = record
     t._node = node
     t._version = 0
+    if graph.forward_hooks:
+        return _forward_hooks(op, args, params, out, node, t)
+    return t
+
+
+def _forward_hooks(op: type[Op], args: tuple, params: dict, out: np.ndarray, node: Node | None,
+                   t: Tensor) -> Tensor:
+    for hook in graph.forward_hooks:
+        if isinstance(hook, _ForwardTap):
+            t = hook.tap(op, args, params, t)
+        else:
+            hook(op, args, out, node)
     return t
 
 
@@ -951,5 +960,6 @@ def _shape(shape: tuple[int, ...]) -> tuple[int, ...]:
 
 _new = object.__new__
 _SHAPES: dict[tuple[int, ...], tuple[int, ...]] = {}
+_ForwardTap = graph.ForwardTap
 _NEEDS: dict[tuple[bool, ...], tuple[bool, ...]] = {}  # at most 14 entries: (True,), (True, False)...
 _NO_PARAMS: dict[str, Any] = {}  # shared by every node of an op without params: never written

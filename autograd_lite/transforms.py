@@ -378,6 +378,7 @@ def hvp(f: Callable[..., Any]) -> Callable[..., Any]:
     vg = _value_and_grad(f, 0, False, "hvp")
 
     def hvp_fn(x: Any, v: Any, *args: Any, **kwargs: Any) -> Any:
-        return _jvp(lambda x: vg(x, *args, **kwargs)[1], (x,), (v,), False, "hvp")[1]
+        # A grad inside: the recorded path at once (the eager one would stop at it).
+        return _jvp(lambda x: vg(x, *args, **kwargs)[1], (x,), (v,), False, "hvp", eager=False)[1]
 
     return functools.wraps(f)(hvp_fn)

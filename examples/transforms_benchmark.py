@@ -5,13 +5,21 @@ docs/transforms.md.
     python examples/transforms_benchmark.py --quick    # seconds: checks that it works
 
 1. The JVP of the MNIST MLP (784-128-10, ReLU, batch 128, float32), as a multiple of
-   its forward pass, and of the same forward pass recorded for backward:
-   * with respect to the input batch, and with respect to all four parameters;
-   * by the per-op JVP rules autograd_lite uses, by the transpose trick applied op by
-     op (every op's JVP derived from its VJP), and by the transpose trick applied to
-     the whole function (two reverse passes: ``J v = d/du <vjp(u), v>``).
-   Also the same by hand in NumPy, the floor. CPU times, interleaved, the median of
-   repeats; run with ``OPENBLAS_NUM_THREADS=1``.
+   "its forward pass", which is measured two ways:
+   * ``forward``: ``logits(params, X)`` under ``al.no_grad()`` (nothing recorded);
+   * ``recorded forward``: the same call with the parameters requiring grad, grad mode
+     on: the forward pass a user runs before ``backward()`` (it records three nodes).
+   The JVP with respect to the input batch, and with respect to all four parameters:
+   * ``al.jvp`` as it runs now, the eager pass (forward_eager.py), under ``no_grad``
+     and in grad mode;
+   * ``al.jvp``'s recorded path (record f, then push the tangents through the nodes:
+     what ``al.jvp`` did before, and still does when f nests a transform);
+   * the transpose trick applied op by op (every op's JVP derived from its VJP), and
+     applied to the whole function (two reverse passes: ``J v = d/du <vjp(u), v>``).
+   Also the same by hand in NumPy, the floor. CPU times; every round runs each case
+   once (``inner`` calls) in turn, so drifts in machine load hit every case; a ratio is
+   taken within a round, and the figure is its median over the rounds, with the
+   quartiles. Run with ``OPENBLAS_NUM_THREADS=1``.
 2. Gradient checkpointing on a 20-layer MLP (width 256, batch 1024, ReLU, one SGD
    step): the peak memory the training step allocates (``tracemalloc``, above what
    was allocated before it: the model, the batch), with no checkpointing and with
@@ -30,6 +38,8 @@ import numpy as np
 
 import autograd_lite as al
 import nn
+from autograd_lite import graph
+from autograd_lite.forward import _jvp   # the recorded path, for comparison
 from autograd_lite.ops.base import Op
 
 
@@ -98,17 +108,24 @@ def median_ms(fn: Callable[[], Any], repeats: int, inner: int) -> float:
     return 1e3 * statistics.median(times)
 
 
-def bench_jvp(batch: int, repeats: int, inner: int) -> dict[str, float]:
+def recorded_jvp(f: Callable, primals: tuple, tangents: tuple) -> Any:
+    """``al.jvp`` by its recorded path: f recorded, then the tangents pushed through the nodes."""
+    return _jvp(f, primals, tangents, False, "jvp", eager=False)
+
+
+def quartiles(xs: list[float]) -> tuple[float, float, float]:
+    q = statistics.quantiles(xs, n=4) if len(xs) > 1 else [xs[0]] * 3
+    return q[0], statistics.median(xs), q[2]
+
+
+def bench_jvp(batch: int, repeats: int, inner: int) -> dict[str, Any]:
+    """Per case: the median ms, and its ratios to the two forward passes (quartiles)."""
     X = al.tensor(load_batch(batch))
     p = mlp_params()
     rng = np.random.default_rng(1)
     V = al.tensor(rng.standard_normal(X.shape).astype(np.float32))
     tp = {k: al.tensor(rng.standard_normal(v.shape).astype(np.float32)) for k, v in p.items()}
     p_rec = {k: al.tensor(v.data, requires_grad=True) for k, v in p.items()}
-
-    def fwd() -> Any:
-        with al.no_grad():
-            return logits(p, X)
 
     x, v, w1, b1, w2, b2 = X.data, V.data, p["W1"].data, p["b1"].data, p["W2"].data, p["b2"].data
 
@@ -119,28 +136,47 @@ def bench_jvp(batch: int, repeats: int, inner: int) -> dict[str, float]:
         z = x @ w1.T + b1
         return np.maximum(z, 0) @ w2.T + b2, ((v @ w1.T) * (z > 0)) @ w2.T
 
-    def jvp_no_grad(fn: Callable[[], Any]) -> Callable[[], Any]:
+    tw1, tb1, tw2, tb2 = tp["W1"].data, tp["b1"].data, tp["W2"].data, tp["b2"].data
+
+    def numpy_jvp_params() -> Any:   # by hand, w.r.t. the four parameters
+        z = x @ w1.T + b1
+        h = np.maximum(z, 0)
+        th = (x @ tw1.T + tb1) * (z > 0)
+        return h @ w2.T + b2, th @ w2.T + h @ tw2.T + tb2
+
+    def no_grad(fn: Callable[[], Any]) -> Callable[[], Any]:
         def run() -> Any:
             with al.no_grad():
                 return fn()
         return run
 
+    f_in, f_par = (lambda x: logits(p, x)), (lambda q: logits(q, X))
     cases: dict[str, Callable[[], Any]] = {
         "numpy_forward": numpy_forward,
         "numpy_jvp": numpy_jvp,
-        "forward": fwd,
+        "numpy_jvp_params": numpy_jvp_params,
+        "forward": no_grad(lambda: logits(p, X)),
         "forward_recorded": lambda: logits(p_rec, X),
-        "jvp_input": jvp_no_grad(lambda: al.jvp(lambda x: logits(p, x), (X,), (V,))),
-        "jvp_params": jvp_no_grad(lambda: al.jvp(lambda q: logits(q, X), (p,), (tp,))),
-        "jvp_grad_mode_input": lambda: al.jvp(lambda x: logits(p, x), (X,), (V,)),
-        "two_vjps_input": lambda: jvp_by_two_vjps(lambda x: logits(p, x), X, V),
-        "two_vjps_params": lambda: jvp_by_two_vjps(lambda q: logits(q, X), p, tp),
+        "jvp_input": no_grad(lambda: al.jvp(f_in, (X,), (V,))),
+        "jvp_params": no_grad(lambda: al.jvp(f_par, (p,), (tp,))),
+        "jvp_grad_mode_input": lambda: al.jvp(f_in, (X,), (V,)),
+        "jvp_grad_mode_params": lambda: al.jvp(f_par, (p,), (tp,)),
+        "recorded_path_input": no_grad(lambda: recorded_jvp(f_in, (X,), (V,))),
+        "recorded_path_params": no_grad(lambda: recorded_jvp(f_par, (p,), (tp,))),
+        "two_vjps_input": lambda: jvp_by_two_vjps(f_in, X, V),
+        "two_vjps_params": lambda: jvp_by_two_vjps(f_par, p, tp),
     }
-    # The answers agree before their times mean anything.
-    want = al.jvp(lambda x: logits(p, x), (X,), (V,))[1].data
-    np.testing.assert_allclose(jvp_by_two_vjps(lambda x: logits(p, x), X, V).data, want, rtol=1e-3, atol=1e-3)
+    # The answers agree before their times mean anything, and the eager pass records nothing.
+    want = recorded_jvp(f_in, (X,), (V,))[1].data
+    seq = graph._next_seq()
+    got = al.jvp(f_in, (X,), (V,))[1].data
+    assert graph._next_seq() == seq + 1, "the eager pass recorded nodes"
+    np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-4)
+    want_p = recorded_jvp(f_par, (p,), (tp,))[1].data
+    np.testing.assert_allclose(al.jvp(f_par, (p,), (tp,))[1].data, want_p, rtol=1e-4, atol=1e-4)
+    np.testing.assert_allclose(jvp_by_two_vjps(f_in, X, V).data, want, rtol=1e-3, atol=1e-3)
     with per_op_transpose():
-        np.testing.assert_allclose(al.jvp(lambda x: logits(p, x), (X,), (V,))[1].data, want, rtol=1e-4, atol=1e-4)
+        np.testing.assert_allclose(al.jvp(f_in, (X,), (V,))[1].data, want, rtol=1e-4, atol=1e-4)
     times: dict[str, list[float]] = {k: [] for k in list(cases) + ["per_op_transpose_input", "per_op_transpose_params"]}
     for _ in range(repeats):   # interleaved: drifts in machine load hit every case
         for k, fn in cases.items():
@@ -148,7 +184,13 @@ def bench_jvp(batch: int, repeats: int, inner: int) -> dict[str, float]:
         with per_op_transpose():
             times["per_op_transpose_input"].append(median_ms(cases["jvp_input"], 1, inner))
             times["per_op_transpose_params"].append(median_ms(cases["jvp_params"], 1, inner))
-    return {k: statistics.median(v) for k, v in times.items()}
+    res: dict[str, Any] = {"ms": {k: statistics.median(t) for k, t in times.items()}, "ratio": {}, "ratio_recorded": {}, "numpy_own": {}}
+    for k, t in times.items():
+        res["ratio"][k] = quartiles([a / b for a, b in zip(t, times["forward"])])
+        res["ratio_recorded"][k] = quartiles([a / b for a, b in zip(t, times["forward_recorded"])])
+    for k in ("numpy_jvp", "numpy_jvp_params"):
+        res["numpy_own"][k] = quartiles([a / b for a, b in zip(times[k], times["numpy_forward"])])
+    return res
 
 
 def deep_mlp(depth: int, width: int, seed: int = 0) -> nn.Sequential:
@@ -211,20 +253,32 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         jvp = bench_jvp(batch=batch, repeats=15, inner=20)
         ckpt = bench_checkpoint(depth=20, width=256, batch=1024, segments=[None, 1, 2, 4, 5, 10],
                                 repeats=5)
-    f, fr = jvp["forward"], jvp["forward_recorded"]
-    print(f"1. JVP of the MNIST MLP (784-128-10, batch {batch}, float32), median ms and multiple of the forward pass")
-    print(f"   forward (no_grad) {f:.3f} ms; forward recorded for backward {fr:.3f} ms ({fr / f:.2f}x)")
-    print(f"   by hand in NumPy: forward {jvp['numpy_forward']:.3f} ms, forward and J v "
-          f"{jvp['numpy_jvp']:.3f} ms ({jvp['numpy_jvp'] / jvp['numpy_forward']:.2f}x its forward)")
-    rows = [("al.jvp, per-op JVP rules", "jvp_input", "input"), ("al.jvp, per-op JVP rules", "jvp_params", "params"),
-            ("al.jvp, grad mode on (inputs copied)", "jvp_grad_mode_input", "input"),
-            ("transpose trick per op", "per_op_transpose_input", "input"),
-            ("transpose trick per op", "per_op_transpose_params", "params"),
+    ms, rf, rr = jvp["ms"], jvp["ratio"], jvp["ratio_recorded"]
+
+    def fmt(q: tuple[float, float, float]) -> str:
+        return f"{q[1]:5.2f}x ({q[0]:.2f}-{q[2]:.2f})"
+
+    print(f"1. JVP of the MNIST MLP (784-128-10, batch {batch}, float32): median ms, and median multiple "
+          f"(quartiles) of the forward pass in the same round")
+    print(f"   forward: no_grad {ms['forward']:.3f} ms; recorded (parameters require grad, as before "
+          f"backward) {ms['forward_recorded']:.3f} ms = {fmt(rf['forward_recorded'])} the no_grad one")
+    print(f"   by hand in NumPy: forward {ms['numpy_forward']:.3f} ms")
+    for key, wrt in (("numpy_jvp", "input"), ("numpy_jvp_params", "params")):
+        print(f"   by hand in NumPy, forward and J v      w.r.t. {wrt:6s}: {ms[key]:7.3f} ms = "
+              f"{fmt(jvp['numpy_own'][key])} the NumPy forward, {fmt(rf[key])} al's forward")
+    rows = [("al.jvp (eager pass), under no_grad", "jvp_input", "input"),
+            ("al.jvp (eager pass), under no_grad", "jvp_params", "params"),
+            ("al.jvp (eager pass), grad mode on", "jvp_grad_mode_input", "input"),
+            ("al.jvp (eager pass), grad mode on", "jvp_grad_mode_params", "params"),
+            ("al.jvp's recorded path (record, then push)", "recorded_path_input", "input"),
+            ("al.jvp's recorded path (record, then push)", "recorded_path_params", "params"),
+            ("transpose trick per op (eager pass)", "per_op_transpose_input", "input"),
+            ("transpose trick per op (eager pass)", "per_op_transpose_params", "params"),
             ("transpose trick, whole function (2 VJPs)", "two_vjps_input", "input"),
             ("transpose trick, whole function (2 VJPs)", "two_vjps_params", "params")]
     for label, key, wrt in rows:
-        t = jvp[key]
-        print(f"   {label:42s} w.r.t. {wrt:6s}: {t:7.3f} ms = {t / f:5.2f}x forward, {t / fr:5.2f}x recorded forward")
+        print(f"   {label:43s} w.r.t. {wrt:6s}: {ms[key]:7.3f} ms = {fmt(rf[key])} forward, "
+              f"{fmt(rr[key])} recorded forward")
     print("2. Checkpointing: one training step of a deep MLP, peak memory allocated by the step (tracemalloc)")
     for r in ckpt:
         seg = "none" if r["segment"] is None else f"every {r['segment']} layers"

@@ -294,8 +294,23 @@ class Linear(Op):
         # Linear in each of x and weight, plus the bias: tx W^T + x tW^T + tb.
         tx, tw, tb = tangents
         t = None if tx is None else tx @ weight.T
+        # A product's fresh array is added into in place (arrays only: a Tensor is recorded).
+        inplace = type(t) is np.ndarray
         if tw is not None:
-            t = x @ tw.T if t is None else t + x @ tw.T
+            if t is None:
+                t = x @ tw.T
+                inplace = type(t) is np.ndarray
+            else:
+                u = x @ tw.T
+                if inplace and t.dtype == np.result_type(t, u) and t.shape == u.shape:
+                    t += u
+                else:
+                    t = t + u
         if tb is not None:
-            t = tb if t is None else t + tb
+            if t is None:
+                t = tb
+            elif inplace and t.dtype == np.result_type(t, tb):
+                t += tb
+            else:
+                t = t + tb
         return t
