@@ -14,7 +14,7 @@ be differentiated again) after ``backward(create_graph=True)``.
 from __future__ import annotations
 
 import heapq
-from typing import TYPE_CHECKING, Any, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Sequence
 
 import numpy as np
 

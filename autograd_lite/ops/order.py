@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 
 from .base import Op, int_axis, normalize_axis
-from .index import GetItem, ScatterAdd
+from .index import ScatterAdd
 
 
 def _along_axis_index(indices, shape, axis):

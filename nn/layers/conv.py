@@ -42,7 +42,7 @@ def check_input(layer: Module, x: al.Tensor, nd: int, channels: int | None, what
     if x.ndim != nd + 2:
         hint = ""
         if x.ndim == nd + 1:
-            hint = (f"; for a batch of one-channel inputs use x[:, None], for one sample x[None]"
+            hint = ("; for a batch of one-channel inputs use x[:, None], for one sample x[None]"
                     if channels == 1 else "; for one sample use x[None]")
         raise ValueError(f"{layer._label()}: expected input of shape {dims}{what}, got shape "
                          f"{x.shape} ({x.ndim} dimensions){hint}")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Callable, Sequence
+from typing import Any, Callable, Sequence
 
 from ..containers import Sequential
 from ..layers import ACTIVATIONS, Dropout, Linear
