@@ -86,7 +86,8 @@ def build_parser() -> argparse.ArgumentParser:
                           "same file format, ten kinds of clothing) "
                           f"[default: {RUN_DEFAULTS['dataset']}]")
     run.add_argument("--hidden", type=_positive_int, metavar="H",
-                     help=f"hidden units of the mlp [default: {RUN_DEFAULTS['hidden']}]")
+                     help=f"hidden units of the mlp (the cnn's sizes are fixed) "
+                          f"[default: {RUN_DEFAULTS['hidden']}]")
     run.add_argument("--batch-size", type=_positive_int, metavar="B",
                      help=f"mini-batch size [default: {RUN_DEFAULTS['batch_size']}]")
     run.add_argument("--optimizer", choices=OPTIMIZERS,
@@ -173,8 +174,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="the drawn network: the two-layer mlp or the LeNet-5 cnn (one cluster "
                         "per conv block) [default: %(default)s]")
     g.add_argument("--hidden", type=_positive_int, metavar="H",
-                   help="hidden units of the drawn network [default: 128; a --checkpoint has "
-                        "its own]")
+                   help="hidden units of the drawn mlp (the cnn's sizes are fixed) [default: "
+                        "128; a --checkpoint has its own]")
     g.add_argument("--batch-size", type=_positive_int, default=8, metavar="B",
                    help="batch size of the drawn network [default: %(default)s]")
     g.add_argument("--no-backward", dest="backward", action="store_false",
