@@ -108,7 +108,7 @@ def test_a_tiny_fashion_mnist_run(tmp_path, capsys, monkeypatch):
     assert "LeNet-5 CNN on 640 Fashion-MNIST images" in capsys.readouterr().out
     state = load(out / cli.CHECKPOINT)
     assert state["config"]["dataset"] == "fashion-mnist"
-    # Chance is 0.1; after 10 steps (BatchNorm's running statistics barely started) 0.3.
+    # Chance is 0.1; after 20 steps (BatchNorm's running statistics barely started) 0.3.
     assert state["history"]["test_acc"][0] > 0.2
 
 
@@ -141,3 +141,18 @@ def test_hidden_with_the_cnn_is_an_error_naming_both_flags(data, tmp_path, capsy
     assert not (tmp_path / "g.svg").exists()
     # The MLP still takes it, in both commands.
     assert cli.main(["graph", "--hidden", "16", "--format", "dot", "-o", str(tmp_path / "g.dot")]) == 0
+
+
+def test_the_cnn_has_its_own_batch_size_and_adam_lr(data, tmp_path, capsys):
+    def run(out, *extra):
+        args = _tiny_cnn(data, tmp_path / out, "--seed", "0", "--limit", "64", *extra)
+        i = args.index("--batch-size")
+        assert cli.main(args[:i] + args[i + 2:]) == 0
+        return load(tmp_path / out / cli.CHECKPOINT)["config"]
+
+    config = run("defaults")
+    assert (config["batch_size"], config["optimizer"], config["lr"]) == (32, "adam", 0.003)
+    assert "adam lr 0.003, cosine schedule, batch 32" in capsys.readouterr().out
+    config = run("given", "--batch-size", "16", "--lr", "0.001")  # what the user says wins
+    assert (config["batch_size"], config["lr"]) == (16, 0.001)
+    assert run("sgd", "--optimizer", "sgd")["lr"] == 0.1  # other optimisers: their own default
