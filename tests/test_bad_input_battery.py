@@ -250,6 +250,14 @@ case("al.conv2d_weight", ValueError, r"^conv2d_weight: the cotangent g must have
      lambda: al.conv2d_weight(T(1, 3, 5, 5), T(1, 4, 3, 3), (4, 3, 2, 2)))
 case("al.conv2d_weight", ValueError, r"^conv2d_weight: stride must be positive, got 0",
      lambda: al.conv2d_weight(T(1, 3, 5, 5), T(1, 4, 3, 3), (4, 3, 3, 3), stride=0))
+case("al.batch_norm", ValueError, r"^batch_norm: expected an input x of shape \(N, C, \.\.\.\) .* got shape \(5,\)",
+     lambda: al.batch_norm(T(5)))
+case("al.batch_norm", ValueError, r"^batch_norm: weight must have shape \(3,\), one value per channel of the input of shape \(2, 3, 4\); got shape \(4,\)",
+     lambda: al.batch_norm(T(2, 3, 4), T(4), T(3)))
+case("al.batch_norm", ValueError, r"^batch_norm: give both mean and var", lambda: al.batch_norm(T(2, 3), mean=np.zeros(3)))
+case("al.batch_norm", ValueError, r"^batch_norm: eps must be >= 0, got -1", lambda: al.batch_norm(T(2, 3), eps=-1))
+case("al.batch_norm", TypeError, r"^batch_norm: mean is a Tensor that requires grad",
+     lambda: al.batch_norm(T(2, 3), mean=al.Tensor(np.zeros(3), requires_grad=True), var=np.ones(3)))
 for name in ("max_pool2d", "avg_pool2d"):
     f = getattr(al, name)
     case(f"al.{name}", TypeError, rf"^{name}: kernel_size is required", lambda f=f: f(T(1, 1, 4, 4)))

@@ -46,6 +46,16 @@ def _var(x, axis=None, ddof=0, keepdims=False):
     return np.sum(dev2, axis=axis, keepdims=keepdims) / (n - ddof)
 
 
+def _batch_norm(x, weight, bias, mean=None, var=None, eps=1e-5):
+    axes, shape = (0,) + tuple(range(2, x.ndim)), (1, -1) + (1,) * (x.ndim - 2)
+    if mean is None:
+        if x.size == 0:
+            return x.copy()
+        mean, var = x.mean(axis=axes), x.var(axis=axes)
+    return ((x - mean.reshape(shape)) / np.sqrt(var.reshape(shape) + eps) * weight.reshape(shape)
+            + bias.reshape(shape))
+
+
 # Textbook formulas for the ops whose forward is rewritten for stability or speed
 # (values stay in [-3, 3], where the textbook forms are accurate). An op missing
 # here is still fully gradient-checked; its forward is a single NumPy call.
@@ -62,6 +72,7 @@ REFERENCES = {
     "elu": lambda x, alpha=1.0: np.where(x > 0, x, alpha * (np.exp(x) - 1)),
     "leaky_relu": lambda x, negative_slope=0.01: np.where(x > 0, x, negative_slope * x),
     "var": _var,
+    "batch_norm": _batch_norm,
     "percentile": lambda x, q=None, axis=None, keepdims=False, method="linear": np.percentile(
         x, q, axis=axis, keepdims=keepdims, method=method),
 }

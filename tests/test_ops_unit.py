@@ -127,6 +127,7 @@ def _float32_inputs(op: type[Op]):
         "max_pool2d": ([f(2, 2, 5, 5)], {"kernel_size": 3, "stride": 2, "padding": 1}),
         "avg_pool2d": ([f(2, 2, 5, 5)], {"kernel_size": 3, "stride": 2, "ceil_mode": True}),
         "adaptive_avg_pool2d": ([f(2, 2, 5, 5)], {"output_size": (2, 3)}),
+        "batch_norm": ([f(4, 3, 2, 2), f(3), f(3)], {}),
         "arcsin": ([f(3) - 0.6], {}), "arccos": ([f(3) - 0.6], {}),
         "roll": ([f(2, 3)], {"shift": 1}), "repeat": ([f(2, 3)], {"repeats": 2, "axis": 1}),
         "tile": ([f(2, 3)], {"reps": (2, 1)}), "moveaxis": ([f(2, 3)], {"source": 0, "destination": 1}),
@@ -302,3 +303,14 @@ def test_a_float32_leaf_used_through_astype_float64_gets_a_float32_grad():
     x.grad = None
     (x.astype(np.float64) ** 2).sum().backward(create_graph=True)
     assert x.grad.dtype == np.float32
+
+
+def test_batch_norm_with_running_statistics_stays_float32():
+    # float64 statistics (as NumPy makes them) must not turn a float32 batch into float64.
+    x = Tensor(np.ones((4, 3, 2, 2), np.float32) + np.arange(3, dtype=np.float32)[:, None, None],
+               requires_grad=True)
+    w = Tensor(np.ones(3, np.float32), requires_grad=True)
+    out = al.batch_norm(x, w, mean=np.zeros(3), var=np.ones(3))
+    assert out.dtype == np.float32
+    out.sum().backward()
+    assert x.grad.dtype == w.grad.dtype == np.float32

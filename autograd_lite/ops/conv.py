@@ -18,8 +18,8 @@ copy, which one copy turns into the column matrix ``(C * kH * kW, Ho * Wo * N)``
 and a single BLAS product per group with the ``(out, C * kH * kW)`` weight gives the
 output. Batch-last makes every window offset's slice a run of ``Wo * N`` contiguous
 values, so the im2col copy and the col2im adds of the VJP move long rows rather
-than ``Wo``-element ones. Measured by ``examples/conv_benchmark.py`` (one BLAS thread,
-forward + backward, float32) against per-sample ``(N, C * kH * kW, Ho * Wo)`` columns
+than ``Wo``-element ones. Measured by ``examples/benchmark_cnn.py --parts layers`` (one
+BLAS thread, forward + backward, float32) against per-sample ``(N, C * kH * kW, Ho * Wo)`` columns
 and batched products: LeNet's 6->16 5x5 layer at batch 64 takes about 0.75x the
 time, the 3x3 32->64 layer at batch 128 about 0.8x; LeNet's first layer, one input
 channel and no input gradient, about 1.2x (its transposes cost more than they save).

@@ -17,6 +17,7 @@ from ..models import LeNet, TwoLayerNet
 from .errors import Abort
 from .export import network
 from .notes import in_cli_terms
+from .runs import HIDDEN_FOR_MLP
 
 __all__ = ["run_graph"]
 
@@ -111,6 +112,8 @@ def _network_and_batch(args: argparse.Namespace) -> tuple[TwoLayerNet | LeNet, a
         if args.data is not None or not args.download:
             raise Abort("graph: --data and --no-download say where the MNIST test images of a "
                         "--checkpoint are; without --checkpoint a random batch is drawn")
+        if args.model == "cnn" and args.hidden is not None:
+            raise Abort(f"graph: {HIDDEN_FOR_MLP}")
         rng = np.random.default_rng(0)
         model = (LeNet() if args.model == "cnn"
                  else TwoLayerNet(args.hidden or 128, generator=rng))

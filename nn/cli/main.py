@@ -14,7 +14,8 @@ from .explain import run_explain
 from .export import DEFAULT_RUN, run_export
 from .graph import run_graph
 from .threads import DEFAULT_THREADS
-from .train import CHECKPOINT, CURVE, DATASETS, MODELS, NPZ_CHECKPOINT, RUN_DEFAULTS, run_mnist
+from .train import (CHECKPOINT, CNN_DEFAULTS, CURVE, DATASETS, MODELS, NPZ_CHECKPOINT, RUN_DEFAULTS,
+                    run_mnist)
 
 __all__ = ["main", "build_parser"]
 
@@ -94,15 +95,18 @@ def build_parser() -> argparse.ArgumentParser:
                           "same file format, ten kinds of clothing) "
                           f"[default: {RUN_DEFAULTS['dataset']}]")
     run.add_argument("--hidden", type=_positive_int, metavar="H",
-                     help=f"hidden units of the mlp [default: {RUN_DEFAULTS['hidden']}]")
+                     help=f"hidden units of the mlp (the cnn's sizes are fixed) "
+                          f"[default: {RUN_DEFAULTS['hidden']}]")
     run.add_argument("--batch-size", type=_positive_int, metavar="B",
-                     help=f"mini-batch size [default: {RUN_DEFAULTS['batch_size']}]")
+                     help=f"mini-batch size [default: {RUN_DEFAULTS['batch_size']}; "
+                          f"{CNN_DEFAULTS['batch_size']} for the cnn]")
     run.add_argument("--optimizer", choices=OPTIMIZERS,
                      help="momentum and nesterov are SGD with momentum 0.9 "
                           f"[default: {RUN_DEFAULTS['optimizer']}]")
     run.add_argument("--lr", type=_nonneg_float, metavar="LR",
                      help="initial learning rate [default: "
-                          + ", ".join(f"{k} {v:g}" for k, v in DEFAULT_LR.items()) + "]")
+                          + ", ".join(f"{k} {v:g}" for k, v in DEFAULT_LR.items())
+                          + f"; adam {CNN_DEFAULTS['adam_lr']:g} for the cnn]")
     run.add_argument("--schedule", choices=SCHEDULES,
                      help="learning-rate schedule over all the steps: cosine decays to 0; step "
                           "multiplies by 0.1 at 1/2 and 3/4 of training "
@@ -178,8 +182,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="the drawn network: the two-layer mlp or the LeNet-5 cnn (one cluster "
                         "per conv block) [default: %(default)s]")
     g.add_argument("--hidden", type=_positive_int, metavar="H",
-                   help="hidden units of the drawn network [default: 128; a --checkpoint has "
-                        "its own]")
+                   help="hidden units of the drawn mlp (the cnn's sizes are fixed) [default: "
+                        "128; a --checkpoint has its own]")
     g.add_argument("--batch-size", type=_positive_int, default=8, metavar="B",
                    help="batch size of the drawn network [default: %(default)s]")
     g.add_argument("--no-backward", dest="backward", action="store_false",

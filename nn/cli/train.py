@@ -26,8 +26,9 @@ from .errors import Abort
 from .plots import plot_history
 from .output import progress_bar as _progress, say as _say
 from .notes import chance_note, in_cli_terms, schedule_note
-from .runs import (CHECKPOINT, CURVE, DATASETS, FORMAT, MODELS, NPZ_CHECKPOINT, RUN_DEFAULTS,
-                   VERSION, checkpoint_path, describe_model, make_model)
+from .runs import (CHECKPOINT, CNN_DEFAULTS, CURVE, DATASETS, FORMAT, HIDDEN_FOR_MLP, MODELS,
+                   NPZ_CHECKPOINT, RUN_DEFAULTS, VERSION, checkpoint_path, describe_model,
+                   make_model)
 from .threads import blas_threads, check_threads
 
 __all__ = ["run_mnist", "checkpoint_path", "make_model", "describe_model", "CHECKPOINT",
@@ -131,6 +132,8 @@ def _resume_state(args: argparse.Namespace, out: Path) -> dict[str, Any] | None:
     # Checkpoints written before --model and --dataset existed are of the MLP on MNIST.
     saved = {k: state["config"].get(k, RUN_DEFAULTS[k] if k in ("model", "dataset") else None)
              for k in RUN_DEFAULTS}
+    if saved["model"] == "cnn" and args.hidden is not None and args.model in (None, "cnn"):
+        raise Abort(f"--resume: {path} is a --model cnn run; {HIDDEN_FOR_MLP}")
     clashes = [f"--{k.replace('_', '-')} {getattr(args, k)} (the checkpoint has {saved[k]})"
                for k in RUN_DEFAULTS if getattr(args, k) not in (None, saved[k])]
     if clashes:
@@ -144,11 +147,13 @@ def _resume_state(args: argparse.Namespace, out: Path) -> dict[str, Any] | None:
 
 
 def _fill_defaults(args: argparse.Namespace) -> None:
+    cnn = (args.model or RUN_DEFAULTS["model"]) == "cnn"
     for k, v in RUN_DEFAULTS.items():
         if getattr(args, k) is None:
-            setattr(args, k, v)
+            setattr(args, k, CNN_DEFAULTS["batch_size"] if cnn and k == "batch_size" else v)
     if args.lr is None:
-        args.lr = DEFAULT_LR[args.optimizer]
+        args.lr = CNN_DEFAULTS["adam_lr"] if cnn and args.optimizer == "adam" \
+            else DEFAULT_LR[args.optimizer]
     if args.weight_decay is None:
         args.weight_decay = 0.01 if args.optimizer == "adamw" else 0.0
     if args.seed is None:
@@ -283,6 +288,8 @@ def run_mnist(args: argparse.Namespace) -> int:
                 raise Abort(f"--out: {d} is a file, not a directory")
             break
     check_threads(args.threads)
+    if args.model == "cnn" and args.hidden is not None:
+        raise Abort(f"autograd-lite mnist: {HIDDEN_FOR_MLP}")
     args.progress = args.progress and sys.stderr.isatty()  # no bar redraws in a log
     state = _resume_state(args, out)
     _fill_defaults(args)

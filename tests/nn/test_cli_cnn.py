@@ -19,6 +19,13 @@ from nn.serialization import load, save
 from test_cli import _assert_same_tree, _cached_load, _tiny
 
 
+def _tiny_cnn(data: Path, out: Path, *extra: str) -> list[str]:
+    """test_cli's tiny run of the cnn: without its --hidden, which the cnn refuses."""
+    args = _tiny(data, out, "--model", "cnn", *extra)
+    i = args.index("--hidden")
+    return args[:i] + args[i + 2:]
+
+
 @pytest.fixture
 def data(monkeypatch) -> Path:
     root = mnist_root()
@@ -28,7 +35,7 @@ def data(monkeypatch) -> Path:
 
 def test_a_tiny_cnn_run_writes_a_lenet_checkpoint_and_curve(data, tmp_path, capsys):
     out = tmp_path / "run"
-    assert cli.main(_tiny(data, out, "--model", "cnn", "--seed", "0")) == 0
+    assert cli.main(_tiny_cnn(data, out, "--seed", "0")) == 0
     text = capsys.readouterr().out
     assert "LeNet-5 CNN on 320 MNIST images" in text and "epoch 1/1  train loss" in text
     state = load(out / cli.CHECKPOINT)
@@ -40,9 +47,9 @@ def test_a_tiny_cnn_run_writes_a_lenet_checkpoint_and_curve(data, tmp_path, caps
 
 def test_a_cnn_run_resumes_exactly(data, tmp_path, capsys):
     straight, split = tmp_path / "straight", tmp_path / "split"
-    opts = ("--model", "cnn", "--seed", "3", "--schedule", "none", "--limit", "128")
-    assert cli.main(_tiny(data, straight, *opts, "--epochs", "2")) == 0
-    assert cli.main(_tiny(data, split, *opts, "--epochs", "1")) == 0
+    opts = ("--seed", "3", "--schedule", "none", "--limit", "128")
+    assert cli.main(_tiny_cnn(data, straight, *opts, "--epochs", "2")) == 0
+    assert cli.main(_tiny_cnn(data, split, *opts, "--epochs", "1")) == 0
     assert cli.main(["mnist", "--data", str(data), "--no-download", "--no-progress",
                      "--out", str(split), "--epochs", "2", "--resume"]) == 0
     assert "Resuming" in capsys.readouterr().out
@@ -69,7 +76,7 @@ def test_a_checkpoint_from_before_model_and_dataset_resumes_as_the_mlp_on_mnist(
 
 
 def test_diagnose_reports_the_conv_layers(data, tmp_path, capsys):
-    assert cli.main(_tiny(data, tmp_path / "run", "--model", "cnn", "--seed", "0",
+    assert cli.main(_tiny_cnn(data, tmp_path / "run", "--seed", "0",
                           "--diagnose")) == 0
     text = capsys.readouterr().out
     for layer in ("conv1.0", "conv2.0", "fc3"):  # the convolutions' weights, and the last layer
@@ -101,7 +108,7 @@ def test_a_tiny_fashion_mnist_run(tmp_path, capsys, monkeypatch):
     assert "LeNet-5 CNN on 640 Fashion-MNIST images" in capsys.readouterr().out
     state = load(out / cli.CHECKPOINT)
     assert state["config"]["dataset"] == "fashion-mnist"
-    # Chance is 0.1; after 10 steps (BatchNorm's running statistics barely started) 0.3.
+    # Chance is 0.1; after 20 steps (BatchNorm's running statistics barely started) 0.3.
     assert state["history"]["test_acc"][0] > 0.2
 
 
@@ -114,3 +121,38 @@ def test_graph_of_the_cnn_has_one_cluster_per_conv_block(tmp_path, capsys):
         assert f'label="{block}"' in text, block
     assert "conv1.0.weight\\n(6, 1, 5, 5)" in text and "max_pool2d" in text
     assert "grad norm" in text
+
+
+def test_hidden_with_the_cnn_is_an_error_naming_both_flags(data, tmp_path, capsys):
+    # LeNet's sizes are fixed: --hidden used to be silently ignored.
+    want = "--hidden sets the hidden units of --model mlp; --model cnn (LeNet-5) has fixed sizes"
+    assert cli.main(_tiny(data, tmp_path / "new", "--model", "cnn", "--hidden", "32")) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("autograd-lite mnist: " + want) and err.count("\n") == 1
+    assert not (tmp_path / "new").exists()
+    run = tmp_path / "run"
+    assert cli.main(_tiny_cnn(data, run, "--seed", "0", "--limit", "64")) == 0
+    capsys.readouterr()
+    assert cli.main(_tiny(data, run, "--resume", "--epochs", "2")) == 2
+    err = capsys.readouterr().err
+    assert "is a --model cnn run; " + want in err and err.count("\n") == 1
+    assert cli.main(["graph", "--model", "cnn", "--hidden", "16", "-o", str(tmp_path / "g.svg")]) == 2
+    assert capsys.readouterr().err == f"graph: {want}: drop --hidden\n"
+    assert not (tmp_path / "g.svg").exists()
+    # The MLP still takes it, in both commands.
+    assert cli.main(["graph", "--hidden", "16", "--format", "dot", "-o", str(tmp_path / "g.dot")]) == 0
+
+
+def test_the_cnn_has_its_own_batch_size_and_adam_lr(data, tmp_path, capsys):
+    def run(out, *extra):
+        args = _tiny_cnn(data, tmp_path / out, "--seed", "0", "--limit", "64", *extra)
+        i = args.index("--batch-size")
+        assert cli.main(args[:i] + args[i + 2:]) == 0
+        return load(tmp_path / out / cli.CHECKPOINT)["config"]
+
+    config = run("defaults")
+    assert (config["batch_size"], config["optimizer"], config["lr"]) == (32, "adam", 0.003)
+    assert "adam lr 0.003, cosine schedule, batch 32" in capsys.readouterr().out
+    config = run("given", "--batch-size", "16", "--lr", "0.001")  # what the user says wins
+    assert (config["batch_size"], config["lr"]) == (16, 0.001)
+    assert run("sgd", "--optimizer", "sgd")["lr"] == 0.1  # other optimisers: their own default

@@ -299,3 +299,63 @@ def test_bad_arguments_of_the_other_layers(make, error, message):
 def test_bad_input_to_the_other_layers_names_the_layer(layer, shape, message):
     with pytest.raises(ValueError, match=message):
         layer(np.zeros(shape, np.float32))
+
+
+@pytest.mark.parametrize("shape", [(16, 6, 12, 12), (8, 16, 5, 5)])
+def test_batchnorm2d_in_float32_matches_pytorch_over_train_and_eval_steps(shape):
+    # The fused op at the sizes LeNet uses, with channels far from mean 0 and scale 1
+    # (what a one-pass variance would get wrong) and moved weight and bias.
+    c = shape[1]
+    ours, theirs = nn.BatchNorm2d(c, momentum=0.3), tnn.BatchNorm2d(c, momentum=0.3)
+    with al.no_grad():
+        ours.weight.data[:] = rng.uniform(0.5, 2, c)
+        ours.bias.data[:] = rng.standard_normal(c)
+    _to_torch(ours, theirs)
+    for step, training in enumerate([True, True, True, False]):
+        ours.train(training)
+        theirs.train(training)
+        x = (rng.standard_normal(shape) * rng.uniform(0.1, 3, (1, c, 1, 1))
+             + rng.uniform(-20, 20, (1, c, 1, 1))).astype(np.float32)
+        xa, xt = al.Tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+        ya, yt = ours(xa), theirs(xt)
+        assert ya.dtype == np.float32
+        np.testing.assert_allclose(ya.data, yt.detach().numpy(), rtol=1e-4, atol=1e-4)
+        u = rng.standard_normal(shape).astype(np.float32)
+        ya.backward(u)
+        yt.backward(torch.from_numpy(u))
+        for got, want in ((xa.grad, xt.grad), (ours.weight.grad, theirs.weight.grad),
+                          (ours.bias.grad, theirs.bias.grad)):
+            assert got.dtype == np.float32
+            np.testing.assert_allclose(got, want.numpy(), rtol=1e-3, atol=1e-3 * np.abs(want.numpy()).max())
+        ours.zero_grad()
+        theirs.zero_grad()
+        for name, v in ours.state_dict().items():
+            np.testing.assert_allclose(np.asarray(v), theirs.state_dict()[name].numpy(), rtol=1e-5,
+                                       err_msg=f"{name} after step {step}")
+
+
+@pytest.mark.parametrize("training", [True, False], ids=["train", "eval"])
+def test_batchnorm2d_second_order_gradients_match_pytorch(training):
+    nn.manual_seed(0)
+    ours, theirs = nn.BatchNorm2d(3).double(), tnn.BatchNorm2d(3).double()
+    with al.no_grad():
+        ours.weight.data[:] = [0.5, 1.5, -2.0]
+        ours.running_mean.data[:] = [0.1, -0.3, 2.0]
+        ours.running_var.data[:] = [0.5, 2.0, 1.5]
+    _to_torch(ours, theirs)
+    ours.train(training)
+    theirs.train(training)
+    x = rng.standard_normal((4, 3, 3, 2))
+    xa, xt = leaf(x), torch.tensor(x, requires_grad=True)
+    u = rng.standard_normal(x.shape)
+    # d/dx and d/dweight of |dL/dx|^2, L = <u, bn(x)>: a second derivative through the VJP.
+    (gx,) = al.gradients((ours(xa) * u).sum(), [xa], create_graph=True)
+    hx, hw = al.gradients((gx * gx).sum(), [xa, ours.weight])
+    (tgx,) = torch.autograd.grad((theirs(xt) * torch.from_numpy(u)).sum(), [xt], create_graph=True)
+    thx, thw = torch.autograd.grad((tgx * tgx).sum(), [xt, theirs.weight], allow_unused=True)
+    # In evaluation dL/dx = weight / sqrt(running_var + eps) * u does not depend on x.
+    # does not depend on x: both libraries say so (None), and the weight's still counts.
+    assert (hx is None) == (thx is None) == (not training)
+    if training:
+        np.testing.assert_allclose(hx, thx.numpy(), rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(hw, thw.numpy(), rtol=1e-9, atol=1e-12)
