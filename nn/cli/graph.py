@@ -115,7 +115,8 @@ def _network_and_batch(args: argparse.Namespace) -> tuple[TwoLayerNet | LeNet, a
         if args.model == "cnn" and args.hidden is not None:
             raise Abort(f"graph: {HIDDEN_FOR_MLP}")
         rng = np.random.default_rng(0)
-        model = (LeNet() if args.model == "cnn"
+        # What `mnist --model cnn` trains (runs.make_model), so the picture is of that net.
+        model = (LeNet(batch_norm=True) if args.model == "cnn"
                  else TwoLayerNet(args.hidden or 128, generator=rng))
         # Random pixels and labels: the graph's structure is the same as on MNIST.
         x = al.Tensor(rng.random((args.batch_size, 784), dtype=np.float32))

@@ -116,8 +116,9 @@ def test_graph_of_the_cnn_has_one_cluster_per_conv_block(tmp_path, capsys):
     dot = tmp_path / "cnn.dot"
     assert cli.main(["graph", "--model", "cnn", "-o", str(dot)]) == 0
     text = dot.read_text()
+    # The network `mnist --model cnn` trains: LeNet-5 with batch norm in each conv block.
     for block in ("conv1: Sequential", "conv2: Sequential", "conv1.0: Conv2d",
-                  "conv2.2: MaxPool2d", "fc3: Linear"):
+                  "conv1.1: BatchNorm2d", "conv2.3: MaxPool2d", "fc3: Linear"):
         assert f'label="{block}"' in text, block
     assert "conv1.0.weight\\n(6, 1, 5, 5)" in text and "max_pool2d" in text
     assert "grad norm" in text
