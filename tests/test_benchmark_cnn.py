@@ -75,3 +75,14 @@ def test_a_layer_contender_that_disagrees_is_refused():
     passes["numpy"] = lambda: tuple(a * 1.01 for a in right())
     with pytest.raises(AssertionError, match="numpy disagrees with the engine"):
         bench.check_passes(passes)
+
+
+def test_keep_freed_is_applied_and_said(capsys, monkeypatch):
+    calls = []
+    monkeypatch.setattr(bench, "keep_freed", lambda n: calls.append(n) or True)
+    bench.main(["--quick", "--no-torch", "--parts", "steps", "--nets", "lenet5", "--keep-freed", "8"])
+    assert calls == [8 * 2**20] and "malloc keeps 8 MB freed" in capsys.readouterr().out
+    monkeypatch.setattr(bench, "keep_freed", lambda n: False)
+    bench.main(["--quick", "--no-torch", "--parts", "steps", "--nets", "lenet5", "--keep-freed", "8"])
+    assert "(refused: not glibc?)" in capsys.readouterr().out
+
