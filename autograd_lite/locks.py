@@ -86,7 +86,13 @@ class _Held(list):
         for lk in self:
             lk.count -= 1
             if not lk.count:
-                _unlock(lk)
+                if lk.root is None and lk.waiting is None:
+                    # _unlock's usual case inline, a call less: with the base check in
+                    # _hold, a batch's lock and release take 1.18 us, not 1.33 (6 a step)
+                    del _locks[lk.key]
+                    lk.array.setflags(True)
+                else:
+                    _unlock(lk)
 
     def __reduce__(self) -> tuple[Any, tuple]:
         return type(None), ()  # a copied or unpickled graph holds no locks
@@ -127,7 +133,8 @@ def _hold(d: np.ndarray, held: _Held | None) -> _Held | None:
         lk.count += 1
     elif d.flags.writeable:
         rl = None
-        root = _root_array(d)
+        # An array that owns its memory (a batch): no _root_array call.
+        root = None if d.base is None else _root_array(d)
         # An owner referenced only by the view (our local and getrefcount's argument
         # are the others) cannot be written but through it, and no lock holds it: as
         # for a layer's parameter on an aligned buffer. Skipping it saves a lock per
