@@ -390,6 +390,33 @@ def test_locks_restore_each_arrays_own_flag_views_and_bases_included():
     assert base[0, 0] == 5.0
 
 
+def test_only_the_arrays_a_vjp_will_read_are_locked():
+    # A first layer (input needs no gradient): the VJP reads x for the weight's gradient,
+    # never the weight (only x's gradient would) nor the bias, so only x is locked, as
+    # PyTorch saves only x there. Writing into the others changes no gradient.
+    rng = np.random.default_rng(0)
+    x, w, b = rng.standard_normal((4, 3)), rng.standard_normal((2, 3)), rng.standard_normal(2)
+    grads = []
+    for write in (False, True):
+        xt, wt, bt = Tensor(x.copy()), Tensor(w.copy(), requires_grad=True), Tensor(b.copy(), requires_grad=True)
+        out = al.linear(xt, wt, bt)
+        assert not xt.data.flags.writeable
+        assert wt.data.flags.writeable and bt.data.flags.writeable
+        if write:
+            wt.data[...] = 0.0
+            bt.data[...] = 7.0
+        out.backward(np.ones((4, 2)))
+        grads.append((wt.grad, bt.grad))
+    for before, after in zip(*grads):
+        np.testing.assert_array_equal(before, after)
+    # With x requiring grad the weight is read (for x's gradient), so it is locked.
+    xt, wt = Tensor(x, requires_grad=True), Tensor(w)
+    out = al.linear(xt, wt, Tensor(b))
+    assert not wt.data.flags.writeable and xt.data.flags.writeable
+    out.backward(np.ones((4, 2)))
+    assert wt.data.flags.writeable
+
+
 def test_a_graph_dropped_without_backward_unlocks_by_reference_counting():
     x = Tensor(np.ones(3), requires_grad=True)
     c = np.arange(3.0)

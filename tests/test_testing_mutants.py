@@ -13,6 +13,7 @@ import pytest
 from hypothesis import Phase, settings
 
 import autograd_lite as al
+from autograd_lite import Tensor
 from autograd_lite.ops.arith import Add, Multiply
 from autograd_lite.ops.activations import Sigmoid, Softplus
 from autograd_lite.ops.elementwise import Sin
@@ -214,6 +215,29 @@ def test_the_op_each_mutant_was_made_from_passes(name):
     assert gradcheck(fn, *inputs) and gradcheck(fn, *inputs, fast=True)
     assert gradgradcheck(fn, *inputs)
     check_op(op, settings=NO_SHRINK)
+
+
+def test_check_op_rejects_a_read_for_that_leaves_a_read_input_unlocked(scratch):
+    class ClaimsXUnread(Multiply):
+        """dy = g * x reads x, but read_for says nothing ever reads it: with only y
+        requiring grad, x stays writable under the graph."""
+        name = "mutant_claims_x_unread"
+        read_for = ((), (0,))
+
+    x, y = Tensor(np.ones(3)), Tensor(np.full(3, 2.0), requires_grad=True)
+    out = ClaimsXUnread.apply(x, y)
+    x.data[...] = 5.0                   # no lock stops it: a silently wrong gradient
+    out.sum().backward()
+    assert y.grad.tolist() == [5.0, 5.0, 5.0]
+    with pytest.raises(GradcheckError, match=r"read_for=\(\(\), \(0,\)\) is wrong"):
+        check_op(ClaimsXUnread, settings=NO_SHRINK)
+    check_op(Multiply, settings=NO_SHRINK)
+
+
+def test_a_read_for_that_does_not_fit_the_inputs_is_refused(scratch):
+    for bad in (((1,),), ((1,), (2,)), [(1,), (0,)], ((1,), ("0",))):
+        with pytest.raises(ValueError, match="read_for must be a tuple of one tuple"):
+            type("BadReadFor", (Multiply,), {"name": "mutant_bad_read_for", "read_for": bad})
 
 
 def test_mutating_the_cotangent_is_named_by_check_op(scratch):

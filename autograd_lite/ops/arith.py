@@ -18,6 +18,7 @@ class Add(Op):
         dy = g
     """
     name, arity = "add", 2
+    read_for = ((), ())  # dx = g, dy = ±g: neither input is read
     jvp_rule = "diagonal"
 
     @staticmethod
@@ -40,6 +41,7 @@ class Subtract(Op):
         dy = -g
     """
     name, arity = "subtract", 2
+    read_for = ((), ())  # dx = g, dy = ±g: neither input is read
     jvp_rule = "diagonal"
 
     @staticmethod
@@ -62,6 +64,7 @@ class Multiply(Op):
         dy = g * x
     """
     name, arity = "multiply", 2
+    read_for = ((1,), (0,))  # x for dy, y for dx
     jvp_rule = "multilinear"     # J t = tx * y + x * ty
 
     @staticmethod
@@ -107,6 +110,7 @@ class Negative(Op):
         dx = -g
     """
     name = "negative"
+    read_for = ((),)  # x is not read
     jvp_rule = "linear"
 
     @staticmethod
@@ -128,6 +132,7 @@ class Positive(Op):
         dx = g
     """
     name = "positive"
+    read_for = ((),)  # x is not read
     jvp_rule = "linear"
 
     @staticmethod

@@ -136,7 +136,20 @@ class Op:
         property tests), ``kinks`` (points where the derivative jumps),
         ``nondiff`` (indices of inputs that never get a gradient, e.g. a condition),
         ``differentiable_twice`` (False when the VJP is not itself differentiable),
-        ``jvp_rule`` (how forward mode gets the op's JVP when it has no ``jvp``).
+        ``jvp_rule`` (how forward mode gets the op's JVP when it has no ``jvp``),
+        ``read_for`` (below).
+    ``read_for`` (optional)
+        one tuple per input: the inputs whose gradients the VJP computes from this
+        input's array, on either path (arrays, or Tensors when differentiating
+        twice). Linear's is ``((1,), (0,), ())``: ``x`` is read for the weight's
+        gradient, the weight for ``x``'s, the bias never. While a node lives, the
+        arrays of its leaf and constant inputs are read-only (``locks.py``), so that
+        plain NumPy cannot change them under it; an array the VJP will not read for
+        the gradients asked needs no lock, as PyTorch saves for backward only what
+        its backward uses (a first layer's weight and every bias: 3 of the 6 locks of
+        an MLP's step, about 2 us). None, the default: every input is read.
+        ``check_op`` writes into every input array left unlocked and checks that no
+        gradient changes.
     ``jvp(tangents, out, *xs, **params) -> tangent`` (optional)
         the Jacobian-vector product, for forward mode: ``tangents`` has one entry
         per input, ``None`` where the input carries no tangent; the result is the
@@ -167,6 +180,7 @@ class Op:
     nondiff: ClassVar[tuple[int, ...]] = ()
     differentiable_twice: ClassVar[bool] = True
     jvp_rule: ClassVar[str] = "transpose"
+    read_for: ClassVar[tuple[tuple[int, ...], ...] | None] = None
     jvp: ClassVar[Callable[..., Any] | None] = None
     sample_inputs: ClassVar[Callable[[Sampler], tuple[list[Any], dict[str, Any]]] | None] = None
 
@@ -199,6 +213,13 @@ class Op:
             else:
                 raise ValueError(f"op {cls.name!r}: domain has {len(cls.domain)} entries "
                                  f"for arity {cls.arity}")
+        rf = cls.read_for
+        if rf is not None and not (
+                cls.arity is not None and isinstance(rf, tuple) and len(rf) == cls.arity
+                and all(isinstance(js, tuple) and all(type(j) is int and 0 <= j < cls.arity for j in js)
+                        for js in rf)):
+            raise ValueError(f"op {cls.name!r}: read_for must be a tuple of one tuple of input "
+                             f"indices per input ({cls.arity}), got {rf!r}")
         if cls.jvp_rule not in JVP_RULES:
             raise ValueError(f"op {cls.name!r}: unknown jvp_rule {cls.jvp_rule!r}; expected one of {JVP_RULES}")
         unknown = set(cls.domain) - set(DOMAINS)

@@ -327,6 +327,7 @@ class Conv2d(_ConvOp):
     then needs two products and the kH * kW strided adds of col2im, no second im2col.
     """
     name, arity = "conv2d", 3
+    read_for = ((1,), (0,), ())  # x for dweight, weight for dx, bias never
 
     @staticmethod
     def bind(x: Any, weight: Any, bias: Any = None, stride: Any = 1, padding: Any = 0,

@@ -49,6 +49,7 @@ class GetItem(Op):
     (``np.add.at``) accumulates every copy's cotangent instead of keeping the last.
     """
     name = "getitem"
+    read_for = ((),)  # only x's shape
     jvp_rule = "linear"
     kind = "index"
 

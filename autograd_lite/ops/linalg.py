@@ -22,6 +22,7 @@ class Matmul(Op):
     gets the same size-1 axis back before the products.
     """
     name, arity = "matmul", 2
+    read_for = ((1,), (0,))  # x for dy, y for dx
     jvp_rule = "multilinear"     # J t = tx @ y + x @ ty
     kind = "matmul"
 

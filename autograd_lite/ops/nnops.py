@@ -243,6 +243,7 @@ class Linear(Op):
     ``nn.Linear(order=...)`` stored it): an optimiser then updates contiguous memory.
     """
     name, arity = "linear", 3
+    read_for = ((1,), (0,), ())  # x for dweight, weight for dx, bias never
     kind = "custom"
 
     @classmethod

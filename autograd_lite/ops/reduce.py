@@ -51,6 +51,7 @@ class Sum(_Reduction):
         dx = broadcast_to(g, x.shape)      (g with the reduced axes restored as size 1)
     """
     name = "sum"
+    read_for = ((),)  # only x's shape
     jvp_rule = "linear"
 
     @staticmethod
@@ -73,6 +74,7 @@ class Mean(_Reduction):
         dx = broadcast_to(g, x.shape) / n      n = number of elements averaged
     """
     name = "mean"
+    read_for = ((),)  # only x's shape
     jvp_rule = "linear"
 
     @staticmethod

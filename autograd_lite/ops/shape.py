@@ -23,6 +23,7 @@ class Reshape(_ShapeOp):
         dx = reshape(g, x.shape)
     """
     name = "reshape"
+    read_for = ((),)  # only x's shape
 
     @classmethod
     def sample_inputs(cls, draw):
@@ -58,6 +59,7 @@ class Transpose(_ShapeOp):
         dx = transpose(g, argsort(axes))     (the inverse permutation)
     """
     name = "transpose"
+    read_for = ((),)  # only x's shape
 
     @classmethod
     def sample_inputs(cls, draw):
@@ -88,6 +90,7 @@ class Swapaxes(_ShapeOp):
         dx = swapaxes(g, axis1, axis2)
     """
     name = "swapaxes"
+    read_for = ((),)  # only x's shape
 
     @classmethod
     def sample_inputs(cls, draw):
@@ -114,6 +117,7 @@ class BroadcastTo(_ShapeOp):
         dx = g      (summed over the broadcast axes by the engine's unbroadcast)
     """
     name = "broadcast_to"
+    read_for = ((),)  # only x's shape
 
     @classmethod
     def sample_inputs(cls, draw):
@@ -143,6 +147,7 @@ class Squeeze(_ShapeOp):
         dx = reshape(g, x.shape)
     """
     name = "squeeze"
+    read_for = ((),)  # only x's shape
 
     @classmethod
     def sample_inputs(cls, draw):
@@ -173,6 +178,7 @@ class ExpandDims(_ShapeOp):
         dx = reshape(g, x.shape)
     """
     name = "expand_dims"
+    read_for = ((),)  # only x's shape
 
     @classmethod
     def sample_inputs(cls, draw):

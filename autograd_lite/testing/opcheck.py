@@ -192,7 +192,7 @@ def _check_sample(sample: Any, seed: int, reference: Callable[..., Any] | None, 
         gradcheck(fn, *args, seed=seed, **tolerances)
     except GradcheckError as e:
         raise fail(str(e)) from None
-    problem = _recorded_path(fn, args, diff, seed, twice)
+    problem = _recorded_path(fn, args, diff, seed, twice) or _unlocked_writes(op, fn, xs, diff, seed)
     if problem:
         raise fail(problem)
     if twice:
@@ -238,6 +238,51 @@ def _recorded_path(fn: Callable[..., Tensor], args: list[Any], diff: list[int], 
                     f"{tuple(map(int, w))}: recorded {float(r[w])!r}, fast {float(f[w])!r} "
                     f"(the fast one matches central differences). Does the branch the VJP "
                     f"takes when saved is None, or on Tensors, compute something else?")
+    return None
+
+
+def _unlocked_writes(op: type[Op], fn: Callable[..., Tensor], xs: list[np.ndarray],
+                     diff: list[int], seed: int) -> str | None:
+    """An op with ``read_for`` leaves some input arrays writable while its node lives:
+    plain NumPy writes into every one of them must change no gradient, on the fast
+    path and on the recorded one (``create_graph``), for a drawn set of inputs that
+    require grad."""
+    if op.read_for is None or not diff:
+        return None
+    rng = np.random.default_rng([seed, 3])
+    asked = [i for i in diff if rng.random() < 0.5] or [diff[int(rng.integers(len(diff)))]]
+
+    def grads(write: bool, create_graph: bool) -> tuple[list[Any], list[int]]:
+        ts = [Tensor(x.copy(), requires_grad=i in asked) for i, x in enumerate(xs)]
+        out = fn(*ts)
+        if not out.requires_grad:
+            return [], []
+        written = []
+        if write:
+            for i, t in enumerate(ts):
+                if t.data.flags.writeable and t.data.dtype.kind == "f" and t.data.size:
+                    t.data[...] = rng.standard_normal(t.data.shape)
+                    written.append(i)
+        u = np.random.default_rng([seed, 4]).standard_normal(out.shape)
+        gs = gradients(out, [ts[i] for i in asked], u, create_graph=create_graph)
+        return [None if g is None else np.asarray(g.data if isinstance(g, Tensor) else g)
+                for g in gs], written
+
+    for create_graph in (False, True):
+        try:
+            want, _ = grads(False, create_graph)
+            got, written = grads(True, create_graph)
+        except Exception as e:
+            if create_graph and not op.differentiable_twice:
+                continue
+            return f"writing into the inputs read_for leaves unlocked raised {type(e).__name__}: {e}"
+        for i, w, g in zip(asked, want, got):
+            if (w is None) != (g is None) or (w is not None and not np.array_equal(w, g)):
+                path = "recorded (create_graph=True)" if create_graph else "fast"
+                return (f"read_for={op.read_for!r} is wrong: with inputs {asked} requiring grad, "
+                        f"inputs {written} are left writable while the node lives, and writing "
+                        f"into them changed the gradient of input {i} on the {path} path; the "
+                        f"VJP reads one of them, so read_for must list input {i} for it")
     return None
 
 
