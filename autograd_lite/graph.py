@@ -57,13 +57,26 @@ def increment_version(tensors: Tensor | Iterable[Tensor]) -> None:
     The Tensor in-place methods (``add_``, ``t += x``) and ``al.modifying`` do this
     themselves. (A leaf's or constant's array that a live graph saved is read-only:
     write it inside ``al.modifying``.)"""
-    global _clock
-    _clock += 1
     if hasattr(tensors, "_version"):  # one Tensor (this module does not import the class)
         tensors = (tensors,)
+    else:
+        try:
+            tensors = list(tensors)
+        except TypeError:
+            raise TypeError(f"increment_version: expected a Tensor or an iterable of Tensors, "
+                            f"got {type(tensors).__name__}") from None
+        for t in tensors:
+            if not hasattr(t, "_version"):
+                raise TypeError(f"increment_version: expected Tensors, got {type(t).__name__}")
+    _bump_versions(tensors)
+
+
+def _bump_versions(tensors: Iterable[Tensor]) -> None:
+    """:func:`increment_version` of Tensors already checked to be Tensors (``al.modifying``
+    checks them on entry: an optimiser's step then checks each parameter once)."""
+    global _clock
+    _clock += 1
     for t in tensors:
-        if not hasattr(t, "_version"):
-            raise TypeError(f"increment_version: expected Tensors, got {type(t).__name__}")
         t._version = _clock
         if t._node is not None:  # nodes do not keep the intermediates they read: see Node
             t._node.modified = _clock

@@ -60,7 +60,7 @@ class modifying:
         for o in reversed(self.opened):
             _close(o)
         self.opened = []
-        graph.increment_version(self.tensors)
+        graph._bump_versions(self.tensors)
 
 
 class _Lock:

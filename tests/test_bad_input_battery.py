@@ -334,6 +334,8 @@ case("al.current_scope", TypeError, r"current_scope", lambda: al.current_scope(x
 case("al.increment_version", TypeError, r"^increment_version: ", lambda: al.increment_version("a"))
 case("al.increment_version", TypeError, r"^increment_version: ", lambda: al.increment_version([T(2), 3]))
 case("al.increment_version", TypeError, r"^increment_version: ", lambda: al.increment_version(A(2)))
+case("al.increment_version", TypeError, r"^increment_version: expected a Tensor or an iterable of Tensors, got int",
+     lambda: al.increment_version(3))
 case("al.toposort", TypeError, r"^toposort: ", lambda: al.toposort("a"))
 case("al.toposort", TypeError, r"^toposort: ", lambda: al.toposort([T(2), 1]))
 case("al.toposort", TypeError, r"^toposort: ", lambda: al.toposort(A(2)))
