@@ -200,7 +200,8 @@ def bench_per_op(n_ops: int, repeats: int, busy: int = 0) -> dict[str, float]:
     totals = [f + b for f, b in runs]
     return {"forward_us": statistics.median(f for f, _ in runs),
             "backward_us": statistics.median(b for _, b in runs),
-            "total_us": statistics.median(totals), "total_min": min(totals), "total_max": max(totals)}
+            "total_us": statistics.median(totals), "total_min": min(totals), "total_max": max(totals),
+            "totals": totals}
 
 
 def bench_per_op_torch(n_ops: int, repeats: int, busy: int = 0) -> dict[str, float] | None:
@@ -222,7 +223,17 @@ def bench_per_op_torch(n_ops: int, repeats: int, busy: int = 0) -> dict[str, flo
 
     once()  # warm-up: first-call costs
     totals = [once() for _ in range(repeats)]
-    return {"total_us": statistics.median(totals), "total_min": min(totals), "total_max": max(totals)}
+    return {"total_us": statistics.median(totals), "total_min": min(totals), "total_max": max(totals),
+            "totals": totals}
+
+
+def _pooled(runs: list[dict[str, Any]], medians: tuple[str, ...]) -> dict[str, Any]:
+    """Several processes' per-op runs as one: the median and spread of all their totals."""
+    totals = [x for r in runs for x in r["totals"]]
+    out = {k: statistics.median(r[k] for r in runs) for k in medians}
+    out.update(total_us=statistics.median(totals), total_min=min(totals), total_max=max(totals),
+               totals=totals)
+    return out
 
 
 def rss_mb() -> float:
@@ -336,18 +347,26 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
               f"ratio {r['ratio_same_layout']:.3f} (per process: "
               + ", ".join(f"{x:.3f}" for x in sorted(same)) + ")")
 
-    # Each in a fresh process: the GC's cost depends on what else is alive.
+    # Each in a fresh process (the GC's cost depends on what else is alive), the engine's
+    # and PyTorch's processes interleaved in rounds, so drifts in machine load hit both.
     for key, n_ops, busy, what in (("per_op", 10_000, 0, "10,000 ops"),
                                    ("per_op_100k", 100_000, 0, "100,000 ops"),
                                    ("per_op_busy", 10_000, 1_000_000,
                                     "10,000 ops beside 1,000,000 live lists")):
         if q:
             n_ops, busy = 200, min(busy, 1000)
-        r = isolated("bench_per_op", n_ops, 3 if q else 9, busy)
-        t = isolated("bench_per_op_torch", n_ops, 3 if q else 9, busy)
+        rounds = [(isolated("bench_per_op", n_ops, 3 if q else 5, busy),
+                   isolated("bench_per_op_torch", n_ops, 3 if q else 5, busy))
+                  for _ in range(1 if q else 3)]
+        r = _pooled([e for e, _ in rounds], ("forward_us", "backward_us"))
+        t = None if rounds[0][1] is None else _pooled([t for _, t in rounds], ())
         r["torch"] = t
         results[key] = r
-        beside = "" if t is None else f"; PyTorch {t['total_us']:.2f} us ({t['total_min']:.2f}-{t['total_max']:.2f})"
+        beside = ""
+        if t is not None:
+            r["ratio_torch"] = statistics.median(e["total_us"] / t["total_us"] for e, t in rounds)
+            beside = (f"; PyTorch {t['total_us']:.2f} us ({t['total_min']:.2f}-{t['total_max']:.2f}); "
+                      f"engine / PyTorch {r['ratio_torch']:.2f}")
         print(f"per op (16,) float32 chain, {what}: forward {r['forward_us']:.2f} us + backward "
               f"{r['backward_us']:.2f} us = {r['total_us']:.2f} us (min {r['total_min']:.2f}, max "
               f"{r['total_max']:.2f}){beside}")

@@ -39,3 +39,39 @@ def test_quick_run_reports_every_figure(capsys):
         assert label in out
     assert results["float32_violations"] == []
     assert al.hooks.backward_hooks() == ()
+
+
+def test_quick_run_pools_interleaved_per_op_rounds(capsys):
+    results = benchmark.main(["--quick"])
+    r = results["per_op"]
+    assert r["total_min"] <= r["total_us"] <= r["total_max"]
+    assert len(r["totals"]) == 3   # --quick: one round of three repeats
+    assert r["total_us"] == np.median(r["totals"])
+    if r["torch"] is not None:
+        assert "engine / PyTorch" in capsys.readouterr().out
+        assert r["ratio_torch"] > 0
+
+
+def _profiler():
+    path = Path(__file__).resolve().parents[1] / "examples" / "profile_engine.py"
+    spec = importlib.util.spec_from_file_location("profile_engine", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_profiler_prints_the_top_entries_of_the_chain_and_the_step(capsys):
+    _profiler().main(["--top", "5"])
+    out = capsys.readouterr().out
+    assert "== chain:" in out and "== step:" in out and "Python-level calls per op" in out
+    chain = out.split("== chain:")[1].split("== step:")[0]
+    assert "apply" in chain                      # the op's recording shows up at the top
+    rows = [line for line in chain.splitlines()[2:] if line.strip()]
+    assert len(rows) == 5
+
+
+def test_the_profiler_refuses_a_top_below_one(capsys):
+    with pytest.raises(SystemExit) as exc:
+        _profiler().main(["--top", "0"])
+    assert exc.value.code == 2
+    assert "--top must be at least 1, got 0" in capsys.readouterr().err
