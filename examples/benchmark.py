@@ -22,7 +22,8 @@ performance targets, measured in one process.
    A user's plain ``nn.Sequential(Linear, ReLU, Linear)`` is timed beside it.
 2. Per-op overhead: ``y = y * 1.0001 + 0.0001`` on a (16,) float32 tensor, forward
    and backward, per op: on 10,000 and 100,000-op chains, and on 10,000 ops in a
-   process that also holds 1,000,000 live lists (a busy notebook); PyTorch beside each.
+   process that also holds 1,000,000 live lists (a busy notebook) or has imported
+   PyTorch and matplotlib (a learner's notebook); PyTorch beside each.
 3. Backward over deep chains (linear time), the graph's bytes per op and the memory
    released afterwards.
 4. A training loop's peak memory after 200 and after 2,000 steps.
@@ -33,6 +34,7 @@ from __future__ import annotations
 
 import argparse
 import gc
+import importlib
 import json
 import os
 import resource
@@ -181,7 +183,14 @@ def busy_heap(n: int) -> list[list[Any]]:
     return [[] for _ in range(n)]
 
 
-def bench_per_op(n_ops: int, repeats: int, busy: int = 0) -> dict[str, float]:
+def bench_per_op(n_ops: int, repeats: int, busy: int = 0,
+                 imports: tuple[str, ...] = ()) -> dict[str, Any] | None:
+    """The chain's forward and backward per op, after importing ``imports`` (None if one
+    is not installed): what else is alive in the process is what the cyclic GC scans."""
+    try:
+        modules = [importlib.import_module(m) for m in imports]  # noqa: F841 (kept alive)
+    except ImportError:
+        return None
     heap = busy_heap(busy)  # noqa: F841 (kept alive while the chains run)
 
     def once() -> tuple[float, float]:
@@ -204,10 +213,12 @@ def bench_per_op(n_ops: int, repeats: int, busy: int = 0) -> dict[str, float]:
             "totals": totals}
 
 
-def bench_per_op_torch(n_ops: int, repeats: int, busy: int = 0) -> dict[str, float] | None:
+def bench_per_op_torch(n_ops: int, repeats: int, busy: int = 0,
+                       imports: tuple[str, ...] = ()) -> dict[str, Any] | None:
     """The same chain in PyTorch (CPU), for comparison; None if torch is not installed."""
     try:
         import torch
+        modules = [importlib.import_module(m) for m in imports]  # noqa: F841 (kept alive)
     except ImportError:
         return None
     heap = busy_heap(busy)  # noqa: F841
@@ -349,15 +360,22 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
 
     # Each in a fresh process (the GC's cost depends on what else is alive), the engine's
     # and PyTorch's processes interleaved in rounds, so drifts in machine load hit both.
-    for key, n_ops, busy, what in (("per_op", 10_000, 0, "10,000 ops"),
-                                   ("per_op_100k", 100_000, 0, "100,000 ops"),
-                                   ("per_op_busy", 10_000, 1_000_000,
-                                    "10,000 ops beside 1,000,000 live lists")):
+    # The last case is the issue's own: a process that has imported PyTorch and matplotlib,
+    # as a learner's notebook has (the first wave's engine took twice as long per op there).
+    for key, n_ops, busy, imports, what in (
+            ("per_op", 10_000, 0, (), "10,000 ops"),
+            ("per_op_100k", 100_000, 0, (), "100,000 ops"),
+            ("per_op_busy", 10_000, 1_000_000, (), "10,000 ops beside 1,000,000 live lists"),
+            ("per_op_imported", 10_000, 0, ("torch", "matplotlib.pyplot"),
+             "10,000 ops after importing torch and matplotlib")):
         if q:
             n_ops, busy = 200, min(busy, 1000)
-        rounds = [(isolated("bench_per_op", n_ops, 3 if q else 5, busy),
-                   isolated("bench_per_op_torch", n_ops, 3 if q else 5, busy))
+        rounds = [(isolated("bench_per_op", n_ops, 3 if q else 5, busy, imports),
+                   isolated("bench_per_op_torch", n_ops, 3 if q else 5, busy, imports))
                   for _ in range(1 if q else 3)]
+        if rounds[0][0] is None:
+            print(f"per op, {what}: skipped ({', '.join(imports)} not all installed)")
+            continue
         r = _pooled([e for e, _ in rounds], ("forward_us", "backward_us"))
         t = None if rounds[0][1] is None else _pooled([t for _, t in rounds], ())
         r["torch"] = t
