@@ -242,8 +242,9 @@ def _pooled(runs: list[dict[str, Any]], medians: tuple[str, ...]) -> dict[str, A
     """Several processes' per-op runs as one: the median and spread of all their totals."""
     totals = [x for r in runs for x in r["totals"]]
     out = {k: statistics.median(r[k] for r in runs) for k in medians}
+    # The mean too: a full collection lands on some chains only, so the median can miss it.
     out.update(total_us=statistics.median(totals), total_min=min(totals), total_max=max(totals),
-               totals=totals)
+               total_mean=statistics.mean(totals), totals=totals)
     return out
 
 
@@ -383,11 +384,11 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
         beside = ""
         if t is not None:
             r["ratio_torch"] = statistics.median(e["total_us"] / t["total_us"] for e, t in rounds)
-            beside = (f"; PyTorch {t['total_us']:.2f} us ({t['total_min']:.2f}-{t['total_max']:.2f}); "
-                      f"engine / PyTorch {r['ratio_torch']:.2f}")
+            beside = (f"; PyTorch {t['total_us']:.2f} us ({t['total_min']:.2f}-{t['total_max']:.2f}, "
+                      f"mean {t['total_mean']:.2f}); engine / PyTorch {r['ratio_torch']:.2f}")
         print(f"per op (16,) float32 chain, {what}: forward {r['forward_us']:.2f} us + backward "
               f"{r['backward_us']:.2f} us = {r['total_us']:.2f} us (min {r['total_min']:.2f}, max "
-              f"{r['total_max']:.2f}){beside}")
+              f"{r['total_max']:.2f}, mean {r['total_mean']:.2f}){beside}")
 
     chain = isolated("bench_deep_chain", [1000, 4000] if q else [250_000, 1_000_000])
     results["deep_chain"] = chain

@@ -48,6 +48,7 @@ def test_quick_run_pools_interleaved_per_op_rounds(capsys):
     assert r["total_min"] <= r["total_us"] <= r["total_max"]
     assert len(r["totals"]) == 3   # --quick: one round of three repeats
     assert r["total_us"] == np.median(r["totals"])
+    assert r["total_mean"] == pytest.approx(np.mean(r["totals"]))
     if r["torch"] is not None:
         assert "engine / PyTorch" in capsys.readouterr().out
         assert r["ratio_torch"] > 0
