@@ -417,6 +417,18 @@ def test_only_the_arrays_a_vjp_will_read_are_locked():
     assert wt.data.flags.writeable
 
 
+def test_an_input_that_an_output_views_stays_locked():
+    # getitem's VJP reads only x's shape, but its output views x, and multiply reads that
+    # output in backward: writing into x must still be refused.
+    w = Tensor(np.array([1.0, 2.0, 3.0]), requires_grad=True)
+    h = w[0:2]
+    loss = (h * h).sum()
+    with pytest.raises(ValueError, match="read-only"):
+        w.data[0] = 100.0
+    loss.backward()
+    np.testing.assert_array_equal(w.grad, [2.0, 4.0, 0.0])
+
+
 def test_a_graph_dropped_without_backward_unlocks_by_reference_counting():
     x = Tensor(np.ones(3), requires_grad=True)
     c = np.arange(3.0)

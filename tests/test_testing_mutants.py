@@ -234,6 +234,19 @@ def test_check_op_rejects_a_read_for_that_leaves_a_read_input_unlocked(scratch):
     check_op(Multiply, settings=NO_SHRINK)
 
 
+def test_check_op_rejects_read_for_on_an_op_whose_output_views_its_input(scratch):
+    from autograd_lite.ops.shape import Reshape
+
+    class UnlockedReshape(Reshape):
+        """Its VJP reads only x's shape, but the output is a view of x."""
+        name = "mutant_unlocked_reshape"
+        read_for = ((),)
+
+    with pytest.raises(GradcheckError, match="output is a view of one of them"):
+        check_op(UnlockedReshape, settings=NO_SHRINK)
+    check_op(Reshape, settings=NO_SHRINK)
+
+
 def test_a_read_for_that_does_not_fit_the_inputs_is_refused(scratch):
     for bad in (((1,),), ((1,), (2,)), [(1,), (0,)], ((1,), ("0",))):
         with pytest.raises(ValueError, match="read_for must be a tuple of one tuple"):

@@ -49,7 +49,6 @@ class GetItem(Op):
     (``np.add.at``) accumulates every copy's cotangent instead of keeping the last.
     """
     name = "getitem"
-    read_for = ((),)  # only x's shape
     jvp_rule = "linear"
     kind = "index"
 

@@ -259,10 +259,14 @@ def _unlocked_writes(op: type[Op], fn: Callable[..., Tensor], xs: list[np.ndarra
             return [], []
         written = []
         if write:
+            before = out.data.copy()
             for i, t in enumerate(ts):
                 if t.data.flags.writeable and t.data.dtype.kind == "f" and t.data.size:
                     t.data[...] = rng.standard_normal(t.data.shape)
                     written.append(i)
+            if not np.array_equal(out.data, before, equal_nan=True):
+                # A consumer of out may read it: the input out views must stay locked.
+                raise _Views(written)
         u = np.random.default_rng([seed, 4]).standard_normal(out.shape)
         gs = gradients(out, [ts[i] for i in asked], u, create_graph=create_graph)
         return [None if g is None else np.asarray(g.data if isinstance(g, Tensor) else g)
@@ -272,6 +276,11 @@ def _unlocked_writes(op: type[Op], fn: Callable[..., Tensor], xs: list[np.ndarra
         try:
             want, _ = grads(False, create_graph)
             got, written = grads(True, create_graph)
+        except _Views as e:
+            return (f"read_for={op.read_for!r} leaves inputs {e.args[0]} writable while the node "
+                    f"lives, but the forward's output is a view of one of them: writing into it "
+                    f"changed the output, which a later op may read in backward; an op whose "
+                    f"output can view an input must not declare read_for")
         except Exception as e:
             if create_graph and not op.differentiable_twice:
                 continue
@@ -284,6 +293,10 @@ def _unlocked_writes(op: type[Op], fn: Callable[..., Tensor], xs: list[np.ndarra
                         f"into them changed the gradient of input {i} on the {path} path; the "
                         f"VJP reads one of them, so read_for must list input {i} for it")
     return None
+
+
+class _Views(Exception):
+    """Writing into the unlocked inputs changed the op's output (it views one)."""
 
 
 def _compare_forward(out: np.ndarray, want: np.ndarray) -> str | None:
