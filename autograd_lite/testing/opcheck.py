@@ -47,6 +47,8 @@ def check_op(op: type[Op] | Callable[..., Any], reference: Callable[..., Any] | 
       and every higher-order gradient run it) gives the same first-order gradients as
       its fast path on arrays, which is all gradcheck runs; gradgradcheck
       differentiates the recorded path but cannot tell if its values are wrong;
+    * with ``read_for``: writing into the input arrays it leaves unlocked changes neither
+      the output nor any gradient, on both paths;
     * :func:`gradgradcheck` (fast mode) when the op is differentiable twice.
 
     Calls where the forward is not finite (outside the function's domain, e.g. the
@@ -244,9 +246,9 @@ def _recorded_path(fn: Callable[..., Tensor], args: list[Any], diff: list[int], 
 def _unlocked_writes(op: type[Op], fn: Callable[..., Tensor], xs: list[np.ndarray],
                      diff: list[int], seed: int) -> str | None:
     """An op with ``read_for`` leaves some input arrays writable while its node lives:
-    plain NumPy writes into every one of them must change no gradient, on the fast
-    path and on the recorded one (``create_graph``), for a drawn set of inputs that
-    require grad."""
+    plain NumPy writes into every one of them must change neither the output (which a
+    later op may read) nor any gradient, on the fast path and on the recorded one
+    (``create_graph``), for a drawn set of inputs that require grad."""
     if op.read_for is None or not diff:
         return None
     rng = np.random.default_rng([seed, 3])
