@@ -57,18 +57,22 @@ def increment_version(tensors: Tensor | Iterable[Tensor]) -> None:
     The Tensor in-place methods (``add_``, ``t += x``) and ``al.modifying`` do this
     themselves. (A leaf's or constant's array that a live graph saved is read-only:
     write it inside ``al.modifying``.)"""
+    _bump_versions(checked_tensors(tensors, "increment_version"))
+
+
+def checked_tensors(tensors: Tensor | Iterable[Tensor], fn: str) -> list[Tensor]:
+    """``tensors`` (one Tensor or an iterable of them) as a list, or a TypeError naming ``fn``."""
     if hasattr(tensors, "_version"):  # one Tensor (this module does not import the class)
-        tensors = (tensors,)
-    else:
-        try:
-            tensors = list(tensors)
-        except TypeError:
-            raise TypeError(f"increment_version: expected a Tensor or an iterable of Tensors, "
-                            f"got {type(tensors).__name__}") from None
-        for t in tensors:
-            if not hasattr(t, "_version"):
-                raise TypeError(f"increment_version: expected Tensors, got {type(t).__name__}")
-    _bump_versions(tensors)
+        return [tensors]  # type: ignore[list-item]
+    try:
+        out = list(tensors)  # type: ignore[arg-type]
+    except TypeError:  # None, a number: not an iterable of tensors
+        raise TypeError(f"{fn}: expected a Tensor or an iterable of Tensors, got "
+                        f"{type(tensors).__name__}") from None
+    for t in out:
+        if not hasattr(t, "_version"):
+            raise TypeError(f"{fn}: expected Tensors, got {type(t).__name__}")
+    return out
 
 
 def _bump_versions(tensors: Iterable[Tensor]) -> None:

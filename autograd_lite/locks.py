@@ -37,14 +37,7 @@ class modifying:
     __slots__ = ("tensors", "opened")
 
     def __init__(self, tensors: Tensor | Iterable[Tensor]) -> None:
-        try:
-            self.tensors = [tensors] if hasattr(tensors, "_version") else list(tensors)
-        except TypeError:  # None, a number: not an iterable of tensors
-            raise TypeError(f"modifying: expected a Tensor or an iterable of Tensors, got "
-                            f"{type(tensors).__name__}") from None
-        for t in self.tensors:
-            if not hasattr(t, "_version"):  # a Tensor (this module does not import the class)
-                raise TypeError(f"modifying: expected Tensors, got {type(t).__name__}")
+        self.tensors = graph.checked_tensors(tensors, "modifying")
 
     def __enter__(self) -> None:
         opened = []
