@@ -11,10 +11,15 @@ import pytest
 
 import autograd_lite as al
 
-_path = Path(__file__).resolve().parents[1] / "examples" / "benchmark.py"
-_spec = importlib.util.spec_from_file_location("benchmark", _path)
-benchmark = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(benchmark)
+def _example(name: str):
+    path = Path(__file__).resolve().parents[1] / "examples" / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+benchmark = _example("benchmark")
 
 
 @pytest.mark.parametrize("kind", ["twolayer", "sequential"])
@@ -54,16 +59,8 @@ def test_quick_run_pools_interleaved_per_op_rounds(capsys):
         assert r["ratio_torch"] > 0
 
 
-def _profiler():
-    path = Path(__file__).resolve().parents[1] / "examples" / "profile_engine.py"
-    spec = importlib.util.spec_from_file_location("profile_engine", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def test_the_profiler_prints_the_top_entries_of_the_chain_and_the_step(capsys):
-    _profiler().main(["--top", "5"])
+    _example("profile_engine").main(["--top", "5"])
     out = capsys.readouterr().out
     assert "== chain:" in out and "== step:" in out and "Python-level calls per op" in out
     chain = out.split("== chain:")[1].split("== step:")[0]
@@ -74,6 +71,6 @@ def test_the_profiler_prints_the_top_entries_of_the_chain_and_the_step(capsys):
 
 def test_the_profiler_refuses_a_top_below_one(capsys):
     with pytest.raises(SystemExit) as exc:
-        _profiler().main(["--top", "0"])
+        _example("profile_engine").main(["--top", "0"])
     assert exc.value.code == 2
     assert "--top must be at least 1, got 0" in capsys.readouterr().err
