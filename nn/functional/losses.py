@@ -273,6 +273,10 @@ def cross_entropy(input: Any, target: Any, weight: Any = None, ignore_index: int
         # label to ignore, bad input) goes on to the general path below, which handles
         # it or raises its own error.
         try:
+            # The default reduction unspoken: the node then shares one empty params dict
+            # and the call builds none (4k of a tiny step's 501k instructions, callgrind).
+            if reduction == "mean":
+                return al.cross_entropy(input, target)
             return al.cross_entropy(input, target, reduction=reduction)
         except (ValueError, TypeError):
             pass
