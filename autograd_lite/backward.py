@@ -31,16 +31,18 @@ heappush, heappop = heapq.heappush, heapq.heappop
 _refs = sys.getrefcount
 
 
-def _sole_refs() -> int:
+def _sole_refs() -> tuple[int, int]:
     """The references run_backward's edge loop itself holds to an array only a VJP's
-    result holds (the tuple, zip's result, the loop variable, getrefcount's argument):
-    measured on the same loop, so it is right for the interpreter that runs it."""
-    for _p, _need, dx in zip((None,), (True,), (np.empty(1),)):
-        return _refs(dx)
+    result holds (the tuple, zip's result, the loop variable, getrefcount's argument),
+    and to the base of such a view (the view, the local ``b``, the argument): measured
+    on the same loop, so they are right for the interpreter that runs it."""
+    for _p, _need, dx in zip((None,), (True,), (np.empty((1, 1)).T,)):
+        b = dx.base
+        return _refs(dx), _refs(b)
     raise AssertionError
 
 
-_SOLE = _sole_refs()
+_SOLE, _SOLE_BASE = _sole_refs()
 
 
 def run_backward(roots: Sequence[Tensor], grads: Sequence[Any], *, retain_graph: bool,
@@ -123,7 +125,7 @@ def run_backward(roots: Sequence[Tensor], grads: Sequence[Any], *, retain_graph:
                     # as it is, with no bookkeeping (a _hand_over call, 0.4 us a leaf).
                     if not create_graph and p.grad is None and (
                             (_refs(dx) == _SOLE and ((b := dx.base) is None or (
-                                type(b) is np.ndarray and b.base is None and _refs(b) == 2))
+                                type(b) is np.ndarray and b.base is None and _refs(b) == _SOLE_BASE))
                              and dx.flags.writeable) or _hand_over(dx, handed)):
                         p.grad = dx
                     else:

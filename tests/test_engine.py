@@ -55,6 +55,29 @@ def test_leaf_gradients_never_share_buffers():
     assert b.grad.tolist() == [0.0, 1.0, 2.0] and g.tolist() == [0.0, 1.0, 2.0]
 
 
+def test_a_first_gradient_only_its_vjp_holds_is_handed_over_as_it_is(monkeypatch):
+    # A column-major weight's gradient is a transposed view of a product nothing else
+    # holds: backward gives it to the leaf with no bookkeeping (no _hand_over call).
+    from autograd_lite import backward as bw
+    calls = []
+    real = bw._hand_over
+    monkeypatch.setattr(bw, "_hand_over", lambda dx, handed: calls.append(dx.shape) or real(dx, handed))
+    x = Tensor(np.ones((4, 3), np.float32))
+    w = Tensor(np.asfortranarray(np.ones((2, 3), np.float32)), requires_grad=True)
+    b = Tensor(np.zeros(2, np.float32), requires_grad=True)
+    al.linear(x, w, b).sum().backward()
+    assert calls == []
+    assert w.grad.flags.f_contiguous and w.grad.flags.writeable and w.grad.base is not None
+    np.testing.assert_allclose(w.grad, np.full((2, 3), 4.0))
+    # Views of one cotangent (add sends the same array to both inputs) are not handed
+    # over: the two leaves would share a buffer.
+    p = Tensor(np.ones((2, 3)), requires_grad=True)
+    q = Tensor(np.ones((2, 3)), requires_grad=True)
+    (p.T + q.T).sum().backward()
+    p.grad *= 10
+    assert q.grad.tolist() == [[1.0] * 3] * 2 and p.grad.tolist() == [[10.0] * 3] * 2
+
+
 def test_no_vjp_is_computed_for_inputs_that_need_no_grad(monkeypatch):
     calls = []
     real = Matmul.vjp
