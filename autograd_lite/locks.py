@@ -37,6 +37,17 @@ class modifying:
     __slots__ = ("tensors", "opened")
 
     def __init__(self, tensors: Tensor | Iterable[Tensor]) -> None:
+        # An optimiser's list, every step: checked here, not by checked_tensors. At batch
+        # 128 a function the step calls costs more than its instructions, cold after the
+        # products: with __exit__'s inline bump this takes 0.7-1.2% off a plain Sequential's
+        # step (three A/Bs switched in one process, 60-80 rounds: 1.132-1.162 -> 1.124-1.150).
+        if type(tensors) is list:
+            for t in tensors:
+                if not hasattr(t, "_version"):
+                    break
+            else:
+                self.tensors = tensors.copy()  # the caller may change its list inside
+                return
         self.tensors = graph.checked_tensors(tensors, "modifying")
 
     def __enter__(self) -> None:
@@ -50,10 +61,17 @@ class modifying:
         self.opened = opened
 
     def __exit__(self, *exc: Any) -> None:
-        for o in reversed(self.opened):
-            _close(o)
-        self.opened = []
-        graph._bump_versions(self.tensors)
+        if self.opened:
+            for o in reversed(self.opened):
+                _close(o)
+            self.opened = []
+        # graph._bump_versions, inline (see __init__)
+        graph._clock += 1
+        clock = graph._clock
+        for t in self.tensors:
+            t._version = clock
+            if t._node is not None:
+                t._node.modified = clock
 
 
 class _Lock:
