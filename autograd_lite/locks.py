@@ -158,7 +158,13 @@ def _hold(d: np.ndarray, held: _Held | None) -> _Held | None:
                 rl = _new_lock(root, id(root), None)
             else:  # a writable view of the user's read-only array: never restorable
                 return held
-        lk = _new_lock(d, key, rl)
+        # _new_lock(d, key, rl) inline: every lock of a training step is made here, and
+        # the call cost 570 of a lock's 9,400 machine instructions (callgrind)
+        lk = _new(_Lock)
+        lk.array, lk.key, lk.count, lk.root = d, key, 1, rl
+        lk.stamp, lk.where, lk.waiting = 0, None, None
+        _locks[key] = lk
+        d.setflags(False)
     else:
         # The user's read-only array, or a view made from an array a graph locked:
         # then hold that one, which keeps the memory unchanged.
