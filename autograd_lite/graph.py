@@ -57,7 +57,13 @@ def increment_version(tensors: Tensor | Iterable[Tensor]) -> None:
     The Tensor in-place methods (``add_``, ``t += x``) and ``al.modifying`` do this
     themselves. (A leaf's or constant's array that a live graph saved is read-only:
     write it inside ``al.modifying``.)"""
-    _bump_versions(checked_tensors(tensors, "increment_version"))
+    global _clock
+    checked = checked_tensors(tensors, "increment_version")
+    _clock += 1
+    for t in checked:
+        t._version = _clock
+        if t._node is not None:  # nodes do not keep the intermediates they read: see Node
+            t._node.modified = _clock
 
 
 def checked_tensors(tensors: Tensor | Iterable[Tensor], fn: str) -> list[Tensor]:
@@ -73,17 +79,6 @@ def checked_tensors(tensors: Tensor | Iterable[Tensor], fn: str) -> list[Tensor]
         if not hasattr(t, "_version"):
             raise TypeError(f"{fn}: expected Tensors, got {type(t).__name__}")
     return out
-
-
-def _bump_versions(tensors: Iterable[Tensor]) -> None:
-    """:func:`increment_version` of Tensors already checked to be Tensors (``al.modifying``
-    checks them on entry: an optimiser's step then checks each parameter once)."""
-    global _clock
-    _clock += 1
-    for t in tensors:
-        t._version = _clock
-        if t._node is not None:  # nodes do not keep the intermediates they read: see Node
-            t._node.modified = _clock
 
 
 class ForwardTap:

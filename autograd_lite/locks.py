@@ -65,7 +65,7 @@ class modifying:
             for o in reversed(self.opened):
                 _close(o)
             self.opened = []
-        # graph._bump_versions, inline (see __init__)
+        # increment_version's loop, on tensors checked on entry (see __init__)
         graph._clock += 1
         clock = graph._clock
         for t in self.tensors:
@@ -80,7 +80,7 @@ class _Lock:
     A view's lock also holds a lock on the array that owns its memory (``root``), or
     writing through the owner, or another view of it, would change the view. Only
     writable arrays are locked; ``stamp`` and ``where`` record the last sanctioned
-    write (:func:`_open`) for the error backward raises. Made by :func:`_new_lock`.
+    write (:func:`_open`) for the error backward raises. Made in :func:`_hold`.
     """
 
     __slots__ = ("array", "key", "count", "root", "stamp", "where", "waiting")
