@@ -80,7 +80,7 @@ class _Lock:
     A view's lock also holds a lock on the array that owns its memory (``root``), or
     writing through the owner, or another view of it, would change the view. Only
     writable arrays are locked; ``stamp`` and ``where`` record the last sanctioned
-    write (:func:`_open`) for the error backward raises. Made in :func:`_hold`.
+    write (:func:`_open`) for the error backward raises. Made by :func:`_new_lock`.
     """
 
     __slots__ = ("array", "key", "count", "root", "stamp", "where", "waiting")
@@ -158,13 +158,7 @@ def _hold(d: np.ndarray, held: _Held | None) -> _Held | None:
                 rl = _new_lock(root, id(root), None)
             else:  # a writable view of the user's read-only array: never restorable
                 return held
-        # _new_lock(d, key, rl) inline: every lock of a training step is made here, and
-        # the call cost 570 of a lock's 9,400 machine instructions (callgrind)
-        lk = _new(_Lock)
-        lk.array, lk.key, lk.count, lk.root = d, key, 1, rl
-        lk.stamp, lk.where, lk.waiting = 0, None, None
-        _locks[key] = lk
-        d.setflags(False)
+        lk = _new_lock(d, key, rl)
     else:
         # The user's read-only array, or a view made from an array a graph locked:
         # then hold that one, which keeps the memory unchanged.

@@ -195,9 +195,8 @@ class Tensor:
 
     @classmethod
     def _make(cls, data: np.ndarray, node: Node | None) -> Tensor:
-        # A Tensor without __init__'s checks. apply builds its outputs, and _convert a
-        # label array's constant, the same way inline (a frame less on every op or
-        # step): a new slot must be set there too.
+        # A Tensor without __init__'s checks. apply builds its outputs the same
+        # way inline (one frame less per op): a new slot must be set there too.
         t = object.__new__(cls)
         t.data = data
         t.grad = None
@@ -826,11 +825,7 @@ def _convert(args: tuple, op: type[Op]) -> tuple:
         if isinstance(a, Tensor):
             out.append(a)
         elif type(a) is np.ndarray and a.dtype.kind in "fiub":  # e.g. a loss's labels,
-            # every step: kept as they are, in a constant made as Tensor._make would, inline
-            # (a call less; see CrossEntropy.forward_saving)
-            t = _new(Tensor)
-            t.data, t.grad, t.requires_grad, t._node, t._version = a, None, False, None, 0
-            out.append(t)
+            out.append(Tensor._make(a, None))  # every step: kept as they are
         else:
             out.append(_operand_tensor(a, len(out), args, op))
     return tuple(out)
